@@ -1,0 +1,17 @@
+// `npm run bench`: runs each suite listed below in order. A suite is a module
+// whose default export is an async function that prints its own results.
+type Suite = { name: string; load: () => Promise<{ default: () => Promise<void> }> };
+
+const suites: Suite[] = [
+  // { name: "protocol", load: () => import("./protocol.bench.ts") },
+];
+
+console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);
+for (const suite of suites) {
+  console.log(`\n## ${suite.name}`);
+  const { default: run } = await suite.load();
+  await run();
+}
+
+// A module, so top-level await is allowed.
+export {};

@@ -1,0 +1,22 @@
+import type { Room } from "./room.ts";
+
+/** Bindings and vars declared in wrangler.toml. */
+export interface Env {
+  ROOM: DurableObjectNamespace<Room>;
+  DB: D1Database;
+  BLOBS: R2Bucket;
+  ASSETS: Fetcher;
+  /** Days a dropbox entry is kept before the cron job deletes it. */
+  DROPBOX_TTL_DAYS: string;
+  /** Largest blob accepted, in bytes. */
+  MAX_BLOB_BYTES: string;
+}
+
+// `env` from "cloudflare:workers" (used by tests and by code outside a
+// request) is typed through this global interface.
+declare global {
+  namespace Cloudflare {
+    interface Env extends EffigyEnv {}
+  }
+}
+type EffigyEnv = Env;
