@@ -3,7 +3,7 @@
 type Suite = { name: string; load: () => Promise<{ default: () => Promise<void> }> };
 
 const suites: Suite[] = [
-  // { name: "protocol", load: () => import("./protocol.bench.ts") },
+  { name: "protocol", load: () => import("./protocol.bench.ts") },
 ];
 
 console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);

@@ -1,0 +1,31 @@
+/** Benchmark output: one markdown table per suite, so results paste into notes as they are. */
+export type Row = Record<string, string | number>;
+
+const cell = (v: string | number): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 2 })) : v;
+
+export function printTable(title: string, rows: Row[]): void {
+  if (rows.length === 0) return;
+  const headers = Object.keys(rows[0] as Row);
+  console.log(`\n### ${title}\n`);
+  console.log(`| ${headers.join(' | ')} |`);
+  console.log(`| ${headers.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+  for (const row of rows) console.log(`| ${headers.map((h) => cell(row[h] ?? '')).join(' | ')} |`);
+}
+
+/** Median of several timed rounds: one noisy round on a shared 2-core box must not decide. */
+export async function medianRate(rounds: number, count: number, run: () => Promise<void>): Promise<number> {
+  const rates: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await run();
+    rates.push((count * 1000) / (performance.now() - t0));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)] as number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}

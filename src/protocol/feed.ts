@@ -1,0 +1,155 @@
+/**
+ * Feeds: one identity's entries, linked by `parent`, ordered by `comparable`.
+ *
+ * Chain rules: a root has parent null; every other entry's parent is an entry
+ * of the same identity with a strictly lower comparable (so a chain can never
+ * loop). The head is the highest-comparable entry whose chain reaches a root
+ * without breaking; equal comparables are ordered by hash so every peer picks
+ * the same head. Deletion is a rebase: the entries after the deleted one are
+ * re-signed onto the kept prefix with comparables above the old head, so the
+ * new chain supersedes; the old entries stay addressable by hash (orphans).
+ */
+import type { Hash, Identity } from './encoding.ts';
+import { createEntry, type Entry } from './entry.ts';
+import { fail, ok, type ProtocolError, type Result } from './errors.ts';
+import type { KeyPair } from './keys.ts';
+
+export type ChainTrace =
+  /** Head first, root last. */
+  | { readonly status: 'complete'; readonly chain: readonly Entry[] }
+  /** Everything held from the head down; `missing` is the next parent to fetch. */
+  | { readonly status: 'missing'; readonly chain: readonly Entry[]; readonly missing: Hash }
+  | { readonly status: 'broken'; readonly chain: readonly Entry[]; readonly error: ProtocolError };
+
+/** The rule for one link; `parent` is the entry `child.body.parent` resolved to. */
+export function checkLink(child: Entry, parent: Entry): Result<true> {
+  if (parent.hash !== child.body.parent) return fail('broken_chain', `${child.hash}: parent is not the entry it names`);
+  if (parent.body.identity !== child.body.identity) {
+    return fail('broken_chain', `${child.hash}: parent ${parent.hash} belongs to another identity`);
+  }
+  if (child.body.comparable <= parent.body.comparable) {
+    return fail('broken_chain', `${child.hash}: comparable ${child.body.comparable} does not rise above its parent's ${parent.body.comparable}`);
+  }
+  return ok(true);
+}
+
+/** Walk from a head to its root through parents, checking every link. */
+export function traceChain(head: Entry, lookup: (hash: Hash) => Entry | undefined, stopAt?: (hash: Hash) => boolean): ChainTrace {
+  const chain: Entry[] = [head];
+  let at = head;
+  while (at.body.parent !== null) {
+    if (stopAt?.(at.body.parent)) return { status: 'complete', chain };
+    const parent = lookup(at.body.parent);
+    if (!parent) return { status: 'missing', chain, missing: at.body.parent };
+    const link = checkLink(at, parent);
+    if (!link.ok) return { status: 'broken', chain, error: link.error };
+    chain.push(parent);
+    at = parent;
+  }
+  return { status: 'complete', chain };
+}
+
+/** Higher comparable first; ties by hash, so all peers agree. */
+export const compareEntries = (a: Entry, b: Entry): number =>
+  b.body.comparable - a.body.comparable || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+
+/** An in-memory feed: any valid entry of the identity may be added, in any order. */
+export class Feed {
+  readonly #entries = new Map<Hash, Entry>();
+  #head: Entry | null | undefined;
+
+  constructor(readonly identity: Identity) {}
+
+  add(entry: Entry): Result<true> {
+    if (entry.body.identity !== this.identity) {
+      return fail('wrong_identity', `entry of ${entry.body.identity} does not belong to the feed of ${this.identity}`);
+    }
+    if (!this.#entries.has(entry.hash)) {
+      this.#entries.set(entry.hash, entry);
+      this.#head = undefined;
+    }
+    return ok(true);
+  }
+
+  get(hash: Hash): Entry | undefined {
+    return this.#entries.get(hash);
+  }
+
+  has(hash: Hash): boolean {
+    return this.#entries.has(hash);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** All held entries, head-most first. */
+  entries(): Entry[] {
+    return [...this.#entries.values()].sort(compareEntries);
+  }
+
+  /** The highest entry whose chain is complete and unbroken. */
+  head(): Entry | null {
+    if (this.#head !== undefined) return this.#head;
+    this.#head = null;
+    const lookup = (h: Hash) => this.#entries.get(h);
+    const unusable = new Set<Hash>();
+    for (const candidate of this.entries()) {
+      if (unusable.has(candidate.hash)) continue;
+      const trace = traceChain(candidate, lookup);
+      if (trace.status === 'complete') {
+        this.#head = candidate;
+        break;
+      }
+      // Everything on an incomplete or broken trace shares its fate; skip re-walking it.
+      for (const e of trace.chain) unusable.add(e.hash);
+    }
+    return this.#head;
+  }
+
+  /** Root first, head last: the feed as a person reads it. */
+  chain(): Entry[] {
+    const head = this.head();
+    if (!head) return [];
+    const trace = traceChain(head, (h) => this.#entries.get(h));
+    return [...trace.chain].reverse();
+  }
+}
+
+/** The comparable for a new entry: a millisecond clock that never runs backwards. */
+export const nextComparable = (parent: Entry | null, now = Date.now()): number =>
+  Math.max(now, (parent?.body.comparable ?? 0) + 1);
+
+/**
+ * Delete entries by rebasing: returns the new entries to publish (re-signed
+ * successors, root first). `chain` is the current chain, root first. When the
+ * deleted entries were the newest, the last kept entry is re-signed so that
+ * the new head still outranks the old one.
+ */
+export async function rebase(keys: KeyPair, chain: readonly Entry[], remove: ReadonlySet<Hash>, now = Date.now()): Promise<Entry[]> {
+  const first = chain.findIndex((e) => remove.has(e.hash));
+  if (first < 0) return [];
+  const oldHead = chain[chain.length - 1] as Entry;
+  let toRewrite = chain.slice(first).filter((e) => !remove.has(e.hash));
+  let parent: Entry | null = first > 0 ? (chain[first - 1] as Entry) : null;
+  if (toRewrite.length === 0) {
+    if (!parent) throw new RangeError('cannot delete every entry of a feed');
+    toRewrite = [parent];
+    parent = first > 1 ? (chain[first - 2] as Entry) : null;
+  }
+  let floor = oldHead.body.comparable;
+  const out: Entry[] = [];
+  for (const old of toRewrite) {
+    const comparable = Math.max(now, floor + 1);
+    floor = comparable;
+    const next = await createEntry(keys, {
+      parent: parent ? parent.hash : null,
+      comparable,
+      synod: old.body.synod,
+      payload: old.body.payload,
+    });
+    out.push(next);
+    parent = next;
+  }
+  return out;
+}

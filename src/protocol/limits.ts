@@ -1,0 +1,30 @@
+/** Every bound of the protocol in one place: the spec quotes these numbers. */
+export const LIMITS = {
+  /** Design, Chain validity: "All entries need to be less than 15K". UTF-8 bytes of the whole entry. */
+  entryBytes: 15 * 1024,
+  /** A wire frame: one entry plus envelope fields, or one blob chunk, fits with room to spare. */
+  frameBytes: 64 * 1024,
+  /** Raw bytes in one `blob` chunk frame (base64url grows it by 4/3). */
+  blobChunkBytes: 32 * 1024,
+  /** Largest blob a peer will ask for by default. */
+  blobBytes: 64 * 1024 * 1024,
+  /** Items in one list message (iwant, get_heads, presence_list, ...): a full list still fits one frame. */
+  listItems: 512,
+  /** Waiting drops announced in one `drops` frame. */
+  dropNotices: 200,
+  /** Entries in one `entries` batch; senders also stop short of the frame limit. */
+  feedBatch: 256,
+  /** `message_to` payload as JSON text, bytes. */
+  messageBytes: 48 * 1024,
+  textChars: 10_000,
+  nameChars: 64,
+  aboutChars: 1_000,
+  tagChars: 64,
+  urlChars: 512,
+  servers: 16,
+  /** Readers of one envelope. */
+  envelopeReaders: 64,
+  /** Entries in a directory blob. */
+  directoryItems: 4096,
+  challengeBytes: 32,
+} as const;

@@ -1,0 +1,132 @@
+/**
+ * Wire messages: JSON objects with a `type`, one per transport message
+ * (WebSocket frame or data-channel message). Every frame is untrusted: its
+ * size is bounded before parsing and its shape checked by schema. A request
+ * may carry `id`; its answer (or error) carries it back as `re`.
+ */
+import { z } from 'zod';
+import { utf8Length } from './bytes.ts';
+import { fromBase64url } from './encoding.ts';
+import { fail, ok, type Result } from './errors.ts';
+import { LIMITS } from './limits.ts';
+import { base64urlSchema, hashSchema, identitySchema, signatureSchema, sizeSchema } from './schema.ts';
+
+export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video'] as const;
+export const serviceSchema = z.enum(SERVICES);
+export type Service = z.infer<typeof serviceSchema>;
+
+const id = z.string().min(1).max(64).optional();
+const re = z.string().min(1).max(64).optional();
+const list = <T extends z.ZodType>(item: T) => z.array(item).max(LIMITS.listItems);
+const entryText = z.string().max(LIMITS.entryBytes);
+const challenge = z
+  .string()
+  .length(43)
+  .refine((c) => fromBase64url(c, LIMITS.challengeBytes).ok, { message: 'a challenge is 32 bytes of canonical base64url' });
+const headPair = z.tuple([identitySchema, hashSchema]);
+const peer = z.strictObject({ identity: identitySchema, head: hashSchema.nullable() });
+
+const m = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), id, re, ...shape });
+
+export const wireSchemas = {
+  // Session (design: Startup)
+  session_request: m('session_request', { identity: identitySchema, head: hashSchema.nullable(), challenge }),
+  session_auth: m('session_auth', { signature: signatureSchema }),
+  // Service discovery
+  provides: m('provides', { services: z.array(serviceSchema).max(SERVICES.length) }),
+  request_service: m('request_service', { service: serviceSchema }),
+  // Head tracking
+  get_heads: m('get_heads', { identities: list(identitySchema) }),
+  last_known_heads: m('last_known_heads', { heads: list(headPair) }),
+  announce: m('announce', { entry: entryText }),
+  head: m('head', { identity: identitySchema, head: hashSchema }),
+  // Presence
+  online: m('online', { identity: identitySchema, head: hashSchema.nullable() }),
+  offline: m('offline', { identity: identitySchema }),
+  presence_list: m('presence_list', { peers: list(peer) }),
+  // Messaging
+  message_to: m('message_to', {
+    to: identitySchema,
+    payload: z.unknown().refine((p) => p !== undefined && utf8Length(JSON.stringify(p)) <= LIMITS.messageBytes, {
+      message: `a payload is JSON of at most ${LIMITS.messageBytes} bytes`,
+    }),
+  }),
+  message_from: m('message_from', { from: identitySchema, payload: z.unknown() }),
+  // Blobs
+  iwant: m('iwant', { hashes: list(hashSchema) }),
+  ihave: m('ihave', { blobs: list(z.tuple([hashSchema, sizeSchema])) }),
+  getblob: m('getblob', { hash: hashSchema, maxsize: sizeSchema }),
+  blob: m('blob', {
+    hash: hashSchema,
+    offset: sizeSchema,
+    total: sizeSchema,
+    data: base64urlSchema(LIMITS.blobChunkBytes),
+  }),
+  // Feeds: batched parent walks, so a long feed is not one round trip per entry
+  get_feed: m('get_feed', {
+    identity: identitySchema,
+    from: hashSchema,
+    known: hashSchema.nullable(),
+    limit: z.number().int().min(1).max(LIMITS.feedBatch),
+  }),
+  entries: m('entries', { identity: identitySchema, entries: z.array(entryText).max(LIMITS.feedBatch) }),
+  // Dropbox
+  drop: m('drop', { target: identitySchema, sender: identitySchema, entry: entryText }),
+  drops: m('drops', {
+    drops: z.array(z.strictObject({ hash: hashSchema, target: identitySchema, sender: identitySchema, size: sizeSchema, expires: sizeSchema }))
+      .max(LIMITS.dropNotices),
+  }),
+  fetch_drops: m('fetch_drops', { hashes: z.array(hashSchema).max(LIMITS.feedBatch) }),
+  drop_delivery: m('drop_delivery', {
+    drops: z.array(z.strictObject({ hash: hashSchema, target: identitySchema, entry: entryText })).max(LIMITS.feedBatch),
+  }),
+  drop_ack: m('drop_ack', { hashes: list(hashSchema) }),
+  // Data leasing (design: call(service, datalease, head))
+  call: m('call', {
+    service: z.literal('datalease'),
+    identity: identitySchema,
+    head: hashSchema,
+    seconds: z.number().int().min(60).max(366 * 24 * 3600),
+  }),
+  lease: m('lease', { identity: identitySchema, head: hashSchema, expires: sizeSchema }),
+  // Generic answers
+  ok: m('ok', {}),
+  error: m('error', { code: z.string().min(1).max(32), message: z.string().max(1000) }),
+  ping: m('ping', {}),
+  pong: m('pong', {}),
+} as const;
+
+export type WireType = keyof typeof wireSchemas;
+export type WireMessage = { [K in WireType]: z.infer<(typeof wireSchemas)[K]> }[WireType];
+export type WireOf<K extends WireType> = z.infer<(typeof wireSchemas)[K]>;
+export const WIRE_TYPES = Object.keys(wireSchemas) as WireType[];
+
+const isWireType = (t: unknown): t is WireType => typeof t === 'string' && Object.hasOwn(wireSchemas, t);
+
+/** Parse one untrusted frame. Size first, then JSON, then type, then schema. */
+export function parseWire(frame: unknown): Result<WireMessage> {
+  if (typeof frame !== 'string') return fail('bad_encoding', 'frames are UTF-8 JSON text');
+  if (frame.length > LIMITS.frameBytes || utf8Length(frame) > LIMITS.frameBytes) {
+    return fail('too_big', `frame exceeds ${LIMITS.frameBytes} bytes`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(frame);
+  } catch {
+    return fail('bad_json', 'frame is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('bad_schema', 'a frame is a JSON object');
+  const type = (raw as { type?: unknown }).type;
+  if (!isWireType(type)) return fail('unknown_type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
+  const parsed = (wireSchemas[type] as z.ZodType<WireMessage>).safeParse(raw);
+  if (!parsed.success) return fail('bad_schema', `${type}: ${z.prettifyError(parsed.error)}`);
+  return ok(parsed.data);
+}
+
+/** Serialize an outgoing message, refusing one that a peer would reject as too big. */
+export function encodeWire(message: WireMessage): string {
+  const text = JSON.stringify(message);
+  if (utf8Length(text) > LIMITS.frameBytes) throw new RangeError(`${message.type} frame exceeds ${LIMITS.frameBytes} bytes`);
+  return text;
+}

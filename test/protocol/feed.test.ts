@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createEntry, Feed, generateKeyPair, nextComparable, rebase, traceChain, type Entry } from '../../src/protocol/index.ts';
+import { chainOf, note } from './helpers.ts';
+
+const keys = await generateKeyPair();
+const other = await generateKeyPair();
+
+const feedOf = (entries: Entry[]) => {
+  const f = new Feed(keys.identity);
+  for (const e of entries) f.add(e);
+  return f;
+};
+
+describe('feeds', () => {
+  it('orders by comparable, head is the highest, walks head to root', async () => {
+    const chain = await chainOf(keys, 5);
+    const feed = feedOf([...chain].reverse()); // arrival order does not matter
+    expect(feed.head()?.hash).toBe(chain[4]?.hash);
+    expect(feed.chain().map((e) => e.hash)).toEqual(chain.map((e) => e.hash));
+  });
+
+  it('a head whose ancestry is missing is not the head yet; trace names what to fetch', async () => {
+    const chain = await chainOf(keys, 4);
+    const feed = feedOf([chain[0] as Entry, chain[1] as Entry, chain[3] as Entry]);
+    expect(feed.head()?.hash).toBe(chain[1]?.hash);
+    const trace = traceChain(chain[3] as Entry, (h) => feed.get(h));
+    expect(trace.status === 'missing' && trace.missing).toBe(chain[2]?.hash);
+  });
+
+  it('rejects entries of another identity', async () => {
+    const [e] = await chainOf(other, 1);
+    const r = new Feed(keys.identity).add(e as Entry);
+    expect(!r.ok && r.error.code).toBe('wrong_identity');
+  });
+
+  it('breaks the chain when comparable does not rise', async () => {
+    const [root] = await chainOf(keys, 1, 100);
+    const child = await createEntry(keys, { parent: root!.hash, comparable: 100, synod: null, payload: note('same') });
+    const trace = traceChain(child, (h) => (h === root!.hash ? root : undefined));
+    expect(trace.status === 'broken' && trace.error.code).toBe('broken_chain');
+    expect(feedOf([root!, child]).head()?.hash).toBe(root!.hash);
+  });
+
+  it('breaks the chain when a parent belongs to another identity', async () => {
+    const [foreign] = await chainOf(other, 1, 1);
+    const child = await createEntry(keys, { parent: foreign!.hash, comparable: 5, synod: null, payload: note('x') });
+    const trace = traceChain(child, () => foreign);
+    expect(trace.status).toBe('broken');
+  });
+
+  it('breaks ties in comparable by hash, the same way everywhere', async () => {
+    const a = await createEntry(keys, { parent: null, comparable: 7, synod: null, payload: note('a') });
+    const b = await createEntry(keys, { parent: null, comparable: 7, synod: null, payload: note('b') });
+    const expected = a.hash < b.hash ? a.hash : b.hash;
+    expect(feedOf([a, b]).head()?.hash).toBe(expected);
+    expect(feedOf([b, a]).head()?.hash).toBe(expected);
+  });
+
+  it('never runs the comparable clock backwards', async () => {
+    const [root] = await chainOf(keys, 1, 5000);
+    expect(nextComparable(root!, 10)).toBe(5001);
+    expect(nextComparable(null, 10)).toBe(10);
+  });
+});
+
+describe('rebase (deletion)', () => {
+  it('rewrites the successors, supersedes the old head, and keeps orphans addressable', async () => {
+    const chain = await chainOf(keys, 5);
+    const victim = chain[2] as Entry;
+    const rewritten = await rebase(keys, chain, new Set([victim.hash]), 1);
+    expect(rewritten).toHaveLength(2);
+    const feed = feedOf([...chain, ...rewritten]);
+    const texts = feed.chain().map((e) => e.body.payload.type === 'public_note' && e.body.payload.text);
+    expect(texts).toEqual(['note 0', 'note 1', 'note 3', 'note 4']);
+    expect(feed.head()?.hash).toBe(rewritten[1]?.hash);
+    expect(feed.get(victim.hash)).toBeDefined(); // orphans stay addressable
+    expect(feed.get(chain[4]!.hash)).toBeDefined();
+  });
+
+  it('deleting the newest entry re-signs the one before it so the new head still outranks', async () => {
+    const chain = await chainOf(keys, 3);
+    const rewritten = await rebase(keys, chain, new Set([chain[2]!.hash]), 1);
+    expect(rewritten).toHaveLength(1);
+    const feed = feedOf([...chain, ...rewritten]);
+    expect(feed.chain().map((e) => e.body.payload.type === 'public_note' && e.body.payload.text)).toEqual(['note 0', 'note 1']);
+    expect(feed.head()!.body.comparable).toBeGreaterThan(chain[2]!.body.comparable);
+  });
+
+  it('deleting the root rebuilds the chain from a new root', async () => {
+    const chain = await chainOf(keys, 3);
+    const rewritten = await rebase(keys, chain, new Set([chain[0]!.hash]), 1);
+    expect(rewritten[0]?.body.parent).toBeNull();
+    expect(feedOf([...chain, ...rewritten]).chain()).toHaveLength(2);
+  });
+
+  it('refuses to delete every entry', async () => {
+    const chain = await chainOf(keys, 1);
+    await expect(rebase(keys, chain, new Set([chain[0]!.hash]))).rejects.toThrow(/every entry/);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { generateKeyPair, keyPairFromSeed, mnemonicToSeed, seedToMnemonic } from '../../src/protocol/index.ts';
+
+describe('mnemonic', () => {
+  it('writes a seed as 24 words and restores the same identity', async () => {
+    const keys = await generateKeyPair();
+    const words = seedToMnemonic(keys.seed);
+    expect(words.split(' ')).toHaveLength(24);
+    const seed = mnemonicToSeed(`  ${words.toUpperCase().replaceAll(' ', '   ')} `);
+    expect(seed.ok).toBe(true);
+    if (seed.ok) expect((await keyPairFromSeed(seed.value)).identity).toBe(keys.identity);
+  });
+
+  it('names a wrong checksum word', async () => {
+    const words = seedToMnemonic((await generateKeyPair()).seed).split(' ');
+    words[23] = words[23] === 'zoo' ? 'abandon' : 'zoo';
+    const r = mnemonicToSeed(words.join(' '));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/checksum/);
+  });
+
+  it('names an unknown word and a wrong count', () => {
+    const unknown = mnemonicToSeed(`${'abandon '.repeat(23)}effigy`);
+    expect(!unknown.ok && unknown.error.message).toMatch(/word 24 \("effigy"\)/);
+    const short = mnemonicToSeed('abandon abandon');
+    expect(!short.ok && short.error.message).toMatch(/24 words/);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { encodeWire, LIMITS, parseWire, WIRE_TYPES, type ErrorCode } from '../../src/protocol/index.ts';
+import vectors from '../../docs/protocol-vectors.json' with { type: 'json' };
+
+const A = vectors.keys.a.identity;
+const H = vectors.hashes.abc;
+
+const code = (frame: unknown): ErrorCode | 'ok' => {
+  const r = parseWire(frame);
+  return r.ok ? 'ok' : r.error.code;
+};
+
+describe('wire frames', () => {
+  it('parses a valid message and carries id/re', () => {
+    const r = parseWire(JSON.stringify({ type: 'get_heads', id: 'q1', identities: [A] }));
+    expect(r.ok && r.value).toEqual({ type: 'get_heads', id: 'q1', identities: [A] });
+  });
+
+  it('bounds size before parsing', () => {
+    expect(code(' '.repeat(LIMITS.frameBytes + 1))).toBe('too_big');
+    expect(code(JSON.stringify({ type: 'ping', x: '日'.repeat(LIMITS.frameBytes / 3) }))).toBe('too_big');
+  });
+
+  it.each([
+    ['binary', new Uint8Array(3), 'bad_encoding'],
+    ['not JSON', '{type:', 'bad_json'],
+    ['an array', '[]', 'bad_schema'],
+    ['unknown type', '{"type":"hello"}', 'unknown_type'],
+    ['prototype keys', '{"type":"__proto__"}', 'unknown_type'],
+    ['extra field', '{"type":"ping","evil":1}', 'bad_schema'],
+    ['bad identity', '{"type":"offline","identity":"@abc"}', 'bad_schema'],
+    ['hash as identity', `{"type":"offline","identity":"${H}"}`, 'bad_schema'],
+    ['too many items', JSON.stringify({ type: 'iwant', hashes: Array(LIMITS.listItems + 1).fill(H) }), 'bad_schema'],
+    ['unknown service', '{"type":"request_service","service":"mining"}', 'bad_schema'],
+    ['non-canonical challenge', `{"type":"session_request","identity":"${A}","head":null,"challenge":"${'A'.repeat(42)}B"}`, 'bad_schema'],
+    ['oversized relay payload', JSON.stringify({ type: 'message_to', to: A, payload: 'x'.repeat(LIMITS.messageBytes) }), 'bad_schema'],
+  ])('rejects %s', (_, frame, expected) => {
+    expect(code(frame)).toBe(expected);
+  });
+
+  it('refuses to encode a frame a peer would reject', () => {
+    expect(() => encodeWire({ type: 'message_to', to: A as never, payload: 'x'.repeat(LIMITS.frameBytes) })).toThrow();
+    expect(encodeWire({ type: 'ping' })).toBe('{"type":"ping"}');
+  });
+
+  it('knows every message type of the design\'s request sequences', () => {
+    for (const t of ['session_request', 'session_auth', 'provides', 'get_heads', 'last_known_heads', 'online', 'offline', 'presence_list', 'message_to', 'message_from', 'iwant', 'ihave', 'getblob', 'blob', 'drop', 'call']) {
+      expect(WIRE_TYPES).toContain(t);
+    }
+  });
+});
