@@ -1,0 +1,352 @@
+/**
+ * A link is one authenticated session with one peer, speaking the
+ * replication half of the protocol both ways: it serves what the replica
+ * holds (every client is a pub) and pulls what the replica watches.
+ *
+ * Pull: on [identity, head] for a watched identity, ask `get_feed` from
+ * that head down to what we hold, validate every entry (full validation,
+ * batched), check each link, store, then offer the head to the replica.
+ * Serve: answer get_heads, get_feed, iwant and getblob from the store,
+ * unless the asker is blocked. Abuse (invalid entries, lies, floods) earns
+ * strikes; enough strikes close the link.
+ */
+import {
+  encodeWire,
+  fromBase64url,
+  hashOf,
+  LIMITS,
+  openEntry,
+  parseWire,
+  toBase64url,
+  utf8Length,
+  type Entry,
+  type Hash,
+  type Identity,
+  type Service,
+  type WireMessage,
+  type WireOf,
+} from '../protocol/index.ts';
+import type { Channel } from './channel.ts';
+import type { Replica } from './replica.ts';
+import type { Session } from './session.ts';
+
+/** Frames stay below this so relaying them inside message_to still fits a frame. */
+const FRAME_BUDGET = 40 * 1024;
+const REQUEST_TIMEOUT_MS = 20_000;
+const MAX_STRIKES = 5;
+
+export interface BlobProgress {
+  readonly hash: Hash;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface SyncProgress {
+  readonly identity: Identity;
+  readonly peer: Identity;
+  readonly received: number;
+  readonly done: boolean;
+}
+
+export interface LinkHooks {
+  /** Messages the link does not handle itself (presence, drops, ...). */
+  onOther?: (message: WireMessage) => void;
+  /** A head this peer told us of, after the link tried to pull it from the peer itself. */
+  onHeadHint?: (identity: Identity, head: Hash) => void;
+  onBlobProgress?: (progress: BlobProgress) => void;
+  /** Feed pull progress: entries received so far for one identity, and whether the pull ended. */
+  onSync?: (progress: SyncProgress) => void;
+  onClose?: (reason: string) => void;
+  log?: (line: string) => void;
+}
+
+type Pending = { resolve: (m: WireMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
+
+interface Incoming {
+  hash: Hash;
+  total: number;
+  chunks: Uint8Array[];
+  received: number;
+  resolve: (bytes: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+export class Link {
+  readonly peer: Identity;
+  readonly channel: Channel;
+  /** Services the peer said it provides. */
+  services: readonly Service[] = [];
+  /** Identities the peer asked us about: they hear our head changes for these. */
+  readonly interests = new Set<Identity>();
+  #replica: Replica;
+  #hooks: LinkHooks;
+  #nextId = 0;
+  #pending = new Map<string, Pending>();
+  #incoming = new Map<string, Incoming>();
+  #pulling = new Map<Identity, Hash>();
+  #strikes = 0;
+  #ended = false;
+  #offHead: () => void;
+
+  constructor(session: Session, replica: Replica, provides: readonly Service[], hooks: LinkHooks = {}) {
+    this.peer = session.peer;
+    this.channel = session.channel;
+    this.#replica = replica;
+    this.#hooks = hooks;
+    this.#offHead = replica.events.on('head', (h) => {
+      if (this.interests.has(h.identity) && !replica.isBlocked(this.peer)) this.send({ type: 'head', identity: h.identity, head: h.hash });
+    });
+    this.channel.onClose = (reason) => this.#closed(reason);
+    this.channel.read((frame) => void this.#receive(frame));
+    this.send({ type: 'provides', services: [...provides] });
+  }
+
+  get closed(): boolean {
+    return this.channel.closed;
+  }
+
+  send(message: WireMessage): void {
+    this.channel.send(encodeWire(message));
+  }
+
+  close(reason = 'closed'): void {
+    this.channel.close(reason);
+    this.#closed(reason);
+  }
+
+  /** Send a request and wait for the message that answers it (`re`). */
+  request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
+    const id = `q${++this.#nextId}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${message.type} to ${this.peer} timed out`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.send({ ...message, id });
+    });
+  }
+
+  /** Ask the peer for its heads of the identities we watch (or of some), then pull what is newer. */
+  async syncWatched(identities: readonly Identity[] = this.#replica.watched()): Promise<void> {
+    for (let i = 0; i < identities.length; i += LIMITS.listItems) {
+      const reply = await this.request({ type: 'get_heads', identities: identities.slice(i, i + LIMITS.listItems) });
+      if (reply.type === 'last_known_heads') await Promise.all(reply.heads.map(([identity, head]) => this.pull(identity, head)));
+    }
+  }
+
+  /** Bring the replica up to `head` for a watched identity. Resolves when done or given up. */
+  async pull(identity: Identity, head: Hash): Promise<void> {
+    if (!this.#replica.isWatched(identity) || this.#pulling.get(identity) === head) return;
+    const current = await this.#replica.head(identity);
+    if (current?.hash === head) return;
+    this.#pulling.set(identity, head);
+    let received = 0;
+    try {
+      let from: Hash | null = (await this.#replica.store.hasEntry(head)) ? null : head;
+      while (from && !this.closed) {
+        const reply = await this.request({ type: 'get_feed', identity, from, known: current?.hash ?? null, limit: LIMITS.feedBatch });
+        if (reply.type !== 'entries' || reply.entries.length === 0) return;
+        const run = await this.#validateRun(identity, from, reply.entries);
+        if (!run) return;
+        const refused = await this.#replica.accept(identity, run, this.peer);
+        if (refused) return this.#strike(`refused entry: ${refused.message}`);
+        received += run.length;
+        this.#hooks.onSync?.({ identity, peer: this.peer, received, done: false });
+        const last = run[run.length - 1] as Entry;
+        from = last.body.parent !== null && !(await this.#replica.store.hasEntry(last.body.parent)) ? last.body.parent : null;
+      }
+      await this.#replica.considerHead(identity, head);
+    } catch (err) {
+      this.#hooks.log?.(`pull of ${identity} from ${this.peer} failed: ${(err as Error).message}`);
+    } finally {
+      if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
+      if (received > 0) this.#hooks.onSync?.({ identity, peer: this.peer, received, done: true });
+    }
+  }
+
+  async #pullThenHint(identity: Identity, head: Hash): Promise<void> {
+    await this.pull(identity, head);
+    if ((await this.#replica.head(identity))?.hash !== head) this.#hooks.onHeadHint?.(identity, head);
+  }
+
+  /** Validate a batch (all in flight), then check it is one unbroken run starting at `from`. */
+  async #validateRun(identity: Identity, from: Hash, texts: readonly string[]): Promise<Entry[] | null> {
+    const opened = await Promise.all(texts.map((t) => openEntry(t, { identity })));
+    const run: Entry[] = [];
+    let expected: Hash | null = from;
+    for (const r of opened) {
+      if (!r.ok) {
+        this.#strike(`invalid entry for ${identity}: ${r.error.message}`);
+        return null;
+      }
+      if (expected === null || r.value.hash !== expected) {
+        this.#strike(`entries for ${identity} are not the chain asked for`);
+        return null;
+      }
+      run.push(r.value);
+      expected = r.value.body.parent;
+    }
+    return run;
+  }
+
+  /** Fetch a blob by hash, verified, with progress; stored in the replica's store. */
+  async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
+    const id = `b${++this.#nextId}`;
+    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
+      this.#incoming.set(id, { hash, total: -1, chunks: [], received: 0, resolve, reject });
+      this.send({ type: 'getblob', id, hash, maxsize });
+      setTimeout(() => {
+        if (this.#incoming.delete(id)) reject(new Error(`blob ${hash} timed out`));
+      }, Math.max(REQUEST_TIMEOUT_MS, maxsize / 50));
+    });
+    await this.#replica.store.putBlob(hash, bytes);
+    return bytes;
+  }
+
+  async #receive(frame: string): Promise<void> {
+    const parsed = parseWire(frame);
+    if (!parsed.ok) {
+      this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
+      return this.#strike(parsed.error.message);
+    }
+    const msg = parsed.value;
+    if (msg.re !== undefined) {
+      if (msg.type === 'blob' || (msg.type === 'error' && this.#incoming.has(msg.re))) return this.#blobChunk(msg);
+      const waiting = this.#pending.get(msg.re);
+      if (waiting) {
+        this.#pending.delete(msg.re);
+        clearTimeout(waiting.timer);
+        return waiting.resolve(msg);
+      }
+    }
+    const blocked = this.#replica.isBlocked(this.peer);
+    switch (msg.type) {
+      case 'provides':
+        this.services = msg.services;
+        return;
+      case 'ping':
+        return this.send({ type: 'pong' });
+      case 'get_heads': {
+        for (const i of msg.identities) this.interests.add(i);
+        const heads: [Identity, Hash][] = [];
+        if (!blocked) {
+          for (const identity of msg.identities) {
+            if (this.#replica.isBlocked(identity)) continue;
+            const h = await this.#replica.head(identity);
+            if (h) heads.push([identity, h.hash]);
+          }
+        }
+        return this.send({ type: 'last_known_heads', re: msg.id, heads });
+      }
+      case 'last_known_heads':
+        for (const [identity, head] of msg.heads) void this.#pullThenHint(identity, head);
+        return;
+      case 'head':
+        return void this.#pullThenHint(msg.identity, msg.head);
+      case 'get_feed':
+        return blocked ? this.#refuse(msg.id) : this.#serveFeed(msg);
+      case 'iwant':
+        return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg);
+      case 'getblob':
+        return blocked ? this.#refuse(msg.id) : this.#serveBlob(msg);
+      default:
+        this.#hooks.onOther?.(msg);
+    }
+  }
+
+  #refuse(id: string | undefined): void {
+    this.send({ type: 'error', re: id, code: 'forbidden', message: 'blocked' });
+  }
+
+  async #serveFeed(msg: WireOf<'get_feed'>): Promise<void> {
+    const entries: string[] = [];
+    let bytes = 0;
+    let at = this.#replica.isBlocked(msg.identity) ? undefined : await this.#replica.store.getEntry(msg.from);
+    while (at && at.body.identity === msg.identity && at.hash !== msg.known && entries.length < msg.limit) {
+      const cost = utf8Length(JSON.stringify(at.text));
+      if (entries.length > 0 && bytes + cost > FRAME_BUDGET) break;
+      entries.push(at.text);
+      bytes += cost;
+      at = at.body.parent ? await this.#replica.store.getEntry(at.body.parent) : undefined;
+    }
+    this.send({ type: 'entries', re: msg.id, identity: msg.identity, entries });
+  }
+
+  async #serveIhave(msg: WireOf<'iwant'>): Promise<void> {
+    const blobs: [Hash, number][] = [];
+    for (const hash of msg.hashes) {
+      const size = (await this.#replica.store.blobSize(hash)) ?? (await this.#replica.store.getEntry(hash))?.size;
+      if (size !== undefined) blobs.push([hash, size]);
+    }
+    this.send({ type: 'ihave', re: msg.id, blobs });
+  }
+
+  async #serveBlob(msg: WireOf<'getblob'>): Promise<void> {
+    const entry = await this.#replica.store.getEntry(msg.hash);
+    const bytes = (await this.#replica.store.getBlob(msg.hash)) ?? (entry ? new TextEncoder().encode(entry.text) : undefined);
+    if (!bytes) return this.send({ type: 'error', re: msg.id, code: 'not_found', message: `no blob ${msg.hash}` });
+    if (bytes.length > msg.maxsize) {
+      return this.send({ type: 'error', re: msg.id, code: 'too_big', message: `blob is ${bytes.length} bytes, over maxsize ${msg.maxsize}` });
+    }
+    for (let offset = 0; offset < bytes.length || offset === 0; offset += LIMITS.blobChunkBytes) {
+      const data = toBase64url(bytes.subarray(offset, offset + LIMITS.blobChunkBytes));
+      this.send({ type: 'blob', re: msg.id, hash: msg.hash, offset, total: bytes.length, data });
+      if (bytes.length === 0) break;
+    }
+  }
+
+  #blobChunk(msg: WireMessage): void {
+    const into = this.#incoming.get(msg.re as string);
+    if (!into) return;
+    const fail = (why: string) => {
+      this.#incoming.delete(msg.re as string);
+      into.reject(new Error(why));
+    };
+    if (msg.type === 'error') return fail(`${msg.code}: ${msg.message}`);
+    if (msg.type !== 'blob') return;
+    const data = fromBase64url(msg.data);
+    if (msg.hash !== into.hash || !data.ok || msg.offset !== into.received || (into.total >= 0 && msg.total !== into.total)) {
+      this.#strike(`blob ${into.hash}: chunk out of order or malformed`);
+      return fail('malformed blob chunk');
+    }
+    into.total = msg.total;
+    into.chunks.push(data.value);
+    into.received += data.value.length;
+    if (into.received > into.total) return fail('blob longer than announced');
+    this.#hooks.onBlobProgress?.({ hash: into.hash, done: into.received, total: into.total });
+    if (into.received < into.total) return;
+    this.#incoming.delete(msg.re as string);
+    const whole = new Uint8Array(into.total);
+    let at = 0;
+    for (const c of into.chunks) {
+      whole.set(c, at);
+      at += c.length;
+    }
+    if (hashOf(whole) !== into.hash) {
+      this.#strike(`blob ${into.hash} does not hash to its name`);
+      return into.reject(new Error('blob does not match its hash'));
+    }
+    into.resolve(whole);
+  }
+
+  #strike(reason: string): void {
+    if (this.#ended) return;
+    this.#hooks.log?.(`${this.peer}: ${reason}`);
+    if (++this.#strikes >= MAX_STRIKES) this.close('too many protocol violations');
+  }
+
+  #closed(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#offHead();
+    for (const [, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`link closed: ${reason}`));
+    }
+    this.#pending.clear();
+    for (const [, b] of this.#incoming) b.reject(new Error(`link closed: ${reason}`));
+    this.#incoming.clear();
+    this.#hooks.onClose?.(reason);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * A room connection: a reconnecting WebSocket (partysocket: backoff and
+ * retry are its job) to a signalling room, re-authenticated on every
+ * connect. The room server is a peer like any other, so the session runs a
+ * Link (head tracking, blobs, leases); on top of it the room adds presence,
+ * messaging (`message_to` / `message_from`) and dropbox notices.
+ */
+import { WebSocket as ReconnectingWebSocket } from 'partysocket';
+import { canonicalEndpoint, type Entry, type Hash, type Identity, type KeyPair, type Service, type WireMessage } from '../protocol/index.ts';
+import { Emitter } from './events.ts';
+import { Link, type BlobProgress, type SyncProgress } from './link.ts';
+import type { Replica } from './replica.ts';
+import { authenticate } from './session.ts';
+import { WebSocketChannel } from './websocket-channel.ts';
+
+export type RoomStatus = 'connecting' | 'online' | 'offline' | 'closed';
+
+export interface RoomEvents {
+  status: RoomStatus;
+  presence: { identity: Identity; head: Hash | null; online: boolean };
+  message: { from: Identity; payload: unknown };
+  link: Link;
+  error: { code: string; message: string };
+  headHint: { identity: Identity; head: Hash };
+  sync: SyncProgress;
+  blob: BlobProgress;
+  other: WireMessage;
+}
+
+export interface RoomClientOptions {
+  url: string;
+  keys: KeyPair;
+  replica: Replica;
+  provides: readonly Service[];
+  /** The head to claim in the handshake. */
+  head: () => Promise<Hash | null>;
+  /** A WebSocket constructor where there is no global one. */
+  WebSocket?: unknown;
+  log?: (line: string) => void;
+}
+
+/** Close codes after which retrying the same way cannot help. */
+const FINAL_CLOSE_CODES = new Set([4001, 1008]);
+
+export class RoomClient {
+  readonly events = new Emitter<RoomEvents>();
+  readonly url: string;
+  readonly endpoint: string;
+  /** Identities present in the room (other than us), with the head each claimed. */
+  readonly present = new Map<Identity, Hash | null>();
+  status: RoomStatus = 'connecting';
+  link: Link | null = null;
+  #socket: ReconnectingWebSocket;
+  #channel: WebSocketChannel | null = null;
+  #closing = false;
+
+  constructor(private readonly options: RoomClientOptions) {
+    this.url = options.url;
+    this.endpoint = canonicalEndpoint(options.url);
+    this.#socket = new ReconnectingWebSocket(options.url, [], {
+      WebSocket: options.WebSocket,
+      maxEnqueuedMessages: 0,
+      minReconnectionDelay: 250 + Math.random() * 500,
+      maxReconnectionDelay: 15_000,
+      connectionTimeout: 8_000,
+      shouldReconnectOnClose: (e) => !FINAL_CLOSE_CODES.has(e.code),
+    });
+    this.#socket.addEventListener('open', () => void this.#connected());
+    this.#socket.addEventListener('message', (e) => this.#channel?.receive(e.data));
+    this.#socket.addEventListener('close', (e) => {
+      this.#channel?.ended(`socket closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
+      this.#channel = null;
+      if (FINAL_CLOSE_CODES.has(e.code)) this.events.emit('error', { code: `close_${e.code}`, message: e.reason || 'the room refused this connection' });
+      this.#setStatus(this.#closing ? 'closed' : 'offline');
+    });
+  }
+
+  async #connected(): Promise<void> {
+    const socket = this.#socket;
+    const channel = new WebSocketChannel({
+      send: (data) => socket.send(data),
+      // A failed session retries through partysocket's backoff rather than ending the room.
+      close: (code, reason) => (this.#closing ? socket.close(code, reason) : socket.reconnect(code, reason)),
+    });
+    this.#channel = channel;
+    this.#setStatus('connecting');
+    try {
+      const session = await authenticate(channel, { keys: this.options.keys, endpoint: this.endpoint, head: await this.options.head() });
+      if (channel !== this.#channel) return;
+      this.link = new Link(session, this.options.replica, this.options.provides, {
+        onOther: (m) => this.#other(m),
+        onHeadHint: (identity, head) => this.events.emit('headHint', { identity, head }),
+        onSync: (p) => this.events.emit('sync', p),
+        onBlobProgress: (p) => this.events.emit('blob', p),
+        onClose: () => {
+          if (this.link?.channel === channel) this.link = null;
+          this.present.clear();
+        },
+        ...(this.options.log && { log: this.options.log }),
+      });
+      this.#setStatus('online');
+      this.events.emit('link', this.link);
+    } catch (err) {
+      this.options.log?.(`room ${this.url}: ${(err as Error).message}`);
+    }
+  }
+
+  #other(m: WireMessage): void {
+    switch (m.type) {
+      case 'presence_list':
+        this.present.clear();
+        for (const p of m.peers) {
+          if (p.identity === this.options.keys.identity) continue;
+          this.present.set(p.identity, p.head);
+          this.events.emit('presence', { identity: p.identity, head: p.head, online: true });
+        }
+        return;
+      case 'online':
+        if (m.identity === this.options.keys.identity) return;
+        this.present.set(m.identity, m.head);
+        this.events.emit('presence', { identity: m.identity, head: m.head, online: true });
+        return;
+      case 'offline':
+        this.present.delete(m.identity);
+        this.events.emit('presence', { identity: m.identity, head: null, online: false });
+        return;
+      case 'message_from':
+        this.events.emit('message', { from: m.from, payload: m.payload });
+        return;
+      case 'error':
+        this.events.emit('error', { code: m.code, message: m.message });
+        return;
+      default:
+        this.events.emit('other', m);
+    }
+  }
+
+  #setStatus(status: RoomStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.events.emit('status', status);
+  }
+
+  /** Relay a payload to an identity in the room. */
+  sendTo(identity: Identity, payload: unknown): boolean {
+    if (!this.link) return false;
+    this.link.send({ type: 'message_to', to: identity, payload });
+    return true;
+  }
+
+  /** Tell the room's head tracker about a new head of ours. */
+  async announce(entry: Entry): Promise<void> {
+    if (!this.link) return;
+    try {
+      const reply = await this.link.request({ type: 'announce', entry: entry.text });
+      if (reply.type === 'error' && reply.code !== 'rollback') this.options.log?.(`announce refused: ${reply.code}: ${reply.message}`);
+    } catch (err) {
+      this.options.log?.(`announce failed: ${(err as Error).message}`);
+    }
+  }
+
+  close(): void {
+    this.#closing = true;
+    this.#socket.close(1000, 'bye');
+    this.link?.close('bye');
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The engine's storage, behind one interface with two homes: memory (tests,
+ * headless peers) and IndexedDB (browsers). Everything stored was validated
+ * on the way in, so reading back trusts it; storage may be wiped at any time
+ * (browsers evict), and the engine re-syncs from peers and leases.
+ */
+import type { Entry, EntryBody, Hash, Identity } from '../protocol/index.ts';
+import { SIGNATURE_TEXT_LENGTH, type SignatureText } from '../protocol/index.ts';
+
+export interface StoredHead {
+  readonly identity: Identity;
+  readonly hash: Hash;
+  readonly comparable: number;
+}
+
+/** Why an identity is replicated; an identity with no reasons is not watched. */
+export type WatchReason = 'self' | 'synod' | 'device' | 'follow' | 'lease';
+
+export interface WatchRecord {
+  readonly identity: Identity;
+  readonly reasons: readonly WatchReason[];
+}
+
+/** A dropbox message delivered to us, kept until the person reads and acknowledges it. */
+export interface InboxItem {
+  readonly hash: Hash;
+  readonly sender: Identity;
+  readonly target: Identity;
+  readonly entry: string;
+  readonly receivedAt: number;
+  readonly server: string;
+  acknowledged: boolean;
+}
+
+export interface Store {
+  putEntry(entry: Entry): Promise<void>;
+  getEntry(hash: Hash): Promise<Entry | undefined>;
+  hasEntry(hash: Hash): Promise<boolean>;
+  /** Newest first (by comparable), at most `limit`. */
+  entriesOf(identity: Identity, limit?: number): Promise<Entry[]>;
+
+  getHead(identity: Identity): Promise<StoredHead | undefined>;
+  setHead(head: StoredHead): Promise<void>;
+  heads(): Promise<StoredHead[]>;
+
+  putBlob(hash: Hash, bytes: Uint8Array): Promise<void>;
+  getBlob(hash: Hash): Promise<Uint8Array | undefined>;
+  blobSize(hash: Hash): Promise<number | undefined>;
+
+  watchList(): Promise<WatchRecord[]>;
+  setWatch(record: WatchRecord): Promise<void>;
+
+  getSecret(name: string): Promise<Uint8Array | undefined>;
+  putSecret(name: string, value: Uint8Array): Promise<void>;
+  getSetting<T>(name: string): Promise<T | undefined>;
+  putSetting(name: string, value: unknown): Promise<void>;
+
+  inbox(): Promise<InboxItem[]>;
+  putInbox(item: InboxItem): Promise<void>;
+
+  /** Forget everything (a wipe, or a test resetting). */
+  clear(): Promise<void>;
+}
+
+/**
+ * Rebuild an entry read back from storage. It was fully validated when it
+ * was stored, so only the body is parsed: no hash or signature work.
+ */
+export function trustedEntry(hash: Hash, text: string): Entry {
+  const cut = text.length - SIGNATURE_TEXT_LENGTH;
+  return {
+    hash,
+    text,
+    size: new TextEncoder().encode(text).length,
+    body: JSON.parse(text.slice(0, cut - 1)) as EntryBody,
+    signature: text.slice(cut) as SignatureText,
+  };
+}

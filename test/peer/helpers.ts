@@ -1,0 +1,25 @@
+/** Fixtures for engine tests: peers in memory, linked by in-memory channels. */
+import { memoryPair, type Channel } from '../../src/peer/channel.ts';
+import { MemoryStore } from '../../src/peer/memory-store.ts';
+import { Peer } from '../../src/peer/peer.ts';
+import type { Identity } from '../../src/protocol/index.ts';
+
+export const newPeer = () => Peer.open({ store: new MemoryStore() });
+
+/** Link two peers directly; resolves when both sides have asked for their first sync. */
+export async function link(a: Peer, b: Peer): Promise<[Channel, Channel]> {
+  const [ca, cb] = memoryPair();
+  await Promise.all([a.mesh.adopt(ca, { endpoint: 'memory:test', room: 'memory' }), b.mesh.adopt(cb, { endpoint: 'memory:test', room: 'memory' })]);
+  return [ca, cb];
+}
+
+/** Poll until `check` holds (replication is asynchronous); fails the test after `ms`. */
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const headOf = async (peer: Peer, identity: Identity) => (await peer.replica.head(identity))?.hash;
