@@ -1,8 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: plain Node for protocol/peer code, and workerd (through
-// Miniflare, with the bindings from wrangler.toml) for the Worker and its DO.
+// Three projects: plain Node for protocol/peer code; workerd (through
+// Miniflare, with the bindings from wrangler.toml) for the Worker and its DO;
+// and e2e, the web client in Debian's Chromium (playwright-core) against a
+// local `wrangler dev`. e2e runs after the others (groupOrder 1), one file at
+// a time, in one worker (the build and the Worker are started once).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
@@ -33,6 +36,19 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/server/**/*.test.ts"],
             setupFiles: ["test/server/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "e2e",
+            environment: "node",
+            include: ["test/e2e/**/*.test.ts"],
+            globalSetup: ["test/e2e/global-setup.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+            maxWorkers: 1,
+            isolate: false,
+            sequence: { groupOrder: 1 },
           },
         },
       ],

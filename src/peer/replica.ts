@@ -41,7 +41,12 @@ export class Replica {
     for (const w of await store.watchList()) r.#watch.set(w.identity, new Set(w.reasons));
     for (const b of (await store.getSetting<Identity[]>('blocked')) ?? []) r.#blocked.add(b);
     for (const head of await store.heads()) r.#complete.add(head.hash);
-    for (const [synod] of r.#watch) await r.#refreshSynod(synod);
+    // Only feeds that are synods (they hold synod operations, or we watch them as our synod):
+    // folding a plain device feed would give it an empty synod state of its own.
+    for (const [identity, reasons] of r.#watch) {
+      const chain = await r.chain(identity);
+      if (reasons.has('synod') || chain.some((e) => e.body.payload.type === 'synod')) await r.#refreshSynod(identity);
+    }
     return r;
   }
 

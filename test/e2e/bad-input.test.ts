@@ -1,0 +1,131 @@
+/**
+ * Bad input gets a clear message and loses nothing: a malformed recovery
+ * phrase, an invalid identity, a server that does not answer, a file that is
+ * not an image. (Images from peers that are oversized or carry EXIF are in
+ * people.test.ts, where there is a peer.)
+ */
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createIdentity, launch, screenshotsOnFailure, nav, postNote, profile, shot, visible } from './browser.ts';
+
+const url = inject('workerUrl');
+
+/** A loopback port nothing listens on. */
+const closedPort = (): Promise<number> =>
+  new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+const alertText = async (p: Page): Promise<string> => {
+  const alert = p.locator('p.error[role=alert]');
+  await visible(alert);
+  return (await alert.first().textContent()) ?? '';
+};
+
+beforeAll(async () => {
+  browser = await launch();
+  ({ page, errors } = await profile(browser, url));
+}, 60_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('bad input', () => {
+  it('explains what is wrong with a recovery phrase, and changes nothing', async () => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Restore from 24 words' }).click();
+    const words = page.getByLabel('Recovery words');
+    const restore = page.getByRole('button', { name: 'Restore' });
+
+    await words.fill('abandon ability able');
+    await restore.click();
+    expect(await alertText(page)).toContain('a recovery phrase has 24 words, this has 3');
+
+    await words.fill(`${'abandon '.repeat(23)}notaword`);
+    await restore.click();
+    expect(await alertText(page)).toContain('word 24 ("notaword") is not in the BIP39 English list');
+
+    await words.fill('abandon '.repeat(24));
+    await restore.click();
+    expect(await alertText(page)).toContain('checksum');
+    await shot(page, '01-restore-error');
+
+    // Still a fresh browser: no account was half-made.
+    await page.getByRole('button', { name: 'Back' }).click();
+    await visible(page.getByRole('button', { name: 'Create a new identity' }));
+  });
+
+  it('refuses an invalid identity, an unreachable server and a non-image, keeping what was there', async () => {
+    await createIdentity(page, 'Dana');
+    await postNote(page, 'Dana was here');
+
+    await nav(page, 'People');
+    await page.getByLabel('Their identity').fill('@not-an-identity');
+    expect(await alertText(page)).toContain('That is not a valid identity');
+    await page.getByLabel('Their identity').fill('@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(await alertText(page)).toContain('That is not a valid identity');
+    expect(await page.getByRole('button', { name: 'Follow', exact: true }).count()).toBe(0);
+    await shot(page, '12-bad-identity');
+
+    await nav(page, 'Servers');
+    const signalling = page.locator('section.card', { hasText: 'Signalling servers' });
+    expect(await signalling.locator('ul.servers li').count()).toBe(1);
+    await page.getByLabel('Add a signalling server').fill('ftp://example.org');
+    await signalling.getByRole('button', { name: 'Add' }).click();
+    expect(await alertText(page)).toContain('A signalling server is a wss:// address');
+    await page.getByLabel('Add a signalling server').fill(`ws://127.0.0.1:${await closedPort()}/room/nowhere`);
+    await signalling.getByRole('button', { name: 'Add' }).click();
+    await visible(signalling.getByText(/could not connect|no answer/i), 15_000);
+    expect(await signalling.locator('p.error').textContent()).toContain('Nothing was changed');
+    expect(await signalling.locator('ul.servers li').count()).toBe(1);
+    await shot(page, '13-server-unreachable');
+
+    const dir = mkdtempSync(join(tmpdir(), 'effigy-e2e-bad-'));
+    writeFileSync(join(dir, 'notes.txt'), 'just text, not an image');
+    await nav(page, 'Post');
+    await page.getByLabel('Choose images').setInputFiles(join(dir, 'notes.txt'));
+    expect(await alertText(page)).toContain('is not an image this app can read');
+    expect(await page.getByRole('button', { name: 'Post image' }).isDisabled()).toBe(true);
+
+    await nav(page, 'Timeline');
+    await visible(page.locator('article.entry', { hasText: 'Dana was here' }));
+    expect(errors).toEqual([]);
+  });
+
+  it("labels every control, keeps each screen within a phone's width, and focuses each screen's heading", async () => {
+    for (const screen of ['Post', 'People', 'Inbox', 'Private', 'Profile', 'Devices', 'Servers', 'Network', 'Timeline']) {
+      await nav(page, screen);
+      await page.waitForFunction(() => document.activeElement?.matches('h2.screen-title'), null, { timeout: 2000 }).catch(() => undefined);
+      const problems = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const el of document.querySelectorAll<HTMLInputElement>('input, textarea, select')) {
+          if (el.type === 'hidden') continue;
+          const named = (el.labels?.length ?? 0) > 0 || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+          if (!named) out.push(`unlabelled ${el.tagName.toLowerCase()}`);
+        }
+        for (const el of document.querySelectorAll<HTMLElement>('button, a[href]')) {
+          if (!(el.textContent?.trim() || el.getAttribute('aria-label'))) out.push(`nameless ${el.tagName.toLowerCase()}`);
+        }
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`wider than the screen: ${document.documentElement.scrollWidth}px`);
+        if (!document.activeElement?.matches('h2.screen-title')) out.push(`focus is on ${document.activeElement?.tagName}`);
+        return out;
+      });
+      expect(problems, screen).toEqual([]);
+    }
+  });
+});

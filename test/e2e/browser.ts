@@ -1,0 +1,129 @@
+/**
+ * Driving Debian's Chromium with playwright-core: one browser, a context per
+ * person (an independent profile: its own IndexedDB, keys, service worker),
+ * and helpers that act through the UI the way a person would.
+ */
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** Wait for a locator to be visible (playwright-core has no test-runner `expect`). */
+export const visible = (locator: Locator, timeout = 20_000): Promise<void> => locator.first().waitFor({ state: 'visible', timeout });
+
+export const SCREENSHOTS = 'test-results/screenshots';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// WebRTC on loopback needs both the loopback flag and media permission
+// (without them Chromium gathers no usable candidates here).
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+/** `camera`: a Y4M file the fake camera plays instead of its test pattern. */
+export function launch(options: { camera?: string } = {}): Promise<Browser> {
+  const args = options.camera ? [...ARGS, `--use-file-for-fake-video-capture=${options.camera}`] : ARGS;
+  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 30_000 });
+}
+
+/** A phone-sized profile; page errors fail the test that caused them. */
+export async function profile(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 390, height: 844 },
+    permissions: ['camera', 'microphone'],
+  });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  // Failed WebSocket connections are expected (offline, unreachable servers): the app says so itself.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('WebSocket connection') && console.warn(`[page console] ${m.text()}`));
+  pages.push(page);
+  return { context, page, errors };
+}
+
+const pages: Page[] = [];
+
+/** After a failed test: a screenshot of every open page, to see what the person would have seen. */
+export async function screenshotsOnFailure(name: string): Promise<void> {
+  let i = 0;
+  for (const page of pages) {
+    if (page.isClosed()) continue;
+    await shot(page, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}-${++i}`).catch(() => undefined);
+  }
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+export async function nav(page: Page, label: string): Promise<void> {
+  const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: false }).first();
+  await link.click();
+  // The nav and the screen render together: once the link is current, the screen is there.
+  await page.waitForFunction((text) => document.querySelector('nav a[aria-current=page]')?.textContent?.startsWith(text), label);
+  await visible(page.locator('h2.screen-title'));
+}
+
+/** First visit: create an identity, note the words, arrive at the timeline. Returns the words. */
+export async function createIdentity(page: Page, name: string, screenshot?: string): Promise<string[]> {
+  await page.goto('/');
+  if (screenshot) await shot(page, '00-start');
+  await page.getByRole('button', { name: 'Create a new identity' }).click();
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByRole('button', { name: 'Create my identity' }).click();
+  const words = page.getByTestId('mnemonic').locator('.w');
+  await visible(words);
+  await expect.poll(() => words.count()).toBe(24);
+  const list = await words.allTextContents();
+  if (screenshot) await shot(page, screenshot);
+  await page.getByLabel('I have written these 24 words down').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await visible(page.getByRole('heading', { name: 'Timeline' }));
+  return list;
+}
+
+/** The account identity (synod) and this device's identity, from the Profile screen. */
+export async function identities(page: Page): Promise<{ account: string; device: string }> {
+  await nav(page, 'Profile');
+  const account = (await page.locator('.identity-card code[data-identity]').getAttribute('data-identity')) ?? '';
+  const device = (await page.locator('code[data-device-identity]').getAttribute('data-device-identity')) ?? '';
+  return { account, device };
+}
+
+export async function follow(page: Page, identity: string): Promise<void> {
+  await nav(page, 'People');
+  await page.getByLabel('Their identity').fill(identity);
+  await page.getByRole('button', { name: 'Follow', exact: true }).click();
+  await visible(page.locator('.found').getByText('Following', { exact: true }));
+}
+
+export async function postNote(page: Page, text: string): Promise<void> {
+  await nav(page, 'Timeline');
+  await page.getByLabel('Write a public note').fill(text);
+  await page.getByRole('button', { name: 'Post note' }).click();
+  await visible(page.locator('article.entry', { hasText: text }));
+}
+
+/** Wait until the page's service worker controls it (the shell is cached). */
+export async function swReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => navigator.serviceWorker?.controller !== null && navigator.serviceWorker?.controller !== undefined, null, { timeout: 20_000 });
+}
+
+/** Wait until a peer link with the given identity shows on the Network screen; returns its transport. */
+export async function linkTransport(page: Page, identity: string): Promise<string> {
+  await nav(page, 'Network');
+  const row = page.locator(`[data-testid=peers] li[data-identity="${identity}"]`);
+  await visible(row, 30_000);
+  return (await row.getAttribute('data-transport')) ?? '';
+}

@@ -1,0 +1,194 @@
+/**
+ * The app's one connection to the peer engine (src/peer). It opens the
+ * engine on IndexedDB, keeps the rooms joined that the synod lists, and
+ * turns engine events into signals the screens read. Screens call the
+ * engine (`peer()`) directly for actions.
+ */
+import { batch, computed, signal } from '@preact/signals';
+import { IdbStore } from '../../src/peer/idb-store.ts';
+import type { BlobProgress } from '../../src/peer/link.ts';
+import type { PeerLinkInfo } from '../../src/peer/mesh.ts';
+import { dropboxRoom, Peer, PeerError } from '../../src/peer/peer.ts';
+import type { RoomStatus } from '../../src/peer/room-client.ts';
+import type { Identity } from '../../src/protocol/index.ts';
+
+let instance: Peer | null = null;
+
+/** The engine; only screens rendered after boot call this. */
+export function peer(): Peer {
+  if (!instance) throw new Error('the engine is not open yet');
+  return instance;
+}
+
+/** Bumped (coalesced) whenever stored data changes: screens re-query on it. */
+export const tick = signal(0);
+export const rooms = signal<Record<string, RoomStatus>>({});
+export const links = signal<PeerLinkInfo[]>([]);
+export interface SyncRow {
+  identity: Identity;
+  peer: Identity;
+  received: number;
+  done: boolean;
+  at: number;
+}
+export const syncs = signal<Record<string, SyncRow>>({});
+export const blobs = signal<Record<string, BlobProgress & { at: number }>>({});
+export const logs = signal<string[]>([]);
+export const online = signal(typeof navigator === 'undefined' ? true : navigator.onLine);
+export const persisted = signal<boolean | null>(null);
+export const bootError = signal<string | null>(null);
+export const updateReady = signal(false);
+
+export interface Notice {
+  id: number;
+  kind: 'ok' | 'error' | 'info';
+  text: string;
+}
+export const notices = signal<Notice[]>([]);
+let noticeId = 0;
+export function notify(text: string, kind: Notice['kind'] = 'ok', ms = kind === 'error' ? 9000 : 3500): void {
+  const n = { id: ++noticeId, kind, text };
+  notices.value = [...notices.value, n].slice(-4);
+  setTimeout(() => (notices.value = notices.value.filter((x) => x.id !== n.id)), ms);
+}
+
+/** A message a person can act on, from whatever went wrong. */
+export function explain(err: unknown): string {
+  const text = err instanceof PeerError || err instanceof Error ? err.message : String(err);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+let pending: ReturnType<typeof setTimeout> | null = null;
+function bump(): void {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    tick.value++;
+    reconcileRooms();
+  }, 30);
+}
+
+/** This device is a live member of a synod: the app proper, rather than the start screen. */
+export const membership = computed<'member' | 'none' | 'revoked'>(() => {
+  void tick.value;
+  if (!instance) return 'none';
+  const state = instance.synodState();
+  const record = state?.devices.get(instance.identity);
+  if (!record) return 'none';
+  return record.cut === null ? 'member' : 'revoked';
+});
+
+// --- servers --------------------------------------------------------------
+
+/** Where the app was served from: the default signalling room and dropbox. */
+export function defaultServers(): { signalling: string[]; dropboxes: string[] } {
+  const origin = location.origin;
+  return { signalling: [`${origin.replace(/^http/, 'ws')}/room/main`], dropboxes: [origin] };
+}
+
+/** The rooms this device should be in: the synod's signalling servers and dropboxes. */
+function desiredRooms(): string[] {
+  const state = instance?.synodState();
+  const signalling = state?.signalling.length ? [...state.signalling] : defaultServers().signalling;
+  const out = new Set(signalling.map(toRoomUrl));
+  if (membership.value === 'member') for (const d of state?.dropboxes ?? []) out.add(dropboxRoom(d));
+  return [...out];
+}
+
+/** A signalling endpoint as a WebSocket room URL. */
+export function toRoomUrl(endpoint: string): string {
+  const u = new URL(endpoint);
+  if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  if (!u.pathname.startsWith('/room/')) u.pathname = '/room/main';
+  return u.toString();
+}
+
+const joined = new Set<string>();
+function reconcileRooms(): void {
+  const p = instance;
+  if (!p) return;
+  const want = new Set(desiredRooms());
+  for (const url of want) {
+    if (joined.has(url)) continue;
+    joined.add(url);
+    const room = p.connect(url);
+    rooms.value = { ...rooms.value, [url]: room.status };
+  }
+  for (const url of [...joined]) {
+    if (want.has(url)) continue;
+    joined.delete(url);
+    p.disconnect(url);
+    const next = { ...rooms.value };
+    delete next[url];
+    rooms.value = next;
+  }
+}
+
+/** After the network comes back, rejoin rooms at once instead of waiting out the backoff. */
+export function rejoinStalled(): void {
+  const p = instance;
+  if (!p) return;
+  for (const url of joined) {
+    if (p.mesh.rooms.get(url)?.status === 'online') continue;
+    p.disconnect(url);
+    const room = p.connect(url);
+    rooms.value = { ...rooms.value, [url]: room.status };
+  }
+}
+
+export const anyRoomOnline = computed(() => Object.values(rooms.value).some((s) => s === 'online'));
+
+// --- boot -----------------------------------------------------------------
+
+export async function boot(): Promise<Peer> {
+  const { store, persisted: kept } = await IdbStore.open('effigy', { requestPersistence: true });
+  persisted.value = kept;
+  const p = await Peer.open({
+    store,
+    // No STUN/TURN servers: host candidates (LAN, loopback); the room relays otherwise.
+    rtc: async () => ({ iceServers: [] }),
+  });
+  instance = p;
+  // For the curious and for tests: the engine, from the browser console.
+  (globalThis as { effigy?: Peer }).effigy = p;
+
+  p.events.on('entry', bump);
+  p.events.on('head', bump);
+  p.events.on('drop', bump);
+  p.events.on('room', ({ url, status }) => {
+    if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
+  });
+  p.events.on('peer', () => {
+    links.value = p.links();
+  });
+  p.events.on('sync', (s) => {
+    syncs.value = { ...syncs.value, [`${s.peer}|${s.identity}`]: { ...s, at: Date.now() } };
+  });
+  p.events.on('blob', (b) => {
+    blobs.value = { ...blobs.value, [b.hash]: { ...b, at: Date.now() } };
+  });
+  p.events.on('log', (line) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line}`];
+  });
+  p.events.on('rejected', (r) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused ${r.hash ?? r.identity ?? ''} from ${r.from}: ${r.error.message}`];
+  });
+
+  window.addEventListener('online', () => {
+    online.value = true;
+    rejoinStalled();
+  });
+  window.addEventListener('offline', () => (online.value = false));
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && rejoinStalled());
+
+  batch(() => {
+    tick.value++;
+    links.value = p.links();
+  });
+  reconcileRooms();
+  return p;
+}
+
+/** Who is reachable right now, by identity: the transport of a live link. */
+export const transportOf = (identity: Identity): string | null => links.value.find((l) => l.identity === identity)?.transport ?? null;

@@ -1,0 +1,22 @@
+/** Boot: the service worker (offline shell), the engine on IndexedDB, then the UI. */
+import { render } from 'preact';
+import { boot, bootError, updateReady } from './engine.ts';
+import './style.css';
+import { App } from './ui/app.tsx';
+
+if ('serviceWorker' in navigator && import.meta.env.PROD) {
+  const hadController = !!navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (hadController) updateReady.value = true;
+  });
+  navigator.serviceWorker.register('/sw.js').catch((err: Error) => console.warn('service worker not registered:', err.message));
+}
+
+const root = document.getElementById('app') as HTMLElement;
+boot().then(
+  () => render(<App />, root),
+  (err: Error) => {
+    bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
+    render(<App />, root);
+  },
+);

@@ -1,0 +1,251 @@
+/** One entry as people see it, with what they can do to it: comment, tag, delete. */
+import { useId, useState } from 'preact/hooks';
+import { parseDirectory, type BlobRef, type Entry, type Hash, type Identity } from '../../../src/protocol/index.ts';
+import { explain, notify, peer } from '../engine.ts';
+import { bytes, exactTime, when } from '../lib/format.ts';
+import { BlobImage, Confirm, useAsync, Who } from './common.tsx';
+
+const DIRECTORY_LIMIT = 512 * 1024;
+
+function Collection({ root, name }: { root: BlobRef; name?: string }) {
+  const dir = useAsync(async () => {
+    if (root.size > DIRECTORY_LIMIT) throw new Error(`album index is ${bytes(root.size)}: too big to open`);
+    const parsed = parseDirectory(await peer().getBlob(root), root.hash);
+    if (!parsed.ok) throw new Error(`album index is damaged: ${parsed.error.message}`);
+    return parsed.value.items;
+  }, [root.hash]);
+  return (
+    <figure class="album">
+      {name && <figcaption>{name}</figcaption>}
+      {dir.value ? (
+        <ul class="album-grid">
+          {dir.value.map((item) => (
+            <li key={item.name}>
+              <BlobImage blob={item.blob} alt={item.name} />
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="image-pending">{dir.error ? `Album not available yet: ${dir.error}` : 'Loading album…'}</p>
+      )}
+    </figure>
+  );
+}
+
+/** What an entry says, by payload type. Null for entries not worth a card. */
+export function Body({ entry }: { entry: Entry }) {
+  const p = entry.body.payload;
+  switch (p.type) {
+    case 'public_note':
+      return <p class="note">{p.text}</p>;
+    case 'image':
+      return (
+        <figure class="photo">
+          <BlobImage blob={p.blob} alt={p.alt ?? p.caption ?? 'Image'} />
+          {p.caption && <figcaption>{p.caption}</figcaption>}
+        </figure>
+      );
+    case 'collection':
+      return <Collection root={p.root} {...(p.name !== undefined && { name: p.name })} />;
+    case 'comment':
+      return (
+        <>
+          <p class="meta-line">
+            Comment on <a href={`#/entry/${p.target.entry}`}>a post</a> by <Who identity={p.target.identity} />
+          </p>
+          <p class="note">{p.text}</p>
+        </>
+      );
+    case 'tag':
+      return (
+        <p class="meta-line">
+          Tagged <a href={`#/entry/${p.target.entry}`}>a post</a> by <Who identity={p.target.identity} /> <span class="tag">#{p.tag}</span>
+        </p>
+      );
+    case 'follow':
+      return (
+        <p class="meta-line">
+          Followed <Who identity={p.identity} />
+        </p>
+      );
+    case 'block':
+      return (
+        <p class="meta-line">
+          Blocked <Who identity={p.identity} />
+          {p.reason ? `: ${p.reason}` : ''}
+        </p>
+      );
+    case 'private_note':
+    case 'mute': {
+      const text = peer().readPrivate(entry);
+      if (text === null) return <p class="meta-line">A private note for other people.</p>;
+      if (p.type === 'mute') {
+        try {
+          const inner = JSON.parse(text) as { identity?: Identity };
+          return inner.identity ? (
+            <p class="meta-line">
+              Muted <Who identity={inner.identity} /> (only you can see this)
+            </p>
+          ) : null;
+        } catch {
+          return null;
+        }
+      }
+      return <p class="note private">{text}</p>;
+    }
+    case 'identification':
+      return <p class="meta-line">Updated the profile{p.name ? `: ${p.name}` : ''}</p>;
+    case 'synod':
+      return (
+        <p class="meta-line">
+          {p.op === 'add_device' ? (
+            <>
+              Added a device{p.name ? ` (${p.name})` : ''}: <Who identity={p.device} />
+            </>
+          ) : p.op === 'revoke_device' ? (
+            <>
+              Removed a device: <Who identity={p.device} />
+            </>
+          ) : p.op === 'servers' ? (
+            'Updated the servers'
+          ) : (
+            'Closed the account'
+          )}
+        </p>
+      );
+  }
+}
+
+const CONTENT = new Set(['public_note', 'image', 'collection', 'comment', 'private_note']);
+
+/** Posts others can answer; the rest (follows, profile updates) are shown as a compact line. */
+export const isContent = (e: Entry): boolean => CONTENT.has(e.body.payload.type);
+
+function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag'; onDone: () => void }) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const value = text.trim();
+    if (!value) return setError(mode === 'comment' ? 'Write something first.' : 'Type a tag first.');
+    if (mode === 'tag' && (/\s/.test(value) || value.length > 64)) return setError('A tag is one word of at most 64 characters, with no spaces.');
+    setBusy(true);
+    try {
+      const ref = { entry: entry.hash, identity: entry.body.identity };
+      if (mode === 'comment') await peer().comment(ref, value);
+      else await peer().tag(ref, value.replace(/^#/, ''));
+      notify(mode === 'comment' ? 'Comment posted.' : 'Tag added.');
+      onDone();
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="respond" onSubmit={submit}>
+      <label for={id}>{mode === 'comment' ? 'Your comment' : 'Tag (one word)'}</label>
+      {mode === 'comment' ? (
+        <textarea id={id} rows={2} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      ) : (
+        <input id={id} type="text" maxLength={65} value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        <button type="submit" disabled={busy}>
+          {mode === 'comment' ? 'Post comment' : 'Add tag'}
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+async function laterEntries(hash: Hash): Promise<number> {
+  const feed = await peer().feed(peer().identity, 10_000);
+  const at = feed.findIndex((e) => e.hash === hash);
+  return at < 0 ? 0 : at;
+}
+
+function DeleteEntry({ entry }: { entry: Entry }) {
+  const later = useAsync(() => laterEntries(entry.hash), [entry.hash]).value ?? 0;
+  return (
+    <Confirm
+      label="Delete"
+      confirmLabel="Delete and rewrite"
+      warning={
+        <>
+          <p>
+            <strong>Deleting rewrites your feed.</strong>{' '}
+            {later > 0
+              ? `The ${later} ${later === 1 ? 'entry' : 'entries'} you posted from this device after this one will be signed again and get new names.`
+              : 'Your latest entry before this one is signed again so the change outranks it.'}
+          </p>
+          <p>Comments, tags and links that point at rewritten entries will no longer find them, and peers that already have this entry may keep a copy.</p>
+        </>
+      }
+      onConfirm={async () => {
+        await peer().deleteEntries([entry.hash]);
+        notify('Deleted. Later entries were rewritten.');
+      }}
+    />
+  );
+}
+
+export function EntryCard({ entry, compact = false }: { entry: Entry; compact?: boolean }) {
+  const [mode, setMode] = useState<'comment' | 'tag' | null>(null);
+  const p = peer();
+  const mine = entry.body.identity === p.identity;
+  const type = entry.body.payload.type;
+  const content = isContent(entry);
+  return (
+    <article class={`entry ${content ? '' : 'minor'} ${type === 'private_note' ? 'is-private' : ''}`} data-type={type} data-hash={entry.hash} aria-label={`${type.replace('_', ' ')} ${when(entry.body.comparable)}`}>
+      <header>
+        <Who identity={entry.body.identity} avatar={content} />
+        {type === 'private_note' && <span class="badge">Private</span>}
+        <a class="time" href={`#/entry/${entry.hash}`} title={exactTime(entry.body.comparable)}>
+          <time dateTime={new Date(entry.body.comparable).toISOString()}>{when(entry.body.comparable)}</time>
+        </a>
+      </header>
+      <Body entry={entry} />
+      {content && !compact && (
+        <div class="actions">
+          {type !== 'private_note' && (
+            <>
+              <button type="button" class="secondary small" aria-expanded={mode === 'comment'} onClick={() => setMode(mode === 'comment' ? null : 'comment')}>
+                Comment
+              </button>
+              <button type="button" class="secondary small" aria-expanded={mode === 'tag'} onClick={() => setMode(mode === 'tag' ? null : 'tag')}>
+                Tag
+              </button>
+            </>
+          )}
+          {mine && <DeleteEntry entry={entry} />}
+        </div>
+      )}
+      {mode && <Respond entry={entry} mode={mode} onDone={() => setMode(null)} />}
+    </article>
+  );
+}
+
+export function EntryList({ entries, empty }: { entries: Entry[] | undefined; empty: string }) {
+  if (!entries) return <p aria-live="polite">Loading…</p>;
+  if (entries.length === 0) return <p class="empty">{empty}</p>;
+  return (
+    <ol class="entries" aria-label="Entries, newest first">
+      {entries.map((e) => (
+        <li key={e.hash}>
+          <EntryCard entry={e} />
+        </li>
+      ))}
+    </ol>
+  );
+}

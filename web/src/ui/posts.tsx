@@ -1,0 +1,265 @@
+/** Reading and writing: the timeline, the post composer, one entry with its responses. */
+import { useId, useState } from 'preact/hooks';
+import type { BlobRef, DirectoryItem, Entry, Hash } from '../../../src/protocol/index.ts';
+import { anyRoomOnline, explain, notify, peer } from '../engine.ts';
+import { bytes } from '../lib/format.ts';
+import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
+import { ScreenTitle, useAsync } from './common.tsx';
+import { EntryCard, EntryList, isContent } from './entry.tsx';
+
+const readable = (e: Entry): boolean => e.body.payload.type !== 'private_note' || peer().readPrivate(e) !== null;
+
+function publishedNote(): string {
+  return anyRoomOnline.value ? 'Posted.' : 'Saved. It will be published when the network returns.';
+}
+
+export function NoteForm({ compact = false }: { compact?: boolean }) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class={`card note-form ${compact ? 'compact' : ''}`}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const value = text.trim();
+        if (!value) return setError('Write something first.');
+        setBusy(true);
+        setError(null);
+        try {
+          await peer().postNote(value);
+          setText('');
+          notify(publishedNote());
+        } catch (err) {
+          setError(explain(err));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <label for={id}>{compact ? 'Write a public note' : 'Public note'}</label>
+      <textarea id={id} rows={compact ? 2 : 4} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        Post note
+      </button>
+    </form>
+  );
+}
+
+interface Picked {
+  name: string;
+  image?: PreparedImage;
+  url?: string;
+  error?: string;
+}
+
+function PhotoForm() {
+  const fileId = useId();
+  const captionId = useId();
+  const altId = useId();
+  const [picked, setPicked] = useState<Picked[]>([]);
+  const [working, setWorking] = useState(false);
+  const [caption, setCaption] = useState('');
+  const [alt, setAlt] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [formError, setFormError] = useState<string | null>(null);
+  const good = picked.filter((p) => p.image);
+  const album = good.length > 1;
+
+  const pick = async (files: FileList | null) => {
+    picked.forEach((p) => p.url && URL.revokeObjectURL(p.url));
+    setFormError(null);
+    if (!files || files.length === 0) return setPicked([]);
+    if (files.length > 64) return setFormError('Pick at most 64 images for one album.');
+    setWorking(true);
+    const out: Picked[] = [];
+    for (const file of Array.from(files)) {
+      try {
+        const image = await prepareImage(file);
+        out.push({ name: file.name, image, url: URL.createObjectURL(new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: image.mime })) });
+      } catch (err) {
+        out.push({ name: file.name, error: err instanceof ImageError ? err.message : `“${file.name}” could not be read: ${explain(err)}` });
+      }
+    }
+    setPicked(out);
+    setWorking(false);
+  };
+
+  const post = async (e: Event) => {
+    e.preventDefault();
+    if (good.length === 0) return setFormError('Pick an image first.');
+    setBusy(true);
+    setFormError(null);
+    try {
+      const p = peer();
+      const refs: BlobRef[] = [];
+      for (const g of good) refs.push(await p.addBlob(g.image!.bytes));
+      if (!album) {
+        const image = good[0]!.image!;
+        await p.publish({
+          type: 'image',
+          blob: refs[0]!,
+          mime: image.mime,
+          width: image.width,
+          height: image.height,
+          ...(alt.trim() && { alt: alt.trim() }),
+          ...(caption.trim() && { caption: caption.trim() }),
+        });
+      } else {
+        const used = new Set<string>();
+        const items: DirectoryItem[] = good.map((g, i) => {
+          const base = g.name.replace(/[/\\\u0000]/g, '_').replace(/\.[^.]*$/, '') || 'image';
+          let name = `${String(i + 1).padStart(2, '0')}-${base}.jpg`.slice(0, 250);
+          while (used.has(name)) name = `${i + 1}-${name}`;
+          used.add(name);
+          return { name, kind: 'file', blob: refs[i]!, mime: 'image/jpeg' };
+        });
+        const root = await p.addCollection(items);
+        await p.publish({ type: 'collection', root, ...(caption.trim() && { name: caption.trim().slice(0, 64) }) });
+      }
+      notify(publishedNote());
+      picked.forEach((p) => p.url && URL.revokeObjectURL(p.url));
+      setPicked([]);
+      setCaption('');
+      setAlt('');
+      (document.getElementById(fileId) as HTMLInputElement | null)?.form?.reset();
+    } catch (err) {
+      setFormError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="card photo-form" onSubmit={post}>
+      <h3>Photos</h3>
+      <p class="hint">Location and other metadata (EXIF, XMP) are removed in this browser before anything is stored or shared. Pick several for an album.</p>
+      <div class="field">
+        <label for={fileId}>Choose images</label>
+        <input id={fileId} type="file" accept="image/*" multiple onChange={(e) => void pick((e.target as HTMLInputElement).files)} />
+      </div>
+      {working && (
+        <p role="status" aria-live="polite">
+          Removing metadata…
+        </p>
+      )}
+      {picked.length > 0 && (
+        <ul class="previews" aria-label="Images to post">
+          {picked.map((p) => (
+            <li key={p.name}>
+              {p.image ? (
+                <>
+                  <img src={p.url} alt={`Preview of ${p.name}`} />
+                  <p class="stripped" data-testid="stripped">
+                    {removedText(p.image.removed)} {bytes(p.image.originalSize)} → {bytes(p.image.bytes.length)}
+                  </p>
+                </>
+              ) : (
+                <p class="error" role="alert">
+                  {p.error}
+                </p>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {good.length > 0 && (
+        <>
+          <div class="field">
+            <label for={captionId}>{album ? 'Album name' : 'Caption'}</label>
+            <input id={captionId} type="text" maxLength={album ? 64 : 10_000} value={caption} onInput={(e) => setCaption((e.target as HTMLInputElement).value)} />
+          </div>
+          {!album && (
+            <div class="field">
+              <label for={altId}>Description for people who cannot see it (alt text)</label>
+              <input id={altId} type="text" maxLength={1000} value={alt} onInput={(e) => setAlt((e.target as HTMLInputElement).value)} />
+            </div>
+          )}
+        </>
+      )}
+      {formError && (
+        <p class="error" role="alert">
+          {formError}
+        </p>
+      )}
+      <button type="submit" disabled={busy || working || good.length === 0}>
+        {album ? `Post album of ${good.length}` : 'Post image'}
+      </button>
+    </form>
+  );
+}
+
+export function Post() {
+  return (
+    <>
+      <ScreenTitle>Post</ScreenTitle>
+      <NoteForm />
+      <PhotoForm />
+      <p class="hint">
+        For a note only some people can read, use <a href="#/private">Private notes</a>.
+      </p>
+    </>
+  );
+}
+
+export function Timeline() {
+  const [all, setAll] = useState(false);
+  const list = useAsync(() => peer().timeline(300), []);
+  const entries = list.value?.filter((e) => readable(e) && (all || isContent(e)));
+  return (
+    <>
+      <ScreenTitle>Timeline</ScreenTitle>
+      <NoteForm compact />
+      <p class="row spread">
+        <a href="#/post">Post a photo or album</a>
+        <label class="check">
+          <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} /> Show all activity
+        </label>
+      </p>
+      <EntryList entries={entries} empty="Nothing here yet. Post something, or follow people on the People screen." />
+    </>
+  );
+}
+
+export function EntryPage({ hash }: { hash: string }) {
+  const data = useAsync(async () => {
+    const p = peer();
+    const entry = await p.replica.store.getEntry(hash as Hash);
+    const around = await p.timeline(1000);
+    const responses = around.filter((e) => {
+      const pl = e.body.payload;
+      return (pl.type === 'comment' || pl.type === 'tag') && pl.target.entry === hash;
+    });
+    return { entry, responses: responses.reverse() };
+  }, [hash]);
+  if (!data.value) return <p aria-live="polite">Loading…</p>;
+  const { entry, responses } = data.value;
+  return (
+    <>
+      <ScreenTitle>Post</ScreenTitle>
+      {entry ? (
+        <EntryCard entry={entry} />
+      ) : (
+        <p class="warning">This entry is not here. Its author may have deleted it (which rewrites later entries), or it has not synced yet.</p>
+      )}
+      <h3>Comments and tags</h3>
+      {responses.length === 0 ? (
+        <p class="empty">None yet.</p>
+      ) : (
+        <ol class="entries">
+          {responses.map((e) => (
+            <li key={e.hash}>
+              <EntryCard entry={e} compact />
+            </li>
+          ))}
+        </ol>
+      )}
+    </>
+  );
+}
