@@ -1,0 +1,38 @@
+/**
+ * Blobs: the room serves the head entries it holds (entries are blobs too,
+ * named by their hash). `iwant` answers `ihave` with the ones it has;
+ * `getblob` answers the whole entry in one `blob` frame (entries are at most
+ * 15 KiB, under one chunk). A later issue extends this to dropbox blobs.
+ */
+import { toBase64url, utf8, type Hash } from "../../protocol/index.ts";
+import { headStore } from "./heads.ts";
+import type { RoomService } from "./service.ts";
+
+export const blobs: RoomService = {
+  name: "blobs",
+  offer: "default",
+  handlers: {
+    iwant(room, conn, msg) {
+      const have: [Hash, number][] = [];
+      for (const hash of new Set(msg.hashes)) {
+        const row = headStore.byHash(room.sql, hash);
+        if (row) have.push([hash, row.size]);
+      }
+      room.send(conn, { type: "ihave", ...(msg.id ? { re: msg.id } : {}), blobs: have });
+    },
+
+    getblob(room, conn, msg) {
+      const row = headStore.byHash(room.sql, msg.hash);
+      if (!row) {
+        room.fail(conn, "not_found", `the room does not hold ${msg.hash}`, msg.id);
+        return;
+      }
+      if (row.size > msg.maxsize) {
+        room.fail(conn, "too_big", `${msg.hash} is ${row.size} bytes, more than maxsize ${msg.maxsize}`, msg.id);
+        return;
+      }
+      const data = toBase64url(utf8(row.entry));
+      room.send(conn, { type: "blob", ...(msg.id ? { re: msg.id } : {}), hash: msg.hash, offset: 0, total: row.size, data });
+    },
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * Every bound the room enforces, in one place (docs/room.md quotes them),
+ * plus the two small counters that apply them per socket.
+ */
+export const ROOM_LIMITS = {
+  /** Sockets per room, authenticated or not. The N=500 bench fits. */
+  maxConnections: 512,
+  /** A socket that has not authenticated this long after opening is closed (4002). */
+  authTimeoutMs: 5_000,
+  /** Client challenges are remembered this long; a reused one is refused. */
+  challengeMemoryMs: 10 * 60_000,
+  /** Token bucket per socket: sustained frames per second... */
+  ratePerSecond: 50,
+  /** ...and the burst a quiet socket may spend at once. */
+  rateBurst: 100,
+  /** Frames dropped for the rate limit within `abuseWindowMs` before the socket is closed (4008). */
+  maxDroppedFrames: 50,
+  /** Protocol errors (bad frames, bad entries, ...) within `abuseWindowMs` before the socket is closed (1008). */
+  maxErrors: 10,
+  abuseWindowMs: 10_000,
+  /** Peers per presence_list frame and pairs per last_known_heads frame: a full room stays far below 64 KiB a frame. */
+  listChunk: 256,
+} as const;
+
+/** Close codes the room sends. */
+export const CLOSE = {
+  normal: 1000,
+  /** Too many protocol errors. */
+  policy: 1008,
+  /** A frame over the frame limit. */
+  tooBig: 1009,
+  internal: 1011,
+  /** Bad signature, replayed challenge, second session_request. */
+  authFailed: 4001,
+  authTimeout: 4002,
+  rateLimited: 4008,
+  roomFull: 4029,
+} as const;
+
+/** Token bucket: `take` spends one token, refilled continuously at `rate` per second up to `burst`. */
+export class TokenBucket {
+  #tokens: number;
+  #at: number;
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    now: number,
+  ) {
+    this.#tokens = burst;
+    this.#at = now;
+  }
+
+  take(now: number): boolean {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/** Counts events in a fixed window; `hit` answers how many so far in the current one. */
+export class WindowCounter {
+  #start = 0;
+  #count = 0;
+
+  constructor(readonly windowMs: number) {}
+
+  hit(now: number): number {
+    if (now - this.#start >= this.windowMs) {
+      this.#start = now;
+      this.#count = 0;
+    }
+    return ++this.#count;
+  }
+}
