@@ -56,6 +56,8 @@ export class Mesh {
   #relays = new Map<Identity, RelayChannel>();
   #rtc = new Map<Identity, RtcNegotiation>();
   #dialing = new Set<Identity>();
+  /** WebRTC signals from each peer, handled one at a time: ICE candidates must not overtake the offer while ICE servers are fetched. */
+  #rtcQueue = new Map<Identity, Promise<void>>();
 
   constructor(private readonly options: MeshOptions) {}
 
@@ -160,7 +162,11 @@ export class Mesh {
       relay.receive(signal);
       return;
     }
-    await this.#rtcSignal(room, from, signal);
+    const queued = (this.#rtcQueue.get(from) ?? Promise.resolve()).then(() => this.#rtcSignal(room, from, signal));
+    const settled = queued.catch(() => undefined);
+    this.#rtcQueue.set(from, settled);
+    void settled.then(() => this.#rtcQueue.get(from) === settled && this.#rtcQueue.delete(from));
+    await queued;
   }
 
   async #rtcSignal(room: RoomClient, from: Identity, signal: PeerSignal): Promise<void> {

@@ -13,6 +13,7 @@ export * from './keys.ts';
 export * from './limits.ts';
 export * from './mnemonic.ts';
 export * from './payloads.ts';
+export * from './request.ts';
 export * from './schema.ts';
 export * from './session.ts';
 export * from './synod.ts';

@@ -1,7 +1,8 @@
 import type { Room } from "./room.ts";
+import type { TurnEnv } from "./turn/config.ts";
 
 /** Bindings and vars declared in wrangler.toml. */
-export interface Env {
+export interface Env extends TurnEnv {
   ROOM: DurableObjectNamespace<Room>;
   DB: D1Database;
   BLOBS: R2Bucket;

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "./env.ts";
 import { scheduled } from "./scheduled.ts";
+import { turnApi } from "./turn/routes.ts";
 
 export { Room } from "./room.ts";
 
@@ -24,6 +25,9 @@ app.get("/room/:name", (c) => {
   const stub = c.env.ROOM.get(c.env.ROOM.idFromName(name));
   return stub.fetch(c.req.raw);
 });
+
+// Short-lived TURN credentials for a signed-in identity (docs/protocol.md §15).
+app.route("/api/turn", turnApi);
 
 app.all("/api/*", (c) => c.json(error("not_found", `no such endpoint: ${c.req.path}`), 404));
 

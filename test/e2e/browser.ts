@@ -26,6 +26,8 @@ const ARGS = [
   '--allow-loopback-in-peer-connection',
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
+  // Remote call audio plays (and counts in getStats) without a click.
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 /** `camera`: a Y4M file the fake camera plays instead of its test pattern. */

@@ -20,7 +20,7 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.on('error', fail);
@@ -50,7 +50,8 @@ function wrangler(args: string[], detached = false): { child: ChildProcess; outp
 const exited = (child: ChildProcess): Promise<number> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode ?? 1) : new Promise((r) => child.once('exit', (code) => r(code ?? 1)));
 
-export async function startWorker(timeoutMs = 60_000): Promise<RunningWorker> {
+/** `vars`: extra Worker vars for this run only (e.g. TURN_URLS and TURN_SECRET for a local coturn). */
+export async function startWorker(timeoutMs = 60_000, vars: Record<string, string> = {}): Promise<RunningWorker> {
   const state = mkdtempSync(join(tmpdir(), 'effigy-e2e-'));
   const migrate = wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
   if ((await exited(migrate.child)) !== 0) {
@@ -61,7 +62,7 @@ export async function startWorker(timeoutMs = 60_000): Promise<RunningWorker> {
   const inspector = await freePort();
   // Its own process group, so stop() ends wrangler and the workerd it started, and nothing else.
   const dev = wrangler(
-    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'warn'],
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'warn', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     true,
   );
   const url = `http://127.0.0.1:${port}`;

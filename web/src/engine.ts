@@ -5,11 +5,14 @@
  * engine (`peer()`) directly for actions.
  */
 import { batch, computed, signal } from '@preact/signals';
+import { loadKeys } from '../../src/peer/account.ts';
+import { Calls, type CallInfo } from '../../src/peer/calls.ts';
 import { IdbStore } from '../../src/peer/idb-store.ts';
 import type { BlobProgress } from '../../src/peer/link.ts';
 import type { PeerLinkInfo } from '../../src/peer/mesh.ts';
 import { dropboxRoom, Peer, PeerError } from '../../src/peer/peer.ts';
 import type { RoomStatus } from '../../src/peer/room-client.ts';
+import { TurnCredentialSource, type IceConfig } from '../../src/peer/turn.ts';
 import type { Identity } from '../../src/protocol/index.ts';
 
 let instance: Peer | null = null;
@@ -38,6 +41,43 @@ export const online = signal(typeof navigator === 'undefined' ? true : navigator
 export const persisted = signal<boolean | null>(null);
 export const bootError = signal<string | null>(null);
 export const updateReady = signal(false);
+/** Whether WebRTC links can relay through TURN (null until the first answer from the server). */
+export const turnStatus = signal<{ turn: boolean; note?: string; policy: RTCIceTransportPolicy } | null>(null);
+
+/**
+ * A local (per-browser) override for testing and for people who want their
+ * address hidden from peers: `localStorage['effigy.ice-policy'] = 'relay'`
+ * sends everything through TURN.
+ */
+function icePolicy(): RTCIceTransportPolicy {
+  try {
+    return localStorage.getItem('effigy.ice-policy') === 'relay' ? 'relay' : 'all';
+  } catch {
+    return 'all';
+  }
+}
+
+let turnSource: TurnCredentialSource | null = null;
+
+let callsInstance: Calls | null = null;
+/** Voice and video calls; only screens rendered after boot call this. */
+export function calls(): Calls {
+  if (!callsInstance) throw new Error('the engine is not open yet');
+  return callsInstance;
+}
+/** The current call (a fresh object on every change, so screens re-render). */
+export const currentCall = signal<CallInfo | null>(null);
+/** Bumped when the list of who may call changes. */
+export const permittedTick = signal(0);
+/** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
+async function iceConfig(): Promise<IceConfig> {
+  const policy = icePolicy();
+  if (!turnSource) return { iceServers: [], iceTransportPolicy: policy, turn: false, note: 'not signed in yet' };
+  const config = await turnSource.get();
+  const prev = turnStatus.value;
+  if (!prev || prev.turn !== config.turn || prev.note !== config.note) turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
+  return config;
+}
 
 export interface Notice {
   id: number;
@@ -146,9 +186,16 @@ export async function boot(): Promise<Peer> {
   persisted.value = kept;
   const p = await Peer.open({
     store,
-    // No STUN/TURN servers: host candidates (LAN, loopback); the room relays otherwise.
-    rtc: async () => ({ iceServers: [] }),
+    // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
+    rtc: iceConfig,
   });
+  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
+  callsInstance = new Calls(p, { rtc: iceConfig });
+  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
+  callsInstance.events.on('refused', ({ device, reason }) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
+  });
+  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -158,7 +205,11 @@ export async function boot(): Promise<Peer> {
   p.events.on('drop', bump);
   p.events.on('room', ({ url, status }) => {
     if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
+    // The session is up: fetch TURN credentials now, so the first link does not wait for them.
+    if (status === 'online') void iceConfig();
   });
+  // Keep credentials fresh (the source refreshes at 80% of their lifetime) and the status current.
+  setInterval(() => void iceConfig(), 60_000);
   p.events.on('peer', () => {
     links.value = p.links();
   });

@@ -4,6 +4,7 @@ import { anyRoomOnline, bootError, membership, notices, online, rejoinStalled, t
 import { route } from '../router.ts';
 import { Devices, Profile, Servers } from './account.tsx';
 import { Inbox, refreshUnread, unread } from './inbox.tsx';
+import { CallPanel } from './call.tsx';
 import { Network } from './network.tsx';
 import { IdentityPage, People, Private } from './people.tsx';
 import { EntryPage, Post, Timeline } from './posts.tsx';
@@ -130,6 +131,7 @@ export function App() {
           </button>
         </p>
       ) : null}
+      <CallPanel />
       {updateReady.value && (
         <p class="banner" role="status">
           A new version of Effigy is ready.{' '}

@@ -1,7 +1,8 @@
 /** The network as it is: rooms, peers and how each is reached, sync and blob transfers, offline state. */
 import type { Identity } from '../../../src/protocol/index.ts';
-import { blobs, links, logs, online, persisted, rooms, syncs, type SyncRow as SyncRowData } from '../engine.ts';
+import { blobs, links, logs, online, persisted, rooms, syncs, turnStatus, type SyncRow as SyncRowData } from '../engine.ts';
 import { bytes, shortId, when } from '../lib/format.ts';
+import { CallControls } from './call.tsx';
 import { Progress, ScreenTitle, useProfile, displayName } from './common.tsx';
 
 const TRANSPORT_TEXT: Record<string, string> = {
@@ -55,6 +56,13 @@ export function Network() {
                 : 'No server is reachable right now; retrying. Posts are kept here until then.'}
           </span>
         </p>
+        <p class="hint" data-testid="turn-status" data-turn={turnStatus.value === null ? 'unknown' : String(turnStatus.value.turn)}>
+          {turnStatus.value === null
+            ? 'Relay (TURN): not asked yet.'
+            : turnStatus.value.turn
+              ? `Relay (TURN): available; peers behind strict NATs connect through it${turnStatus.value.policy === 'relay' ? ' (this browser relays everything)' : ''}.`
+              : `Relay (TURN): not available (${turnStatus.value.note ?? 'no TURN server'}); direct connections only (host/STUN), the room relays otherwise.`}
+        </p>
         <p class="hint">
           {persisted.value === false
             ? 'The browser may clear this site’s storage when space runs low; your devices and friends hold copies of your feeds.'
@@ -84,7 +92,7 @@ export function Network() {
             {peerList.map((l) => (
               <li key={l.identity} data-identity={l.identity} data-transport={l.transport}>
                 <Name identity={l.identity} /> <code>{shortId(l.identity)}</code>{' '}
-                <span class={`badge transport ${l.transport}`}>{TRANSPORT_TEXT[l.transport] ?? l.transport}</span>
+                <span class={`badge transport ${l.transport}`}>{TRANSPORT_TEXT[l.transport] ?? l.transport}</span> <CallControls device={l.identity} />
               </li>
             ))}
           </ul>

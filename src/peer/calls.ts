@@ -1,0 +1,328 @@
+/**
+ * Voice and video calls between two identities that trust each other: each
+ * follows the other (the callee checks that it follows the caller's synod and
+ * that the caller's replicated feeds hold a `follow` of its own synod) and
+ * each has the other on its local "who may call me" list. A call from anyone
+ * else is refused without ringing. Offer, answer and ICE candidates travel
+ * through the room as `message_to` payloads tagged `{ch:'call'}`, next to the
+ * data-channel negotiation (`ch:'rtc'`) and the relay (`ch:'relay'`); the
+ * media goes over an RTCPeerConnection with the same ICE servers (TURN
+ * included) as data links.
+ */
+import type { Identity } from '../protocol/index.ts';
+import { Emitter } from './events.ts';
+import type { Peer } from './peer.ts';
+import type { RoomClient } from './room-client.ts';
+import type { RtcOptions } from './rtc-channel.ts';
+
+export const PERMITTED_SETTING = 'calls-permitted';
+
+export type CallSignal =
+  | { ch: 'call'; id: string; op: 'offer'; sdp: string; video: boolean }
+  | { ch: 'call'; id: string; op: 'answer'; sdp: string }
+  | { ch: 'call'; id: string; op: 'ice'; candidate: RTCIceCandidateInit }
+  | { ch: 'call'; id: string; op: 'decline' | 'hangup' | 'refused' | 'busy'; reason?: string };
+
+export function asCallSignal(payload: unknown): CallSignal | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const p = payload as Record<string, unknown>;
+  if (p.ch !== 'call' || typeof p.id !== 'string' || p.id.length > 64) return null;
+  const id = p.id;
+  if (p.op === 'offer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'offer', sdp: p.sdp, video: p.video === true };
+  if (p.op === 'answer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'answer', sdp: p.sdp };
+  if (p.op === 'ice' && typeof p.candidate === 'object' && p.candidate !== null && typeof (p.candidate as { candidate?: unknown }).candidate === 'string') {
+    const c = p.candidate as { candidate: string; sdpMid?: unknown; sdpMLineIndex?: unknown };
+    return { ch: 'call', id, op: 'ice', candidate: { candidate: c.candidate, sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null, sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null } };
+  }
+  if (p.op === 'decline' || p.op === 'hangup' || p.op === 'refused' || p.op === 'busy') {
+    return { ch: 'call', id, op: p.op, ...(typeof p.reason === 'string' && { reason: p.reason.slice(0, 200) }) };
+  }
+  return null;
+}
+
+export type CallState = 'calling' | 'ringing' | 'connecting' | 'active' | 'ended';
+
+export interface CallInfo {
+  readonly id: string;
+  /** The other side's device identity, and the synod (person) it belongs to. */
+  readonly device: Identity;
+  readonly person: Identity | null;
+  readonly outgoing: boolean;
+  readonly video: boolean;
+  state: CallState;
+  /** Why it ended. */
+  reason?: string;
+  muted: boolean;
+  cameraOff: boolean;
+  local: MediaStream | null;
+  remote: MediaStream | null;
+  /** performance.now() when the call was placed (caller side), for measurements. */
+  readonly startedAt: number;
+}
+
+export interface CallEvents {
+  /** Any change of the current call (state, streams, mute). */
+  call: CallInfo;
+  /** A call that was refused without ringing, and why. */
+  refused: { device: Identity; reason: string };
+}
+
+export interface CallOptions {
+  /** ICE servers, as for data links. */
+  rtc: () => Promise<RtcOptions>;
+  /** Local media; by default getUserMedia. */
+  media?: (video: boolean) => Promise<MediaStream>;
+}
+
+export class Calls {
+  readonly events = new Emitter<CallEvents>();
+  current: CallInfo | null = null;
+  #pc: RTCPeerConnection | null = null;
+  #room: RoomClient | null = null;
+  #offer: string | null = null;
+  #pending: RTCIceCandidateInit[] = [];
+  #remoteSet = false;
+  #attached = new WeakSet<RoomClient>();
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly options: CallOptions,
+  ) {
+    const attachAll = () => {
+      for (const room of peer.mesh.rooms.values()) this.#attach(room);
+    };
+    peer.mesh.events.on('room', attachAll);
+    attachAll();
+  }
+
+  #attach(room: RoomClient): void {
+    if (this.#attached.has(room)) return;
+    this.#attached.add(room);
+    room.events.on('message', ({ from, payload }) => {
+      const signal = asCallSignal(payload);
+      if (signal) void this.#signal(room, from, signal).catch((err: Error) => this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`));
+    });
+  }
+
+  // --- who may call -------------------------------------------------------
+
+  async permitted(): Promise<Identity[]> {
+    return (await this.peer.replica.store.getSetting<Identity[]>(PERMITTED_SETTING)) ?? [];
+  }
+
+  async setPermitted(person: Identity, allowed: boolean): Promise<void> {
+    const list = new Set(await this.permitted());
+    if (allowed) list.add(person);
+    else list.delete(person);
+    await this.peer.replica.store.putSetting(PERMITTED_SETTING, [...list]);
+  }
+
+  /** The person (synod) a device belongs to, as our replica knows it. */
+  async personOf(device: Identity): Promise<Identity | null> {
+    return (await this.peer.profileOf(device)).synod;
+  }
+
+  /** Whether a device may call us: its person and we follow each other, and it is on our list. Null when it may. */
+  async refusal(device: Identity): Promise<string | null> {
+    if (this.peer.replica.isBlocked(device)) return 'blocked';
+    const person = await this.personOf(device);
+    if (!person) return 'unknown identity';
+    if (!(await this.permitted()).includes(person)) return 'not on the list of who may call';
+    if (!this.peer.replica.reasons(person).includes('follow')) return 'we do not follow them';
+    const me = [this.peer.synodIdentity, this.peer.identity].filter((x): x is Identity => x !== null);
+    const state = this.peer.replica.synod(person);
+    const theirs = [person, ...(state ? [...state.devices.keys()] : [])];
+    for (const feedOf of theirs) {
+      for (const entry of await this.peer.feed(feedOf, 1000)) {
+        const p = entry.body.payload as { type: string; identity?: Identity };
+        if (p.type === 'follow' && p.identity !== undefined && me.includes(p.identity)) return null;
+      }
+    }
+    return 'they do not follow us';
+  }
+
+  // --- actions --------------------------------------------------------------
+
+  /** Call a device that is online in one of our rooms. */
+  async call(device: Identity, video = true): Promise<CallInfo> {
+    if (this.current && this.current.state !== 'ended') throw new Error('already in a call');
+    const person = await this.personOf(device);
+    if (!person || !(await this.permitted()).includes(person)) throw new Error('only people on your list of who may call can be called');
+    const room = this.#roomOf(device);
+    if (!room) throw new Error('they are not online in any room we are in');
+    const info = this.#start(crypto.randomUUID(), device, person, true, video, room);
+    const pc = await this.#connection(info);
+    const local = await this.#media(video);
+    info.local = local;
+    for (const track of local.getTracks()) pc.addTrack(track, local);
+    await pc.setLocalDescription(await pc.createOffer());
+    this.#send({ op: 'offer', sdp: pc.localDescription?.sdp ?? '', video });
+    this.#changed();
+    return info;
+  }
+
+  async accept(): Promise<void> {
+    const info = this.current;
+    if (!info || info.state !== 'ringing' || !this.#offer) return;
+    info.state = 'connecting';
+    const pc = await this.#connection(info);
+    await pc.setRemoteDescription({ type: 'offer', sdp: this.#offer });
+    await this.#remoteDescribed();
+    const local = await this.#media(info.video);
+    info.local = local;
+    for (const track of local.getTracks()) pc.addTrack(track, local);
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.#send({ op: 'answer', sdp: pc.localDescription?.sdp ?? '' });
+    this.#changed();
+  }
+
+  decline(): void {
+    if (this.current?.state !== 'ringing') return;
+    this.#send({ op: 'decline' });
+    this.#end('declined');
+  }
+
+  hangUp(): void {
+    if (!this.current || this.current.state === 'ended') return;
+    this.#send({ op: 'hangup' });
+    this.#end('hung up');
+  }
+
+  setMuted(muted: boolean): void {
+    const info = this.current;
+    if (!info) return;
+    info.muted = muted;
+    for (const t of info.local?.getAudioTracks() ?? []) t.enabled = !muted;
+    this.#changed();
+  }
+
+  setCameraOff(off: boolean): void {
+    const info = this.current;
+    if (!info) return;
+    info.cameraOff = off;
+    for (const t of info.local?.getVideoTracks() ?? []) t.enabled = !off;
+    this.#changed();
+  }
+
+  /** The connection, for stats (tests, the UI's quality line). */
+  connection(): RTCPeerConnection | null {
+    return this.#pc;
+  }
+
+  // --- internals ----------------------------------------------------------
+
+  #roomOf(device: Identity): RoomClient | null {
+    const linked = this.peer.links().find((l) => l.identity === device);
+    const room = linked ? this.peer.mesh.rooms.get(linked.room) : undefined;
+    if (room) return room;
+    for (const r of this.peer.mesh.rooms.values()) if (r.status === 'online') return r;
+    return null;
+  }
+
+  #start(id: string, device: Identity, person: Identity | null, outgoing: boolean, video: boolean, room: RoomClient): CallInfo {
+    this.#room = room;
+    this.#pending = [];
+    this.#remoteSet = false;
+    this.#offer = null;
+    const info: CallInfo = { id, device, person, outgoing, video, state: outgoing ? 'calling' : 'ringing', muted: false, cameraOff: false, local: null, remote: null, startedAt: performance.now() };
+    this.current = info;
+    return info;
+  }
+
+  async #media(video: boolean): Promise<MediaStream> {
+    return this.options.media ? this.options.media(video) : navigator.mediaDevices.getUserMedia({ audio: true, video });
+  }
+
+  async #connection(info: CallInfo): Promise<RTCPeerConnection> {
+    const rtc = await this.options.rtc();
+    const pc = new RTCPeerConnection({ iceServers: rtc.iceServers, iceTransportPolicy: rtc.iceTransportPolicy ?? 'all' });
+    this.#pc = pc;
+    pc.onicecandidate = (e) => e.candidate && this.#send({ op: 'ice', candidate: e.candidate.toJSON() });
+    pc.ontrack = (e) => {
+      info.remote = e.streams[0] ?? new MediaStream([e.track]);
+      this.#changed();
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.current !== info) return;
+      if (pc.connectionState === 'connected') {
+        info.state = 'active';
+        this.#changed();
+      } else if (pc.connectionState === 'failed') {
+        this.#send({ op: 'hangup', reason: 'connection failed' });
+        this.#end('connection failed');
+      }
+    };
+    return pc;
+  }
+
+  async #remoteDescribed(): Promise<void> {
+    this.#remoteSet = true;
+    for (const c of this.#pending.splice(0)) await this.#pc?.addIceCandidate(c);
+  }
+
+  #send(body: Record<string, unknown>): void {
+    const info = this.current;
+    if (!info || !this.#room) return;
+    this.#room.sendTo(info.device, { ch: 'call', id: info.id, ...body });
+  }
+
+  #end(reason: string): void {
+    const info = this.current;
+    if (!info) return;
+    info.state = 'ended';
+    info.reason = reason;
+    for (const t of info.local?.getTracks() ?? []) t.stop();
+    this.#pc?.close();
+    this.#pc = null;
+    this.#offer = null;
+    this.#changed();
+  }
+
+  #changed(): void {
+    if (this.current) this.events.emit('call', this.current);
+  }
+
+  async #signal(room: RoomClient, from: Identity, signal: CallSignal): Promise<void> {
+    const info = this.current;
+    const ours = info && info.id === signal.id && info.device === from && info.state !== 'ended';
+    if (signal.op === 'offer') {
+      if (info && info.state !== 'ended') {
+        if (!ours) room.sendTo(from, { ch: 'call', id: signal.id, op: 'busy' });
+        return;
+      }
+      const refusal = await this.refusal(from);
+      if (refusal) {
+        // Refused without ringing: the caller learns only that it was refused.
+        room.sendTo(from, { ch: 'call', id: signal.id, op: 'refused' });
+        this.events.emit('refused', { device: from, reason: refusal });
+        return;
+      }
+      this.#start(signal.id, from, await this.personOf(from), false, signal.video, room);
+      this.#offer = signal.sdp;
+      this.#changed();
+      return;
+    }
+    if (!ours) return;
+    switch (signal.op) {
+      case 'answer':
+        if (!info.outgoing || !this.#pc) return;
+        info.state = 'connecting';
+        await this.#pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
+        await this.#remoteDescribed();
+        this.#changed();
+        return;
+      case 'ice':
+        if (this.#pc && this.#remoteSet) await this.#pc.addIceCandidate(signal.candidate);
+        else this.#pending.push(signal.candidate);
+        return;
+      case 'decline':
+        return this.#end('declined');
+      case 'refused':
+        return this.#end('refused');
+      case 'busy':
+        return this.#end('busy');
+      case 'hangup':
+        return this.#end(signal.reason ?? 'hung up');
+    }
+  }
+}

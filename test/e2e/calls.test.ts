@@ -1,0 +1,154 @@
+/**
+ * Voice and video calls in Chromium with fake media devices: Alice and Bob
+ * follow each other and each lets the other call; Bob calls, Alice's page
+ * rings, she accepts, and both pages decode the other's video and receive
+ * audio (getStats). Mute, camera off and hang up work from the UI. Carol
+ * follows Alice but Alice does not follow Carol: Carol's call is refused
+ * without ringing. Prints the time from "call" to the first decoded frame.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createIdentity, follow, identities, launch, linkTransport, nav, postNote, profile, screenshotsOnFailure, shot, visible } from './browser.ts';
+
+const url = inject('workerUrl');
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+interface Person {
+  page: Page;
+  account: string;
+  device: string;
+}
+
+async function person(name: string): Promise<Person> {
+  const { context, page } = await profile(browser, url);
+  contexts.push(context);
+  await createIdentity(page, name);
+  return { page, ...(await identities(page)) };
+}
+
+/** The row of a linked peer on the Network screen. */
+async function peerRow(page: Page, device: string) {
+  await linkTransport(page, device);
+  return page.locator(`[data-testid=peers] li[data-identity="${device}"]`);
+}
+
+async function allowCalls(page: Page, device: string): Promise<void> {
+  const row = await peerRow(page, device);
+  const box = row.getByLabel('may call me');
+  await visible(box, 30_000);
+  // A controlled checkbox: it shows checked once the setting is stored.
+  await box.click();
+  await visible(row.getByRole('button', { name: 'Video call' }));
+}
+
+/** Inbound RTP of the page's current call. */
+const inbound = (page: Page) =>
+  page.evaluate(async () => {
+    const pc = (globalThis as unknown as { effigyCalls: { connection(): RTCPeerConnection | null } }).effigyCalls.connection();
+    const out = { framesDecoded: 0, audioSamples: 0, audioBytes: 0 };
+    if (!pc) return out;
+    (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number; bytesReceived?: number }) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+      if (s.kind === 'audio') {
+        out.audioSamples += s.totalSamplesReceived ?? 0;
+        out.audioBytes += s.bytesReceived ?? 0;
+      }
+    });
+    return out;
+  });
+
+describe('voice and video calls', () => {
+  beforeAll(async () => {
+    browser = await launch();
+  }, 60_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+  });
+
+  it('a call between mutual followers rings, connects both ways, and hangs up; a non-mutual caller is refused without ringing', async () => {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    const carol = await person('Carol');
+    await follow(alice.page, bob.account);
+    await follow(bob.page, alice.account);
+    await follow(carol.page, alice.account);
+    await postNote(bob.page, 'Bob follows Alice');
+    await postNote(carol.page, 'Carol follows Alice');
+    // Alice has Bob's feed, with his follow of her, before he calls.
+    await nav(alice.page, 'Timeline');
+    await visible(alice.page.locator('article.entry', { hasText: 'Bob follows Alice' }), 45_000);
+
+    await allowCalls(alice.page, bob.device);
+    await allowCalls(bob.page, alice.device);
+
+    // Bob calls; Alice's page rings; she accepts.
+    const row = await peerRow(bob.page, alice.device);
+    const placed = Date.now();
+    await row.getByRole('button', { name: 'Video call' }).click();
+    const ringing = alice.page.locator('[data-testid=call][data-state=ringing]');
+    await visible(ringing, 20_000);
+    const rang = Date.now();
+    await ringing.getByRole('button', { name: 'Accept' }).click();
+
+    let aliceFirstFrame = 0;
+    let bobFirstFrame = 0;
+    await expect
+      .poll(
+        async () => {
+          const [a, b] = [await inbound(alice.page), await inbound(bob.page)];
+          if (!aliceFirstFrame && a.framesDecoded > 0) aliceFirstFrame = Date.now();
+          if (!bobFirstFrame && b.framesDecoded > 0) bobFirstFrame = Date.now();
+          return a.framesDecoded > 0 && b.framesDecoded > 0 && a.audioBytes > 0 && b.audioBytes > 0;
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBe(true);
+    await visible(alice.page.locator('[data-testid=call][data-state=active]'));
+    await visible(bob.page.locator('[data-testid=call][data-state=active]'));
+    // Audio counts once the remote track plays.
+    await expect.poll(async () => (await inbound(alice.page)).audioSamples, { timeout: 10_000 }).toBeGreaterThan(0);
+    await shot(alice.page, '20-call');
+
+    // Controls: mute, camera off, hang up.
+    const panel = alice.page.getByTestId('call');
+    await panel.getByRole('button', { name: 'Mute microphone' }).click();
+    await visible(panel.getByRole('button', { name: 'Unmute microphone' }));
+    await panel.getByRole('button', { name: 'Camera off' }).click();
+    await visible(panel.getByRole('button', { name: 'Camera on' }));
+    expect(await alice.page.evaluate(() => (globalThis as unknown as { effigyCalls: { current: { local: MediaStream } } }).effigyCalls.current.local.getTracks().map((t) => `${t.kind}:${t.enabled}`).sort())).toEqual(['audio:false', 'video:false']);
+    await panel.getByRole('button', { name: 'Hang up' }).click();
+    await visible(alice.page.locator('[data-testid=call][data-state=ended]'));
+    await visible(bob.page.locator('[data-testid=call][data-state=ended]'));
+
+    // Carol follows Alice, Alice does not follow Carol (even with Carol on Alice's list): refused, never rings.
+    await alice.page.evaluate((who) => (globalThis as unknown as { effigyCalls: { setPermitted(p: string, a: boolean): Promise<void> } }).effigyCalls.setPermitted(who, true), carol.account);
+    await alice.page.getByTestId('call').getByRole('button', { name: 'Close' }).click();
+    await allowCalls(carol.page, alice.device);
+    const carolRow = await peerRow(carol.page, alice.device);
+    await carolRow.getByRole('button', { name: 'Video call' }).click();
+    await visible(carol.page.locator('[data-testid=call][data-state=ended]', { hasText: 'refused' }), 20_000);
+    expect(await alice.page.locator('[data-testid=call]').count()).toBe(0);
+    await nav(alice.page, 'Network');
+    await alice.page.locator('details summary', { hasText: 'Log' }).click();
+    expect(await alice.page.locator('pre.log').textContent()).toContain('refused a call');
+
+    console.log(
+      [
+        '',
+        '| call (fake media, loopback, host candidates) | ms |',
+        '|---|---|',
+        `| "Video call" clicked → callee rings | ${rang - placed} |`,
+        `| "Video call" clicked → first frame decoded at callee (incl. Accept click) | ${aliceFirstFrame - placed} |`,
+        `| "Video call" clicked → first frame decoded at caller | ${bobFirstFrame - placed} |`,
+      ].join('\n'),
+    );
+  });
+});
