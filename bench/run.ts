@@ -5,6 +5,7 @@ type Suite = { name: string; load: () => Promise<{ default: () => Promise<void> 
 const suites: Suite[] = [
   { name: "protocol", load: () => import("./protocol.bench.ts") },
   { name: "room", load: () => import("./room.bench.ts") },
+  { name: "hosted", load: () => import("./hosted.bench.ts") },
 ];
 
 console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);

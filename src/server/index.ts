@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { Env } from "./env.ts";
+import { blobsApi } from "./hosted/blobs-http.ts";
 import { scheduled } from "./scheduled.ts";
 import { turnApi } from "./turn/routes.ts";
 
@@ -28,6 +29,9 @@ app.get("/room/:name", (c) => {
 
 // Short-lived TURN credentials for a signed-in identity (docs/protocol.md §15).
 app.route("/api/turn", turnApi);
+
+// Content-addressed blobs in R2: signed uploads, public downloads with ranges (docs/hosted.md).
+app.route("/api/blobs", blobsApi);
 
 app.all("/api/*", (c) => c.json(error("not_found", `no such endpoint: ${c.req.path}`), 404));
 

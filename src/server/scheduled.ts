@@ -1,11 +1,12 @@
 import type { Env } from "./env.ts";
+import { cleanup } from "./hosted/cleanup.ts";
 
 /**
- * Cron entry point. The dropbox TTL sweep (D1 rows + R2 blobs past
- * expires_at) lands here; until then it deliberately does nothing.
+ * Cron entry point (wrangler.toml [triggers]): the hosted storage's TTL
+ * sweep — expired drops, expired leases with their entries, unreferenced
+ * blobs (D1 rows and R2 objects) — in bounded batches; see hosted/cleanup.ts.
  */
-export async function scheduled(
-  _controller: ScheduledController,
-  _env: Env,
-  _ctx: ExecutionContext,
-): Promise<void> {}
+export async function scheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const report = await cleanup(env);
+  if (Object.values(report).some((n) => n > 0)) console.log("cleanup", JSON.stringify(report));
+}

@@ -27,8 +27,8 @@ describe("bad frames", () => {
     // The id of a frame that failed its schema comes back as re.
     s.client.send('{"type":"get_heads","id":"q","identities":"all"}');
     expect((await s.client.error("q")).code).toBe("bad_schema");
-    // Dropbox is not offered here (yet).
-    s.client.send({ type: "fetch_drops", id: "fd", hashes: [] });
+    // A message the room only sends is not answered when a client sends it.
+    s.client.send({ type: "drop_delivery", id: "fd", drops: [] });
     expect((await s.client.error("fd")).code).toBe("unavailable");
     expect(s.client.isClosed).toBe(false);
     s.client.close();

@@ -165,7 +165,7 @@ describe("session handshake", () => {
 
   it("grants services the room offers on request and refuses the others", async () => {
     const s = await join(roomName("svc"));
-    s.client.send({ type: "request_service", id: "r1", service: "dropbox" });
+    s.client.send({ type: "request_service", id: "r1", service: "voice" });
     expect((await s.client.error("r1")).code).toBe("unavailable");
     s.client.send({ type: "request_service", id: "r2", service: "headtracking" });
     await s.client.next("ok", (m) => m.re === "r2");

@@ -2,9 +2,12 @@
  * Blobs: the room serves the head entries it holds (entries are blobs too,
  * named by their hash). `iwant` answers `ihave` with the ones it has;
  * `getblob` answers the whole entry in one `blob` frame (entries are at most
- * 15 KiB, under one chunk). A later issue extends this to dropbox blobs.
+ * 15 KiB, under one chunk). Hosted storage answers too (hosted/serve.ts):
+ * entries of live data leases (D1) and blobs uploaded over HTTP (R2), the
+ * latter in `blob` chunks of LIMITS.blobChunkBytes, every one with `re`.
  */
 import { toBase64url, utf8, type Hash } from "../../protocol/index.ts";
+import { hostedSizes, serveHostedBlob } from "../hosted/serve.ts";
 import { headStore } from "./heads.ts";
 import type { RoomService } from "./service.ts";
 
@@ -12,18 +15,28 @@ export const blobs: RoomService = {
   name: "blobs",
   offer: "default",
   handlers: {
-    iwant(room, conn, msg) {
+    async iwant(room, conn, msg) {
       const have: [Hash, number][] = [];
+      const rest: Hash[] = [];
       for (const hash of new Set(msg.hashes)) {
         const row = headStore.byHash(room.sql, hash);
         if (row) have.push([hash, row.size]);
+        else rest.push(hash);
+      }
+      if (rest.length > 0) {
+        const hosted = await hostedSizes(room.bindings.DB, rest);
+        for (const hash of rest) {
+          const size = hosted.get(hash);
+          if (size !== undefined) have.push([hash, size]);
+        }
       }
       room.send(conn, { type: "ihave", ...(msg.id ? { re: msg.id } : {}), blobs: have });
     },
 
-    getblob(room, conn, msg) {
+    async getblob(room, conn, msg) {
       const row = headStore.byHash(room.sql, msg.hash);
       if (!row) {
+        if (await serveHostedBlob(room, conn, msg)) return;
         room.fail(conn, "not_found", `the room does not hold ${msg.hash}`, msg.id);
         return;
       }

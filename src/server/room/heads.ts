@@ -7,6 +7,7 @@
  * outranks it and is accepted like any newer head.
  */
 import { compareEntries, openEntry, type Entry, type Hash, type Identity } from "../../protocol/index.ts";
+import { leasedHeads } from "../hosted/serve.ts";
 import { ROOM_LIMITS } from "./limits.ts";
 import type { RoomService } from "./service.ts";
 
@@ -109,11 +110,18 @@ export const headtracking: RoomService = {
       room.send(conn, { type: "ok", ...(msg.id ? { re: msg.id } : {}) });
     },
 
-    get_heads(room, conn, msg) {
+    async get_heads(room, conn, msg) {
       const heads: [Identity, Hash][] = [];
-      for (const identity of new Set(msg.identities)) {
+      const asked = [...new Set(msg.identities)];
+      // Heads of data leases (hosted/lease.ts) count too; the higher-ranked one wins.
+      const leased = await leasedHeads(room.bindings.DB, asked);
+      for (const identity of asked) {
         const stored = headStore.get(room.sql, identity);
-        if (stored) heads.push([identity, stored.hash]);
+        const lease = leased.get(identity);
+        if (stored && lease && lease.hash !== stored.hash && !outranks({ hash: stored.hash, body: { comparable: stored.comparable } } as Entry, lease)) {
+          heads.push([identity, lease.hash]);
+        } else if (stored) heads.push([identity, stored.hash]);
+        else if (lease) heads.push([identity, lease.hash]);
       }
       const re = msg.id ? { re: msg.id } : {};
       for (let i = 0; i === 0 || i < heads.length; i += ROOM_LIMITS.listChunk) {
