@@ -6,6 +6,7 @@ const suites: Suite[] = [
   { name: "protocol", load: () => import("./protocol.bench.ts") },
   { name: "room", load: () => import("./room.bench.ts") },
   { name: "hosted", load: () => import("./hosted.bench.ts") },
+  { name: "replication", load: () => import("./replication.bench.ts") },
 ];
 
 console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);

@@ -28,12 +28,16 @@ import {
 } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
+import { TokenBucket } from './rate.ts';
 import type { Session } from './session.ts';
 
 /** Frames stay below this so relaying them inside message_to still fits a frame. */
 const FRAME_BUDGET = 40 * 1024;
 const REQUEST_TIMEOUT_MS = 20_000;
 const MAX_STRIKES = 5;
+/** Frames per second a peer may send us, sustained and in a burst; replication needs far fewer. */
+const FRAME_RATE = 200;
+const FRAME_BURST = 400;
 
 export interface BlobProgress {
   readonly hash: Hash;
@@ -71,6 +75,16 @@ interface Incoming {
   reject: (e: Error) => void;
 }
 
+/** The parent an unvalidated entry text names, read without trusting it (validation follows). */
+function claimedParent(text: string): Hash | null {
+  try {
+    const parent = (JSON.parse(text.slice(0, text.lastIndexOf('\n'))) as { parent?: unknown }).parent;
+    return typeof parent === 'string' ? (parent as Hash) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Link {
   readonly peer: Identity;
   readonly channel: Channel;
@@ -85,6 +99,7 @@ export class Link {
   #incoming = new Map<string, Incoming>();
   #pulling = new Map<Identity, Hash>();
   #strikes = 0;
+  #bucket = new TokenBucket(FRAME_RATE, FRAME_BURST);
   #ended = false;
   #offHead: () => void;
 
@@ -142,19 +157,30 @@ export class Link {
     if (current?.hash === head) return;
     this.#pulling.set(identity, head);
     let received = 0;
+    const ask = (from: Hash) => {
+      const reply = this.request({ type: 'get_feed', identity, from, known: current?.hash ?? null, limit: LIMITS.feedBatch });
+      reply.catch(() => undefined); // a prefetch abandoned after a refusal must not go unhandled
+      return reply;
+    };
     try {
-      let from: Hash | null = (await this.#replica.store.hasEntry(head)) ? null : head;
-      while (from && !this.closed) {
-        const reply = await this.request({ type: 'get_feed', identity, from, known: current?.hash ?? null, limit: LIMITS.feedBatch });
+      let inflight: Promise<WireMessage> | null = (await this.#replica.store.hasEntry(head)) ? null : ask(head);
+      let from: Hash = head;
+      while (inflight && !this.closed) {
+        const reply: WireMessage = await inflight;
+        inflight = null;
         if (reply.type !== 'entries' || reply.entries.length === 0) return;
+        // Ask for the next batch before validating this one, so the round trip
+        // overlaps the signature checks; the guess is confirmed below.
+        const guess = claimedParent(reply.entries[reply.entries.length - 1] as string);
+        const prefetch = guess && !(await this.#replica.store.hasEntry(guess)) ? guess : null;
+        if (prefetch) inflight = ask(prefetch);
         const run = await this.#validateRun(identity, from, reply.entries);
         if (!run) return;
         const refused = await this.#replica.accept(identity, run, this.peer);
         if (refused) return this.#strike(`refused entry: ${refused.message}`);
         received += run.length;
         this.#hooks.onSync?.({ identity, peer: this.peer, received, done: false });
-        const last = run[run.length - 1] as Entry;
-        from = last.body.parent !== null && !(await this.#replica.store.hasEntry(last.body.parent)) ? last.body.parent : null;
+        if (prefetch) from = prefetch;
       }
       await this.#replica.considerHead(identity, head);
     } catch (err) {
@@ -205,6 +231,10 @@ export class Link {
   }
 
   async #receive(frame: string): Promise<void> {
+    if (!this.#bucket.take()) {
+      this.send({ type: 'error', code: 'rate_limited', message: `more than ${FRAME_RATE} frames/s` });
+      return this.#strike('flooding');
+    }
     const parsed = parseWire(frame);
     if (!parsed.ok) {
       this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });

@@ -192,7 +192,7 @@ export class Mesh {
   /**
    * Authenticate a channel and run a link over it. Rooms call this for every
    * peer channel; anything else that delivers frames (tests, other
-   * transports) can too. Resolves once the first sync has been asked for.
+   * transports) can too. Resolves once the link is up; the first sync runs on.
    */
   async adopt(channel: Channel, where: { endpoint: string; room: string; expect?: Identity }): Promise<Link | null> {
     const transport = channel.kind;
@@ -218,7 +218,7 @@ export class Mesh {
       });
       this.#links.set(peer, { link, transport, room: where.room });
       this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });
-      await link.syncWatched().catch((err: Error) => this.events.emit('log', `sync with ${peer}: ${err.message}`));
+      void link.syncWatched().catch((err: Error) => this.events.emit('log', `sync with ${peer}: ${err.message}`));
       return link;
     } catch (err) {
       this.events.emit('log', `session over ${transport} failed: ${(err as Error).message}`);

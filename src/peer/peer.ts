@@ -43,6 +43,7 @@ import type { RoomClient, RoomStatus } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
 import type { InboxItem, StoredHead, Store } from './store.ts';
 import { makeDrop, readDrop, receiveDrops, sendDrop } from './dropbox.ts';
+import { blobRefsOf, callLease, httpOrigin, uploadBlob, type LeaseGrant } from './lease.ts';
 import { trustedEntry } from './store.ts';
 
 /** A dropbox message as the app shows it. */
@@ -173,6 +174,8 @@ export class Peer {
     await this.#appendSynod({ type: 'synod', op: 'add_device', device: this.identity, proof: await signMembership(this.#device, synod.identity) });
     if (servers) await this.#appendSynod({ type: 'synod', op: 'servers', ...servers });
     if (profile.name !== undefined || profile.about !== undefined) await this.#appendSynod({ type: 'identification', ...profile });
+    // The device's first entry claims the synod: rooms track a synod's head only for its members' sessions.
+    if (!(await this.replica.head(this.identity))) await this.publish({ type: 'identification', ...(profile.name !== undefined && { name: profile.name }) });
     return { mnemonic: seedToMnemonic(synod.seed) };
   }
 
@@ -185,14 +188,17 @@ export class Peer {
     const seed = mnemonicToSeed(words);
     if (!seed.ok) throw new PeerError('bad_mnemonic', seed.error.message);
     const synod = await keyPairFromSeed(seed.value);
-    await this.#adoptSynodKey(synod);
     if (!(await this.replica.head(synod.identity))) {
       const arrived = this.replica.events.once('head', (h) => h.identity === synod.identity).then(() => true);
+      await this.replica.watch(synod.identity, 'synod');
       const found = await Promise.race([arrived, new Promise<false>((r) => setTimeout(() => r(false), waitMs))]);
       if (!found) {
+        // Keep nothing of a restore that found nothing: the words stay with the person.
+        if (this.#synodIdentity !== synod.identity) await this.replica.unwatch(synod.identity, 'synod');
         throw new PeerError('synod_not_found', 'no connected peer or lease holds this synod yet: connect to a room where another of your devices or a lease is, then try again');
       }
     }
+    await this.#adoptSynodKey(synod);
     if (!this.replica.synod(synod.identity)?.devices.has(this.identity)) {
       await this.#appendSynod({ type: 'synod', op: 'add_device', device: this.identity, proof: await signMembership(this.#device, synod.identity) });
     }
@@ -421,15 +427,23 @@ export class Peer {
    * synod's, when we know it) and leave it at a dropbox room. `via` is a room
    * URL; by default the first dropbox their synod publishes.
    */
-  async sendDrop(target: Identity, text: string, via?: string): Promise<Entry> {
+  async sendDrop(target: Identity, text: string, via?: string, timeoutMs = 15_000): Promise<Entry> {
     const state = this.replica.synod(target);
     const url = via ?? (state?.dropboxes[0] ? dropboxRoom(state.dropboxes[0]) : undefined);
     if (!url) throw new PeerError('bad_input', 'no dropbox known for this identity: give a server');
+    const joinedHere = !this.mesh.rooms.has(url);
     const room = this.mesh.join(url);
-    if (!room.link) await room.events.once('link');
-    const drop = await makeDrop(this.#device, await this.#readersFor(target), text);
-    await sendDrop(room.link!, target, drop);
-    return drop;
+    try {
+      if (!room.link) {
+        const linked = await Promise.race([room.events.once('link').then(() => true), new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
+        if (!linked || !room.link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
+      }
+      const drop = await makeDrop(this.#device, await this.#readersFor(target), text);
+      await sendDrop(room.link, target, drop);
+      return drop;
+    } finally {
+      if (joinedHere) this.mesh.leave(url);
+    }
   }
 
   /** Dropbox messages received, newest first, with their text where we can read it. */
@@ -446,6 +460,32 @@ export class Peer {
   #inboxMessage(item: InboxItem): InboxMessage {
     const seeds = [this.#device.seed, ...(this.#synod ? [this.#synod.seed] : [])];
     return { ...item, text: readDrop(trustedEntry(item.hash, item.entry), seeds) };
+  }
+
+  // --- leases -------------------------------------------------------------
+
+  /**
+   * Ask the server behind a room to lease our feeds (this device's, and the
+   * synod's when we hold its key), blobs included, so others can fetch them
+   * while we are offline. Renewing is asking again.
+   */
+  async requestLease(roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> {
+    const room = this.mesh.join(roomUrl);
+    if (!room.link) await room.events.once('link');
+    const grants: LeaseGrant[] = [];
+    for (const keys of [this.#device, this.#synod]) {
+      if (!keys) continue;
+      const head = await this.replica.head(keys.identity);
+      if (!head) continue;
+      for (const entry of await this.replica.chain(keys.identity)) {
+        for (const ref of await blobRefsOf(entry, this.replica.store)) {
+          const bytes = await this.replica.store.getBlob(ref.hash);
+          if (bytes) await uploadBlob(httpOrigin(roomUrl), keys, ref.hash, bytes);
+        }
+      }
+      grants.push(await callLease(room.link!, keys.identity, head.hash, seconds));
+    }
+    return grants;
   }
 
   // --- network ------------------------------------------------------------
@@ -469,7 +509,7 @@ export class Peer {
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
     const own = head.identity === this.identity || head.identity === this.#synod?.identity;
-    if (own) await this.#announce(head.hash);
+    if (own) await this.#announceOwnHeads();
     const reasons = this.replica.reasons(head.identity);
     const state = this.replica.synod(head.identity);
     if (state) {

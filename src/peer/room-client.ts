@@ -108,7 +108,7 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        this.present.clear();
+        // Long lists arrive in several frames; a new connection starts from an empty map anyway.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
@@ -157,6 +157,11 @@ export class RoomClient {
     } catch (err) {
       this.options.log?.(`announce failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Drop the connection and dial again now (the app's "retry", or a network change). */
+  reconnect(): void {
+    this.#socket.reconnect(1000, 'reconnect');
   }
 
   close(): void {

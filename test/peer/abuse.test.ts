@@ -57,3 +57,21 @@ describe('a lying, flooding peer', () => {
     expect(bob.links()).toHaveLength(0);
   });
 });
+
+describe('a flooding peer', () => {
+  it('is rate-limited, then disconnected, and the honest link stays up', async () => {
+    const [alice, bob] = await Promise.all([newPeer(), newPeer()]);
+    await link(alice, bob);
+    const mallory = await generateKeyPair();
+    const [evil, good] = memoryPair();
+    const adopted = bob.mesh.adopt(good, { endpoint: 'memory:test', room: 'memory' });
+    await authenticate(evil, { keys: mallory, endpoint: 'memory:test', head: null });
+    await adopted;
+    let closed = false;
+    evil.onClose = () => (closed = true);
+    evil.read(() => undefined);
+    for (let i = 0; i < 2000 && !closed; i++) evil.send(encodeWire({ type: 'ping' }));
+    await eventually(() => closed, 5000, 'the flood to be cut off');
+    expect(bob.links().map((l) => l.identity)).toEqual([alice.identity]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Data leasing, client side: ask a server to hold an identity's feed (and
+ * the blobs its entries point to) for a while, so others can fetch it while
+ * our devices are offline (design: call(service, datalease, head)). Blobs go
+ * up over HTTP with a signed request; the feed itself the server pulls from
+ * us over the room link, which serves get_feed to any peer.
+ */
+import { parseDirectory, signRequest, type BlobRef, type Entry, type Hash, type Identity, type KeyPair } from '../protocol/index.ts';
+import type { Link } from './link.ts';
+import type { Store } from './store.ts';
+
+/** The HTTP origin of a room URL (ws://host/room/x → http://host). */
+export const httpOrigin = (roomUrl: string): string => {
+  const u = new URL(roomUrl);
+  return `${u.protocol === 'wss:' || u.protocol === 'https:' ? 'https' : 'http'}://${u.host}`;
+};
+
+/** Blobs an entry points to; a collection's directory brings its children too (when we hold it). */
+export async function blobRefsOf(entry: Entry, store: Store): Promise<BlobRef[]> {
+  const p = entry.body.payload;
+  const refs: BlobRef[] = [];
+  if (p.type === 'image') refs.push(p.blob);
+  if (p.type === 'identification' && p.avatar) refs.push(p.avatar);
+  if (p.type === 'collection') {
+    refs.push(p.root);
+    const queue = [p.root];
+    while (queue.length > 0) {
+      const ref = queue.shift() as BlobRef;
+      const bytes = await store.getBlob(ref.hash);
+      const dir = bytes ? parseDirectory(bytes, ref.hash) : null;
+      if (!dir?.ok) continue;
+      for (const item of dir.value.items) {
+        refs.push(item.blob);
+        if (item.kind === 'directory') queue.push(item.blob);
+      }
+    }
+  }
+  return refs;
+}
+
+/** PUT a blob we hold to a server, signed by `keys`; a blob the server has already is skipped. */
+export async function uploadBlob(origin: string, keys: KeyPair, hash: Hash, bytes: Uint8Array): Promise<void> {
+  const path = `/api/blobs/${hash}`;
+  const url = `${origin}/api/blobs/${encodeURIComponent(hash)}`;
+  const head = await fetch(url, { method: 'HEAD' });
+  if (head.ok) return;
+  const headers = await signRequest(keys, { method: 'PUT', path, time: Date.now(), length: bytes.length });
+  const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer>, headers: { ...headers, 'Content-Type': 'application/octet-stream' } });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    throw new Error(`upload of ${hash} refused (${res.status}): ${body?.error?.message ?? res.statusText}`);
+  }
+}
+
+export interface LeaseGrant {
+  readonly identity: Identity;
+  readonly head: Hash;
+  readonly expires: number;
+}
+
+/** Ask the room's server to lease `identity`'s feed at `head`; it pulls the entries from us meanwhile. */
+export async function callLease(link: Link, identity: Identity, head: Hash, seconds: number): Promise<LeaseGrant> {
+  const reply = await link.request({ type: 'call', service: 'datalease', identity, head, seconds }, 300_000);
+  if (reply.type === 'lease') return { identity: reply.identity, head: reply.head, expires: reply.expires };
+  if (reply.type === 'error') throw new Error(`lease refused: ${reply.code}: ${reply.message}`);
+  throw new Error(`lease answered ${reply.type}`);
+}

@@ -1,0 +1,144 @@
+/**
+ * Node peers against the real Worker (wrangler dev, as `npm start` runs it):
+ * peers meet in a room and replicate through the room relay (Node has no
+ * WebRTC), exactly as browsers fall back to when WebRTC cannot connect.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/peer/memory-store.ts';
+import { Peer } from '../../src/peer/peer.ts';
+import { hashOf, type Entry } from '../../src/protocol/index.ts';
+import { startLocalWorker, type LocalWorker } from '../support/local-worker.ts';
+import { eventually, headOf } from '../peer/helpers.ts';
+
+let worker: LocalWorker;
+let roomCount = 0;
+const peers: Peer[] = [];
+
+beforeAll(async () => {
+  worker = await startLocalWorker();
+}, 90_000);
+
+afterAll(async () => {
+  for (const p of peers) p.close();
+  await worker?.stop();
+});
+
+const roomUrl = () => `${worker.url.replace(/^http/, 'ws')}/room/live-${++roomCount}`;
+
+async function peerIn(url: string): Promise<Peer> {
+  const peer = await Peer.open({ store: new MemoryStore() });
+  peers.push(peer);
+  const room = peer.connect(url);
+  if (room.status !== 'online') await room.events.once('status', (s) => s === 'online');
+  return peer;
+}
+
+const linkedTo = (peer: Peer, other: Peer) => eventually(() => peer.links().some((l) => l.identity === other.identity), 10_000, 'a relay link');
+
+describe('peers through the local room', { timeout: 120_000 }, () => {
+  it('two peers replicate a 1,000-entry feed and several blobs through the room relay', async () => {
+    const url = roomUrl();
+    const alice = await peerIn(url);
+    const posted: Entry[] = [];
+    for (let i = 0; i < 1000; i++) posted.push(await alice.postNote(`entry ${i}`));
+    const blobs = await Promise.all(
+      [10_000, 100_000, 300_000].map((size) => alice.addBlob(Uint8Array.from({ length: size }, (_, i) => (i * 7 + size) & 0xff))),
+    );
+    for (const ref of blobs) await alice.publish({ type: 'image', blob: ref, mime: 'image/jpeg' });
+    const bob = await peerIn(url);
+    await bob.follow(alice.identity);
+    await linkedTo(bob, alice);
+    expect(bob.links().find((l) => l.identity === alice.identity)?.transport).toBe('relay');
+    const head = (await alice.replica.head(alice.identity))!.hash;
+    await eventually(async () => (await headOf(bob, alice.identity)) === head, 60_000, 'bob to hold alice\'s 1,003 entries');
+    expect(await bob.feed(alice.identity, 5000)).toHaveLength(1003);
+    for (const ref of blobs) expect(hashOf(await bob.getBlob(ref))).toBe(ref.hash);
+  });
+
+  it('three peers: a feed reaches the third, a rebase propagates to both', async () => {
+    const url = roomUrl();
+    const [a, b, c] = [await peerIn(url), await peerIn(url), await peerIn(url)];
+    await b.follow(a.identity);
+    await c.follow(a.identity);
+    const posted: Entry[] = [];
+    for (let i = 0; i < 20; i++) posted.push(await a.postNote(`n${i}`));
+    for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === posted[19]!.hash, 30_000, 'initial replication');
+    const rewritten = await a.deleteEntries([posted[10]!.hash]);
+    for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === rewritten.at(-1)!.hash, 30_000, 'the rebase');
+    const texts = (await c.feed(a.identity, 100)).map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
+    expect(texts).not.toContain('n10');
+    expect(texts).toHaveLength(19);
+  });
+
+  it('a revoked device\'s later entries are refused', async () => {
+    const url = roomUrl();
+    const laptop = await peerIn(url);
+    await laptop.createSynod({ name: 'Ada' });
+    const phone = await peerIn(url);
+    await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!));
+    await eventually(() => phone.synodState()?.devices.has(phone.identity) ?? false, 30_000, 'phone membership');
+    const before = await phone.postNote('mine');
+    await laptop.revokeDevice(phone.identity, before.body.comparable);
+    const stolen = await phone.postNote('a thief writes');
+    const friend = await peerIn(url);
+    await friend.follow(laptop.synodIdentity!);
+    await friend.follow(phone.identity);
+    await eventually(() => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable, 30_000, 'revocation');
+    await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 30_000, 'entries up to the cut');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await friend.replica.store.hasEntry(stolen.hash)).toBe(false);
+  });
+});
+
+describe('dropbox and leases through the local Worker', { timeout: 120_000 }, () => {
+  it('a drop reaches an offline recipient when it connects, and is gone once acknowledged', async () => {
+    const url = roomUrl();
+    const alice = await Peer.open({ store: new MemoryStore() });
+    peers.push(alice);
+    await alice.createSynod({ name: 'Alice' });
+    // Alice has been here before: the room tracks her head, which names her synod.
+    const first = alice.connect(url);
+    await first.events.once('status', (s) => s === 'online');
+    await eventually(async () => {
+      const reply = await first.link!.request({ type: 'get_heads', identities: [alice.identity] });
+      return reply.type === 'last_known_heads' && reply.heads.length === 1;
+    }, 10_000, 'the room to track alice');
+    alice.disconnect(url);
+
+    const stranger = await peerIn(url);
+    await stranger.sendDrop(alice.synodIdentity!, 'hello from a stranger', url);
+    const arrived = alice.events.once('drop');
+    alice.connect(url);
+    const drop = await arrived;
+    expect(drop.sender).toBe(stranger.identity);
+    expect(drop.text).toBe('hello from a stranger');
+    expect(await alice.inbox()).toHaveLength(1);
+
+    // Acknowledged to the server once stored: a later visit is not told again.
+    alice.disconnect(url);
+    let again = false;
+    alice.events.on('drop', () => (again = true));
+    const room = alice.connect(url);
+    await room.events.once('status', (s) => s === 'online');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(again).toBe(false);
+  });
+
+  it('a lease lets a peer fetch a feed and its blobs while the owner is offline', async () => {
+    const url = roomUrl();
+    const owner = await peerIn(url);
+    const posted: Entry[] = [];
+    for (let i = 0; i < 50; i++) posted.push(await owner.postNote(`leased ${i}`));
+    const image = await owner.addBlob(Uint8Array.from({ length: 70_000 }, (_, i) => (i * 13) & 0xff));
+    const last = await owner.publish({ type: 'image', blob: image, mime: 'image/png' });
+    const grants = await owner.requestLease(url, 3600);
+    expect(grants.map((g) => g.head)).toContain(last.hash);
+    owner.close();
+
+    const reader = await peerIn(url);
+    await reader.follow(owner.identity);
+    await eventually(async () => (await headOf(reader, owner.identity)) === last.hash, 30_000, 'the leased feed');
+    expect(await reader.feed(owner.identity, 100)).toHaveLength(51);
+    expect(hashOf(await reader.getBlob(image))).toBe(image.hash);
+  });
+});
