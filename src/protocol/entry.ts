@@ -62,6 +62,18 @@ function stringsWellFormed(value: unknown): boolean {
   return true;
 }
 
+/**
+ * In text that JSON.stringify wrote, a `\uD800`–`\uDFFF` escape appears
+ * only for a lone surrogate (pairs are written raw), so a scan of the
+ * canonical body finds them without walking the parsed value. An escape
+ * counts only behind an odd run of backslashes (`\\` is a literal one).
+ */
+function hasEscapedSurrogate(canonical: string): boolean {
+  if (!canonical.includes('\\ud')) return false;
+  for (const m of canonical.matchAll(/(\\+)ud[89a-f][0-9a-f]{2}/g)) if ((m[1] as string).length % 2 === 1) return true;
+  return false;
+}
+
 /** Sign a new entry. Throws on a programming error (invalid payload, too big): authors are trusted code. */
 export async function createEntry(keys: KeyPair, fields: EntryFields): Promise<Entry> {
   const body = {
@@ -131,7 +143,7 @@ export async function openEntry(text: unknown, expect: EntryExpectation = {}): P
   if (JSON.stringify(raw) !== bodyText) {
     return fail('bad_encoding', 'entry body is not compact JSON as JSON.stringify writes it (whitespace, escapes or duplicate members)');
   }
-  if (!stringsWellFormed(raw)) return fail('bad_encoding', 'entry body holds an escaped lone surrogate');
+  if (hasEscapedSurrogate(bodyText)) return fail('bad_encoding', 'entry body holds an escaped lone surrogate');
   const claimed = (raw as { identity?: unknown }).identity;
   if (typeof claimed !== 'string') return fail('bad_schema', 'entry has no identity');
   const key = decodeIdentity(claimed);

@@ -40,6 +40,11 @@ describe('entries', () => {
     await expect(createEntry(keys, { parent: null, comparable: 1, synod: null, payload: note('\ud800') })).rejects.toThrow(/surrogate/);
   });
 
+  it('accepts text that merely spells a surrogate escape (a literal backslash, then "ud800")', async () => {
+    const e = await createEntry(keys, { parent: null, comparable: 1, synod: null, payload: note('\\ud800 and \\\\ud83d') });
+    expect((await openEntry(e.text)).ok).toBe(true);
+  });
+
   it('refuses to create an invalid or oversized entry', async () => {
     await expect(createEntry(keys, { parent: null, comparable: 0, synod: null, payload: note('x') })).rejects.toThrow();
     await expect(
