@@ -36,6 +36,8 @@ export interface LocalWorkerOptions {
   startTimeoutMs?: number;
   /** Pass wrangler's output through (default: only on failure). */
   verbose?: boolean;
+  /** Extra vars for this worker only (e.g. TURN settings in tests), passed as `--var name:value`. */
+  vars?: Record<string, string>;
 }
 
 /** A port the OS says is free on 127.0.0.1 right now. */
@@ -161,6 +163,7 @@ export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<L
       "--persist-to", state,
       "--show-interactive-dev-session=false",
       "--log-level", "log",
+      ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     // Its own process group, so stop() ends wrangler and the workerd it started, and nothing else.
     { verbose, detached: true },
