@@ -5,7 +5,7 @@ import { endpointSchema, type BlobRef, type Identity } from '../../../src/protoc
 import { defaultServers, explain, notify, peer, rooms, tick, toRoomUrl, transportOf } from '../engine.ts';
 import { exactTime, shortId } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
-import { Avatar, BlobImage, Confirm, CopyButton, IdentityCard, ScreenTitle, useProfile } from './common.tsx';
+import { Avatar, BlobImage, Confirm, CopyButton, IdentityCard, ScreenTitle, useProfile, useAction } from './common.tsx';
 import { Scanner } from './qr.tsx';
 import { StartOver, Words } from './start.tsx';
 
@@ -23,8 +23,7 @@ export function Profile() {
   const [name, setName] = useState(current.name ?? '');
   const [about, setAbout] = useState(current.about ?? '');
   const [avatar, setAvatar] = useState<PreparedImage | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const holder = p.holdsSynodKey;
   return (
     <>
@@ -36,9 +35,7 @@ export function Profile() {
         class="card"
         onSubmit={async (e) => {
           e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
+          await run(async () => {
             let ref: BlobRef | undefined = current.avatar;
             if (avatar) ref = await p.addBlob(avatar.bytes);
             await p.setProfile({
@@ -48,11 +45,7 @@ export function Profile() {
             });
             setAvatar(null);
             notify('Profile saved.');
-          } catch (err) {
-            setError(explain(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <h3>Profile</h3>
@@ -125,26 +118,19 @@ function AddDevice() {
   const [code, setCode] = useState('');
   const [name, setName] = useState('');
   const [scanning, setScanning] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   return (
     <form
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
         if (!code.trim()) return setError('Paste or scan the pairing code shown on the new device.');
-        setBusy(true);
-        setError(null);
-        try {
+        await run(async () => {
           await peer().acceptPairing(code.trim(), name.trim() || undefined);
           setCode('');
           setName('');
           notify('Device added. It will sync your account now.');
-        } catch (err) {
-          setError(explain(err));
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <h3>Add a device</h3>

@@ -29,6 +29,27 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[], options: { 
   return state;
 }
 
+/**
+ * A form's action: busy while it runs, its failure explained in words; the
+ * one pattern every form here shares.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}
+
 export type Profile = Awaited<ReturnType<ReturnType<typeof peer>['profileOf']>>;
 
 export function useProfile(identity: Identity): Profile | undefined {

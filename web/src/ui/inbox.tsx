@@ -10,7 +10,7 @@ import { dropboxRoom } from '../../../src/peer/peer.ts';
 import type { Identity } from '../../../src/protocol/index.ts';
 import { defaultServers, explain, notify, peer, rooms, tick } from '../engine.ts';
 import { exactTime, when } from '../lib/format.ts';
-import { checkIdentity, IdentityField, ScreenTitle, useAsync, Who } from './common.tsx';
+import { checkIdentity, IdentityField, ScreenTitle, useAsync, Who, useAction } from './common.tsx';
 import { isFollowing } from './people.tsx';
 
 const IGNORED = 'inbox-ignored';
@@ -55,8 +55,7 @@ function Compose({ to: initialTo }: { to: string }) {
   const [to, setTo] = useState(initialTo);
   const [text, setText] = useState('');
   const [server, setServer] = useState(defaultServers().dropboxes[0] ?? '');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const check = checkIdentity(to);
   useEffect(() => setTo(initialTo), [initialTo]);
   return (
@@ -66,17 +65,12 @@ function Compose({ to: initialTo }: { to: string }) {
         e.preventDefault();
         if (!check.identity) return setError(check.error ?? 'Say who the message is for.');
         if (!text.trim()) return setError('Write something first.');
-        setBusy(true);
-        setError(null);
-        try {
-          await sendMessage(check.identity, text.trim(), server.trim());
+        const target = check.identity;
+        await run(async () => {
+          await sendMessage(target, text.trim(), server.trim());
           setText('');
           notify('Message left at the dropbox. They see it next time they connect.');
-        } catch (err) {
-          setError(explain(err));
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <h3>Message someone</h3>

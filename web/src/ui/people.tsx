@@ -3,7 +3,7 @@ import { useId, useState } from 'preact/hooks';
 import type { Entry, Identity } from '../../../src/protocol/index.ts';
 import { explain, notify, peer, tick, transportOf } from '../engine.ts';
 import { shortId } from '../lib/format.ts';
-import { Avatar, checkIdentity, displayName, IdentityCard, IdentityField, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
+import { Avatar, checkIdentity, displayName, IdentityCard, IdentityField, ScreenTitle, useAsync, useProfile, Who, useAction } from './common.tsx';
 import { EntryList } from './entry.tsx';
 
 /** Identities of this person's own account: never in "following". */
@@ -280,8 +280,7 @@ export function Private() {
   const [chosen, setChosen] = useState<Set<Identity>>(new Set());
   const [extra, setExtra] = useState('');
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const extraCheck = checkIdentity(extra);
   const toggle = (i: Identity) => {
     const next = new Set(chosen);
@@ -303,19 +302,13 @@ export function Private() {
           }
           if (to.size === 0) return setError('Choose at least one person to write to.');
           if (!text.trim()) return setError('Write something first.');
-          setBusy(true);
-          setError(null);
-          try {
+          await run(async () => {
             await p.sendPrivate(text.trim(), [...to]);
             setText('');
             setChosen(new Set());
             setExtra('');
             notify('Private note posted. Only the people you chose (and your own devices) can read it.');
-          } catch (err) {
-            setError(explain(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <p class="hint">Sealed in this browser for the chosen people's devices and yours. Everyone can see that a note exists, not what it says or who it is for.</p>

@@ -4,7 +4,7 @@ import type { BlobRef, DirectoryItem, Entry, Hash } from '../../../src/protocol/
 import { anyRoomOnline, explain, notify, peer } from '../engine.ts';
 import { bytes } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
-import { ScreenTitle, useAsync } from './common.tsx';
+import { ScreenTitle, useAsync, useAction } from './common.tsx';
 import { EntryCard, EntryList, isContent } from './entry.tsx';
 
 const readable = (e: Entry): boolean => e.body.payload.type !== 'private_note' || peer().readPrivate(e) !== null;
@@ -16,8 +16,7 @@ function publishedNote(): string {
 export function NoteForm({ compact = false }: { compact?: boolean }) {
   const id = useId();
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   return (
     <form
       class={`card note-form ${compact ? 'compact' : ''}`}
@@ -25,17 +24,11 @@ export function NoteForm({ compact = false }: { compact?: boolean }) {
         e.preventDefault();
         const value = text.trim();
         if (!value) return setError('Write something first.');
-        setBusy(true);
-        setError(null);
-        try {
+        await run(async () => {
           await peer().postNote(value);
           setText('');
           notify(publishedNote());
-        } catch (err) {
-          setError(explain(err));
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <label for={id}>{compact ? 'Write a public note' : 'Public note'}</label>

@@ -3,7 +3,7 @@ import { signal } from '@preact/signals';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { mnemonicToSeed } from '../../../src/protocol/index.ts';
 import { anyRoomOnline, defaultServers, explain, membership, notify, peer, tick } from '../engine.ts';
-import { checkIdentity, CopyButton, IdentityField, ScreenTitle } from './common.tsx';
+import { checkIdentity, CopyButton, IdentityField, ScreenTitle, useAction } from './common.tsx';
 import { QrCode } from './qr.tsx';
 
 /** The words just made, shown once after creating (the app proper waits until they are written down). */
@@ -43,24 +43,17 @@ export function Words({ words, onDone }: { words: string; onDone?: () => void })
 function Create({ onBack }: { onBack: () => void }) {
   const id = useId();
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   return (
     <form
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
+        await run(async () => {
           const trimmed = name.trim();
           const { mnemonic } = await peer().createSynod(trimmed ? { name: trimmed } : {}, defaultServers());
           freshWords.value = mnemonic;
-        } catch (err) {
-          setError(explain(err));
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <h3>Create your identity</h3>
