@@ -67,7 +67,8 @@ describe('signed requests', () => {
     expect(await verifyRequest(k.identity, { ...f, time: f.time + 1 }, sig)).toBe(false);
     expect(await verifyRequest(k.identity, { ...f, length: 2 }, sig)).toBe(false);
     expect(await verifyRequest((await generateKeyPair()).identity, f, sig)).toBe(false);
-    expect(await verifyRequest(k.identity, f, sig.slice(0, -2) + 'AA')).toBe(false);
+    // A different last byte, whatever the signature happened to end with.
+    expect(await verifyRequest(k.identity, f, sig.slice(0, -2) + (sig.endsWith('AA') ? 'AQ' : 'AA'))).toBe(false);
     expect(await verifyRequest("'; DROP TABLE drops; --", f, sig)).toBe(false);
     expect(await verifyRequest(k.identity, f, "'; DROP TABLE drops; --")).toBe(false);
   });
