@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
-import { defineConfig, type Plugin } from "vite";
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
 
-const root = fileURLToPath(new URL("./web", import.meta.url));
+const root = fileURLToPath(new URL('./web', import.meta.url));
 
 /**
  * The service worker: web/sw.js is a hand-written, dependency-free worker;
@@ -15,18 +15,18 @@ const root = fileURLToPath(new URL("./web", import.meta.url));
 function serviceWorker(): Plugin {
   // "/" rather than "/index.html": the asset server redirects the latter,
   // and a redirected response cannot answer a navigation.
-  const publicFiles = ["/", "/manifest.webmanifest", "/icon.svg"];
+  const publicFiles = ['/', '/manifest.webmanifest', '/icon.svg'];
   return {
-    name: "effigy-service-worker",
-    apply: "build",
+    name: 'effigy-service-worker',
+    apply: 'build',
     generateBundle(_options, bundle) {
       const built = Object.keys(bundle).map((f) => `/${f}`);
-      const files = [...new Set([...publicFiles, ...built])].filter((f) => !f.endsWith(".map") && f !== "/index.html").sort();
-      const version = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
-      const source = readFileSync(new URL("./web/sw.js", import.meta.url), "utf8")
-        .replace("self.__PRECACHE__", JSON.stringify(files))
-        .replace("self.__VERSION__", JSON.stringify(version));
-      this.emitFile({ type: "asset", fileName: "sw.js", source });
+      const files = [...new Set([...publicFiles, ...built])].filter((f) => !f.endsWith('.map') && f !== '/index.html').sort();
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
+      const source = readFileSync(new URL('./web/sw.js', import.meta.url), 'utf8')
+        .replace('self.__PRECACHE__', JSON.stringify(files))
+        .replace('self.__VERSION__', JSON.stringify(version));
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
     },
   };
 }
@@ -38,22 +38,22 @@ function serviceWorker(): Plugin {
  */
 function bundleReport(): Plugin {
   return {
-    name: "effigy-bundle-report",
-    apply: "build",
+    name: 'effigy-bundle-report',
+    apply: 'build',
     writeBundle(_options, bundle) {
       let initial = { raw: 0, gz: 0 };
       let lazy = { raw: 0, gz: 0 };
-      const entry = Object.values(bundle).find((c) => c.type === "chunk" && c.isEntry);
+      const entry = Object.values(bundle).find((c) => c.type === 'chunk' && c.isEntry);
       const eager = new Set<string>();
       const visit = (name: string) => {
         const chunk = bundle[name];
-        if (!chunk || chunk.type !== "chunk" || eager.has(name)) return;
+        if (!chunk || chunk.type !== 'chunk' || eager.has(name)) return;
         eager.add(name);
         chunk.imports.forEach(visit);
       };
       if (entry) visit(entry.fileName);
       for (const file of Object.values(bundle)) {
-        if (file.type !== "chunk") continue;
+        if (file.type !== 'chunk') continue;
         const raw = Buffer.byteLength(file.code);
         const gz = gzipSync(file.code, { level: 9 }).length;
         if (eager.has(file.fileName)) initial = { raw: initial.raw + raw, gz: initial.gz + gz };
@@ -61,8 +61,7 @@ function bundleReport(): Plugin {
       }
       const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
       console.log(
-        `[effigy] JS bundle: initial ${kb(initial.raw)} (gzip ${kb(initial.gz)}); ` +
-          `lazy chunks ${kb(lazy.raw)} (gzip ${kb(lazy.gz)})`,
+        `[effigy] JS bundle: initial ${kb(initial.raw)} (gzip ${kb(initial.gz)}); ` + `lazy chunks ${kb(lazy.raw)} (gzip ${kb(lazy.gz)})`,
       );
     },
   };
@@ -72,12 +71,12 @@ function bundleReport(): Plugin {
 export default defineConfig({
   root,
   oxc: {
-    jsx: { runtime: "automatic", importSource: "preact" },
+    jsx: { runtime: 'automatic', importSource: 'preact' },
   },
   build: {
-    outDir: "dist",
+    outDir: 'dist',
     emptyOutDir: true,
-    target: "es2022",
+    target: 'es2022',
     reportCompressedSize: true,
   },
   plugins: [serviceWorker(), bundleReport()],

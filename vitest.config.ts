@@ -1,5 +1,5 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
 
 // Three projects: plain Node for protocol/peer code; workerd (through
 // Miniflare, with the bindings from wrangler.toml) for the Worker and its DO;
@@ -7,43 +7,39 @@ import { defineConfig } from "vitest/config";
 // local `wrangler dev`. e2e runs after the others (groupOrder 1), one file at
 // a time, in one worker (the build and the Worker are started once).
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations("migrations");
+  const migrations = await readD1Migrations('migrations');
   return {
     test: {
-      reporters: ["default", "./test/summary-reporter.ts"],
+      reporters: ['default', './test/summary-reporter.ts'],
       projects: [
         {
           test: {
-            name: "node",
-            environment: "node",
-            include: [
-              "test/protocol/**/*.test.ts",
-              "test/peer/**/*.test.ts",
-              "test/node/**/*.test.ts",
-            ],
+            name: 'node',
+            environment: 'node',
+            include: ['test/protocol/**/*.test.ts', 'test/peer/**/*.test.ts', 'test/node/**/*.test.ts'],
           },
         },
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: './wrangler.toml' },
               // Test-only binding: setup files cannot read the disk, so the
               // migrations travel in as data and are applied inside workerd.
               miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
             }),
           ],
           test: {
-            name: "workers",
-            include: ["test/server/**/*.test.ts"],
-            setupFiles: ["test/server/apply-migrations.ts"],
+            name: 'workers',
+            include: ['test/server/**/*.test.ts'],
+            setupFiles: ['test/server/apply-migrations.ts'],
           },
         },
         {
           test: {
-            name: "e2e",
-            environment: "node",
-            include: ["test/e2e/**/*.test.ts"],
-            globalSetup: ["test/e2e/global-setup.ts"],
+            name: 'e2e',
+            environment: 'node',
+            include: ['test/e2e/**/*.test.ts'],
+            globalSetup: ['test/e2e/global-setup.ts'],
             testTimeout: 120_000,
             hookTimeout: 120_000,
             maxWorkers: 1,

@@ -18,19 +18,19 @@
  * workerd process, so its buffers count too. Loopback only; every request
  * has a deadline, so the suite always ends.
  */
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Miniflare } from "miniflare";
-import { generateKeyPair, hashOf, signRequest, type KeyPair } from "../src/protocol/index.ts";
-import { HOSTED_LIMITS } from "../src/server/hosted/limits.ts";
-import { startLocalWorker } from "../test/support/local-worker.ts";
-import { printTable, type Row } from "./table.ts";
+import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { generateKeyPair, hashOf, signRequest, type KeyPair } from '../src/protocol/index.ts';
+import { HOSTED_LIMITS } from '../src/server/hosted/limits.ts';
+import { startLocalWorker } from '../test/support/local-worker.ts';
+import { printTable, type Row } from './table.ts';
 
 const MiB = 1024 * 1024;
 const SIZES = [
-  { label: "1 MiB", bytes: 1 * MiB, rounds: 10 },
-  { label: "64 MiB", bytes: 64 * MiB, rounds: 3 },
+  { label: '1 MiB', bytes: 1 * MiB, rounds: 10 },
+  { label: '64 MiB', bytes: 64 * MiB, rounds: 3 },
 ];
 const REQUEST_DEADLINE_MS = 120_000;
 
@@ -47,9 +47,9 @@ const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
 function parentOf(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return null;
   }
@@ -57,18 +57,18 @@ function parentOf(pid: number): number | null {
 
 function commOf(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
-    return "";
+    return '';
   }
 }
 
 /** The workerd processes descending from this one. */
 function workerdPids(): number[] {
   const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
+  for (const name of readdirSync('/proc')) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || commOf(pid) !== "workerd") continue;
+    if (!Number.isInteger(pid) || commOf(pid) !== 'workerd') continue;
     for (let at: number | null = pid, hops = 0; at && at > 1 && hops < 16; at = parentOf(at), hops++) {
       if (at === process.pid) {
         out.push(pid);
@@ -81,9 +81,10 @@ function workerdPids(): number[] {
 
 /** VmRSS and VmHWM in bytes. */
 function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string) => Number(/^(\w+):\s+(\d+) kB/m.exec(status.split("\n").find((l) => l.startsWith(`${key}:`)) ?? "")?.[2] ?? NaN) * 1024;
-  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) =>
+    Number(/^(\w+):\s+(\d+) kB/m.exec(status.split('\n').find((l) => l.startsWith(`${key}:`)) ?? '')?.[2] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
 // ---- one HTTP endpoint, measured the same way for the Worker and the baseline ----
@@ -98,9 +99,9 @@ interface Endpoint {
 async function timedPut(url: string, bytes: Uint8Array, headers: Record<string, string>, expect: number): Promise<number> {
   const t0 = performance.now();
   const res = await fetch(url, {
-    method: "PUT",
+    method: 'PUT',
     body: bytes as Uint8Array<ArrayBuffer>,
-    headers: { ...headers, "Content-Type": "application/octet-stream" },
+    headers: { ...headers, 'Content-Type': 'application/octet-stream' },
     signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
   });
   const body = await res.text();
@@ -126,7 +127,12 @@ function workerEndpoint(origin: string, keys: KeyPair): Endpoint {
   const url = (bytes: Uint8Array) => `${origin}/api/blobs/${encodeURIComponent(hashOf(bytes))}`;
   return {
     async put(bytes) {
-      const headers = await signRequest(keys, { method: "PUT", path: `/api/blobs/${hashOf(bytes)}`, time: Date.now(), length: bytes.length });
+      const headers = await signRequest(keys, {
+        method: 'PUT',
+        path: `/api/blobs/${hashOf(bytes)}`,
+        time: Date.now(),
+        length: bytes.length,
+      });
       return timedPut(url(bytes), bytes, headers, 201);
     },
     get: (bytes) => timedGet(url(bytes), bytes.length),
@@ -183,7 +189,7 @@ export default {
 };`;
 
 function rawEndpoint(origin: string, single = false): Endpoint {
-  const url = (bytes: Uint8Array) => `${origin}/${hashOf(bytes).slice(1)}${single ? "?single" : ""}`;
+  const url = (bytes: Uint8Array) => `${origin}/${hashOf(bytes).slice(1)}${single ? '?single' : ''}`;
   return { put: (bytes) => timedPut(url(bytes), bytes, {}, 201), get: (bytes) => timedGet(url(bytes), bytes.length) };
 }
 
@@ -204,7 +210,7 @@ async function measure(endpoint: Endpoint, pids: readonly number[], sizes = SIZE
   for (const size of sizes) {
     const ups: number[] = [];
     const downs: number[] = [];
-    let memory: Measured["memory"];
+    let memory: Measured['memory'];
     const sampled = pids.length > 0 && size.bytes >= 64 * MiB;
     for (let round = 0; round < size.rounds; round++) {
       const bytes = randomBytes(size.bytes);
@@ -253,16 +259,16 @@ async function throughWorker(): Promise<Map<string, Measured>> {
 }
 
 async function rawR2(): Promise<{ same: Map<string, Measured>; single: Map<string, Measured> }> {
-  const dir = mkdtempSync(join(tmpdir(), "effigy-r2-bench-"));
+  const dir = mkdtempSync(join(tmpdir(), 'effigy-r2-bench-'));
   const known = new Set(workerdPids());
   const mf = new Miniflare({
     workers: [
       {
         config: {
-          name: "r2-baseline",
-          compatibilityDate: "2026-10-01",
-          manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm", contents: RAW_WORKER } } },
-          env: { BLOBS: { type: "r2", name: "effigy-blobs" } },
+          name: 'r2-baseline',
+          compatibilityDate: '2026-10-01',
+          manifest: { mainModule: 'index.js', modules: { 'index.js': { type: 'esm', contents: RAW_WORKER } } },
+          env: { BLOBS: { type: 'r2', name: 'effigy-blobs' } },
         },
       },
     ],
@@ -272,7 +278,11 @@ async function rawR2(): Promise<{ same: Map<string, Measured>; single: Map<strin
     const origin = (await mf.ready).origin;
     const pids = workerdPids().filter((p) => !known.has(p));
     const same = await measure(rawEndpoint(origin), pids);
-    const single = await measure(rawEndpoint(origin, true), pids, SIZES.filter((s) => s.bytes > HOSTED_LIMITS.partBytes));
+    const single = await measure(
+      rawEndpoint(origin, true),
+      pids,
+      SIZES.filter((s) => s.bytes > HOSTED_LIMITS.partBytes),
+    );
     return { same, single };
   } finally {
     await mf.dispose();
@@ -292,34 +302,38 @@ export default async function run(): Promise<void> {
     rows.push({
       blob: size.label,
       rounds: size.rounds,
-      "upload MB/s (Worker PUT)": w.up,
-      "raw R2 put MB/s": r.up,
-      "upload ÷ raw": w.up / r.up,
-      "download MB/s (Worker GET)": w.down,
-      "raw R2 get MB/s": r.down,
-      "download ÷ raw": w.down / r.down,
+      'upload MB/s (Worker PUT)': w.up,
+      'raw R2 put MB/s': r.up,
+      'upload ÷ raw': w.up / r.up,
+      'download MB/s (Worker GET)': w.down,
+      'raw R2 get MB/s': r.down,
+      'download ÷ raw': w.down / r.down,
     });
   }
-  printTable("blobs through the local Worker vs raw local R2, same put strategy without checks (median of rounds; MB = 10^6 bytes)", rows);
+  printTable('blobs through the local Worker vs raw local R2, same put strategy without checks (median of rounds; MB = 10^6 bytes)', rows);
   const memRows: Row[] = [];
   for (const [what, m] of [
-    ["Worker PUT (signed, hashed while streaming, multipart)", worker],
-    ["raw R2, same strategy (multipart, no checks)", raw],
-    ["raw R2, one streaming put", single],
+    ['Worker PUT (signed, hashed while streaming, multipart)', worker],
+    ['raw R2, same strategy (multipart, no checks)', raw],
+    ['raw R2, one streaming put', single],
   ] as const) {
-    const big = m.get("64 MiB")?.memory;
+    const big = m.get('64 MiB')?.memory;
     if (big) {
       memRows.push({
-        "64 MiB upload": `${what}, workerd pid ${big.pid}`,
-        "RSS before": fmtMiB(big.before),
-        "peak RSS during": fmtMiB(big.peak),
+        '64 MiB upload': `${what}, workerd pid ${big.pid}`,
+        'RSS before': fmtMiB(big.before),
+        'peak RSS during': fmtMiB(big.peak),
         growth: fmtMiB(big.peak - big.before),
-        "VmHWM after (since start)": fmtMiB(big.hwm),
+        'VmHWM after (since start)': fmtMiB(big.hwm),
       });
     }
   }
-  if (memRows.length > 0) printTable(`workerd memory during a 64 MiB upload (round with the largest growth of ${SIZES[1]!.rounds}, RSS sampled every 5 ms; the workerd that grew most)`, memRows);
-  else console.log("\n(no workerd process found under this process: memory not measured)");
+  if (memRows.length > 0)
+    printTable(
+      `workerd memory during a 64 MiB upload (round with the largest growth of ${SIZES[1]!.rounds}, RSS sampled every 5 ms; the workerd that grew most)`,
+      memRows,
+    );
+  else console.log('\n(no workerd process found under this process: memory not measured)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

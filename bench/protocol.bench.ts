@@ -5,15 +5,7 @@
  * >= 80% of the raw WebCrypto verify rate.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import {
-  createEntry,
-  domainMessage,
-  fromBase64url,
-  generateKeyPair,
-  openEntry,
-  utf8,
-  type Entry,
-} from '../src/protocol/index.ts';
+import { createEntry, domainMessage, fromBase64url, generateKeyPair, openEntry, utf8, type Entry } from '../src/protocol/index.ts';
 import { medianRate, printTable } from './table.ts';
 
 const ENTRIES = 2000;
@@ -42,7 +34,17 @@ export default async function protocolBench(): Promise<void> {
   });
 
   // The exact (key, message, signature) triples full validation verifies.
-  const keys = new Map(await Promise.all(authors.map(async (a) => [a.identity, await crypto.subtle.importKey('raw', a.publicKey as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify'])] as const)));
+  const keys = new Map(
+    await Promise.all(
+      authors.map(
+        async (a) =>
+          [
+            a.identity,
+            await crypto.subtle.importKey('raw', a.publicKey as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']),
+          ] as const,
+      ),
+    ),
+  );
   const raw = entries.map((e) => {
     const bytes = utf8(e.text);
     const sig = fromBase64url(e.signature, 64);
@@ -62,8 +64,20 @@ export default async function protocolBench(): Promise<void> {
   const wc: number[] = [];
   const va: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    wc.push(await medianRate(1, ENTRIES, () => inBatches(raw, async (x) => { if (!(await crypto.subtle.verify({ name: 'Ed25519' }, x.key, x.sig, x.msg))) failures++; })));
-    va.push(await medianRate(1, ENTRIES, () => inBatches(entries, async (e) => { if (!(await openEntry(e.text, { hash: e.hash })).ok) failures++; })));
+    wc.push(
+      await medianRate(1, ENTRIES, () =>
+        inBatches(raw, async (x) => {
+          if (!(await crypto.subtle.verify({ name: 'Ed25519' }, x.key, x.sig, x.msg))) failures++;
+        }),
+      ),
+    );
+    va.push(
+      await medianRate(1, ENTRIES, () =>
+        inBatches(entries, async (e) => {
+          if (!(await openEntry(e.text, { hash: e.hash })).ok) failures++;
+        }),
+      ),
+    );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   rates.webcrypto = median(wc);
@@ -76,8 +90,16 @@ export default async function protocolBench(): Promise<void> {
 
   printTable(`protocol core (${ENTRIES} entries of ~${entries[0]!.size} bytes, ${BATCH} in flight, median of ${ROUNDS})`, [
     { measure: 'entries signed/s (WebCrypto)', rate: signRate, 'vs raw WebCrypto verify': '' },
-    { measure: 'entries validated/s (full: size, hash, signature, identity, schema)', rate: rates.validate, 'vs raw WebCrypto verify': `${((100 * rates.validate) / rates.webcrypto).toFixed(1)}%` },
+    {
+      measure: 'entries validated/s (full: size, hash, signature, identity, schema)',
+      rate: rates.validate,
+      'vs raw WebCrypto verify': `${((100 * rates.validate) / rates.webcrypto).toFixed(1)}%`,
+    },
     { measure: 'raw WebCrypto Ed25519 verify/s (baseline)', rate: rates.webcrypto, 'vs raw WebCrypto verify': '100%' },
-    { measure: 'raw @noble/curves Ed25519 verify/s', rate: nobleRate, 'vs raw WebCrypto verify': `${((100 * nobleRate) / rates.webcrypto).toFixed(1)}%` },
+    {
+      measure: 'raw @noble/curves Ed25519 verify/s',
+      rate: nobleRate,
+      'vs raw WebCrypto verify': `${((100 * nobleRate) / rates.webcrypto).toFixed(1)}%`,
+    },
   ]);
 }

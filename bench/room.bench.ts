@@ -19,12 +19,12 @@
  *   Effigy socket within its rate-limit burst (the room's policy).
  * Every wait has a deadline, so the suite always ends.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { canonicalEndpoint, generateKeyPair } from "../src/protocol/index.ts";
-import { ROOM_LIMITS } from "../src/server/room/limits.ts";
-import { freePort, startLocalWorker } from "../test/support/local-worker.ts";
-import { handshake, RoomClient } from "../test/support/room-client.ts";
-import { percentile, printTable, type Row } from "./table.ts";
+import { spawn, type ChildProcess } from 'node:child_process';
+import { canonicalEndpoint, generateKeyPair } from '../src/protocol/index.ts';
+import { ROOM_LIMITS } from '../src/server/room/limits.ts';
+import { freePort, startLocalWorker } from '../test/support/local-worker.ts';
+import { handshake, RoomClient } from '../test/support/room-client.ts';
+import { percentile, printTable, type Row } from './table.ts';
 
 const SIZES = [10, 100, 500];
 const BATCH = 25;
@@ -55,8 +55,8 @@ async function inBatches<T>(n: number, make: (i: number) => Promise<T>): Promise
 function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
-    ws.addEventListener("open", () => resolve(ws), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+    ws.addEventListener('open', () => resolve(ws), { once: true });
+    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)), { once: true });
   });
 }
 
@@ -90,27 +90,27 @@ function effigyDriver(base: string): Driver {
   const wrap = (client: RoomClient, identity: string): Peer => {
     const peer: Peer = {
       id: identity,
-      send: (to, payload) => client.ws.send(JSON.stringify({ type: "message_to", to, payload })),
+      send: (to, payload) => client.ws.send(JSON.stringify({ type: 'message_to', to, payload })),
       onMessage: () => {},
       close: () => client.close(),
     };
     client.onFrame = (text) => {
       const msg = JSON.parse(text) as { type: string; from?: string; payload?: unknown; code?: string };
-      if (msg.type === "message_from") peer.onMessage(msg.from!, msg.payload);
-      else if (msg.type === "online") onlineHook?.(peer);
-      else if (msg.type === "error") console.error(`effigy error: ${text.slice(0, 200)}`);
+      if (msg.type === 'message_from') peer.onMessage(msg.from!, msg.payload);
+      else if (msg.type === 'online') onlineHook?.(peer);
+      else if (msg.type === 'error') console.error(`effigy error: ${text.slice(0, 200)}`);
     };
     return peer;
   };
 
   /** `beforeAuth` runs as the client's session_auth, its last handshake frame, leaves. */
   const connect = async (room: string, beforeAuth?: () => void): Promise<Peer> => {
-    const url = `${base.replace(/^http/, "ws")}/room/${room}`;
+    const url = `${base.replace(/^http/, 'ws')}/room/${room}`;
     const client = new RoomClient((await openSocket(url)) as never, false);
     if (beforeAuth) {
       const send = client.send.bind(client);
       client.send = (msg) => {
-        if (typeof msg === "object" && (msg as { type?: string }).type === "session_auth") beforeAuth();
+        if (typeof msg === 'object' && (msg as { type?: string }).type === 'session_auth') beforeAuth();
         send(msg);
       };
     }
@@ -120,14 +120,14 @@ function effigyDriver(base: string): Driver {
   };
 
   return {
-    name: "Effigy",
+    name: 'Effigy',
     connect: (room) => connect(room),
     async announce(room, others) {
       const seen = new Set<Peer>();
       let t0 = 0;
       onlineHook = (by) => seen.add(by);
       const peer = await connect(room, () => (t0 = performance.now()));
-      await until("online at every client", () => seen.size >= others.length).catch((err: Error) => {
+      await until('online at every client', () => seen.size >= others.length).catch((err: Error) => {
         throw new Error(`${err.message}: ${seen.size} of ${others.length} saw it; closes so far: ${JSON.stringify([...closes])}`);
       });
       const ms = performance.now() - t0;
@@ -143,24 +143,24 @@ async function startPeerServer(): Promise<{ port: number; stop(): Promise<void> 
   const port = await freePort();
   const script = `import { PeerServer } from "peer";
 PeerServer({ port: ${port}, host: "127.0.0.1", path: "/", key: "peerjs", concurrent_limit: 100000, alive_timeout: 3600000 }, () => console.log("ready"));`;
-  const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("PeerJS server did not start")), 20_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      if (d.toString().includes("ready")) {
+    const timer = setTimeout(() => reject(new Error('PeerJS server did not start')), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    child.once("exit", (code) => reject(new Error(`PeerJS server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`PeerJS server exited (${code})`)));
   });
   return {
     port,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
       }),
   };
 }
@@ -175,23 +175,23 @@ function peerjsDriver(port: number): Driver {
     const open = new Promise<void>((r) => (opened = r));
     const peer: Peer = {
       id,
-      send: (dst, payload) => ws.send(JSON.stringify({ type: "OFFER", dst, payload })),
+      send: (dst, payload) => ws.send(JSON.stringify({ type: 'OFFER', dst, payload })),
       onMessage: () => {},
       close: () => ws.close(),
     };
-    ws.addEventListener("message", (event) => {
+    ws.addEventListener('message', (event) => {
       const msg = JSON.parse(event.data as string) as { type: string; src?: string; payload?: any };
-      if (msg.type === "OPEN") opened();
-      else if (msg.type === "OFFER") {
+      if (msg.type === 'OPEN') opened();
+      else if (msg.type === 'OFFER') {
         if (msg.payload?.hello) helloHook?.(peer);
         else peer.onMessage(msg.src!, msg.payload);
-      } else if (msg.type === "ERROR" || msg.type === "ID-TAKEN") console.error(`peerjs: ${JSON.stringify(msg)}`);
+      } else if (msg.type === 'ERROR' || msg.type === 'ID-TAKEN') console.error(`peerjs: ${JSON.stringify(msg)}`);
     });
     await open;
     return peer;
   };
   return {
-    name: "PeerJS",
+    name: 'PeerJS',
     connect,
     async announce(room, others) {
       const seen = new Set<Peer>();
@@ -199,7 +199,7 @@ function peerjsDriver(port: number): Driver {
       const peer = await connect(room);
       const t0 = performance.now();
       for (const other of others) peer.send(other.id, { hello: true });
-      await until("hello at every client", () => seen.size >= others.length);
+      await until('hello at every client', () => seen.size >= others.length);
       const ms = performance.now() - t0;
       helloHook = undefined;
       return { ms, peer };
@@ -248,7 +248,7 @@ async function measure(driver: Driver, room: string, n: number): Promise<Result>
     const b = peers[2 * p + 1]!;
     const t = performance.now();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("bench: round trip timed out")), 10_000);
+      const timer = setTimeout(() => reject(new Error('bench: round trip timed out')), 10_000);
       a.onMessage = () => {
         clearTimeout(timer);
         resolve();
@@ -274,7 +274,13 @@ async function measure(driver: Driver, room: string, n: number): Promise<Result>
 
   for (const peer of peers) peer.close();
   await sleep(1000);
-  return { joinMs, onlineMs: onlines[Math.floor(onlines.length / 2)]!, rttP50: percentile(rtts, 50), rttP99: percentile(rtts, 99), relayRate };
+  return {
+    joinMs,
+    onlineMs: onlines[Math.floor(onlines.length / 2)]!,
+    rttP50: percentile(rtts, 50),
+    rttP99: percentile(rtts, 99),
+    relayRate,
+  };
 }
 
 const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -284,11 +290,11 @@ const log = (line: string) => process.stderr.write(`[room bench] ${line}\n`);
 export default async function roomBench(): Promise<void> {
   const rows: Row[] = [];
   const metrics: [string, keyof Result][] = [
-    ["join N clients (ms)", "joinMs"],
-    ["online → all N (ms)", "onlineMs"],
-    ["message_to RTT p50 (ms)", "rttP50"],
-    ["message_to RTT p99 (ms)", "rttP99"],
-    ["relayed msgs/s", "relayRate"],
+    ['join N clients (ms)', 'joinMs'],
+    ['online → all N (ms)', 'onlineMs'],
+    ['message_to RTT p50 (ms)', 'rttP50'],
+    ['message_to RTT p99 (ms)', 'rttP99'],
+    ['relayed msgs/s', 'relayRate'],
   ];
   for (const n of SIZES) {
     // A fresh Worker and PeerJS server per N, so no size inherits another's leftovers.
@@ -300,21 +306,30 @@ export default async function roomBench(): Promise<void> {
       log(`N=${n}: PeerJS`);
       const peerjs = await measure(peerjsDriver(peerServer.port), `bench-${n}`, n);
       for (const [label, key] of metrics) {
-        rows.push({ N: n, metric: label, Effigy: fmt(effigy[key]), PeerJS: fmt(peerjs[key]), "Effigy/PeerJS": (effigy[key] / peerjs[key]).toFixed(2) });
+        rows.push({
+          N: n,
+          metric: label,
+          Effigy: fmt(effigy[key]),
+          PeerJS: fmt(peerjs[key]),
+          'Effigy/PeerJS': (effigy[key] / peerjs[key]).toFixed(2),
+        });
       }
     } catch (err) {
-      const logs = worker.logs().split("\n").filter((l) => !/Switching Protocols|GET \/health|Request\.cf|ENOTFOUND/.test(l));
-      log(`N=${n} failed: ${(err as Error).message}\nthe local Worker's last log lines:\n${logs.slice(-30).join("\n")}`);
-      rows.push({ N: n, metric: `failed: ${(err as Error).message.slice(0, 120)}`, Effigy: "", PeerJS: "", "Effigy/PeerJS": "" });
+      const logs = worker
+        .logs()
+        .split('\n')
+        .filter((l) => !/Switching Protocols|GET \/health|Request\.cf|ENOTFOUND/.test(l));
+      log(`N=${n} failed: ${(err as Error).message}\nthe local Worker's last log lines:\n${logs.slice(-30).join('\n')}`);
+      rows.push({ N: n, metric: `failed: ${(err as Error).message.slice(0, 120)}`, Effigy: '', PeerJS: '', 'Effigy/PeerJS': '' });
     } finally {
       await peerServer.stop();
       await worker.stop();
     }
   }
-  printTable("room: N clients in one room, Effigy (wrangler dev, workerd) vs PeerJS server (Node), loopback", rows);
+  printTable('room: N clients in one room, Effigy (wrangler dev, workerd) vs PeerJS server (Node), loopback', rows);
   console.log(
-    "\nRatios are Effigy/PeerJS: below 1 is better for times, above 1 is better for msgs/s." +
-      "\nonline → all N for PeerJS: it has no presence broadcast; the baseline is the newcomer sending one message to each of the N peers." +
+    '\nRatios are Effigy/PeerJS: below 1 is better for times, above 1 is better for msgs/s.' +
+      '\nonline → all N for PeerJS: it has no presence broadcast; the baseline is the newcomer sending one message to each of the N peers.' +
       `\nrelay: each client sends min(${ROOM_LIMITS.rateBurst - 10}, ${RELAY_TOTAL}/N) messages to its neighbour at once (Effigy's rate-limit burst is ${ROOM_LIMITS.rateBurst}).` +
       "\nEffigy: wrangler dev's local proxy, then a Durable Object with hibernatable WebSockets; join includes the Ed25519 handshake both ways and the online broadcast to everyone already present. PeerJS: one Node process, no authentication.",
   );

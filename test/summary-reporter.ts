@@ -1,4 +1,4 @@
-import type { Reporter, TestModule } from "vitest/node";
+import type { Reporter, TestModule } from 'vitest/node';
 
 // Ends the run with one plain "Tests: N passed, N failed, N skipped" line,
 // the form CI reads to tell a real run from one that executed no test.
@@ -8,7 +8,7 @@ export default class SummaryReporter implements Reporter {
     for (const module of modules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
-        if (state === "passed" || state === "failed") count[state]++;
+        if (state === 'passed' || state === 'failed') count[state]++;
         else count.skipped++;
       }
     }

@@ -39,12 +39,8 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || LIVE.test(url.pathname)) return;
   if (request.mode === 'navigate') {
-    event.respondWith(
-      caches.open(CACHE).then(async (cache) => (await cache.match('/')) ?? fetch(request)),
-    );
+    event.respondWith(caches.open(CACHE).then(async (cache) => (await cache.match('/')) ?? fetch(request)));
     return;
   }
-  event.respondWith(
-    caches.open(CACHE).then(async (cache) => (await cache.match(request, { ignoreSearch: true })) ?? fetch(request)),
-  );
+  event.respondWith(caches.open(CACHE).then(async (cache) => (await cache.match(request, { ignoreSearch: true })) ?? fetch(request)));
 });

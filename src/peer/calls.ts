@@ -30,9 +30,23 @@ export function asCallSignal(payload: unknown): CallSignal | null {
   const id = p.id;
   if (p.op === 'offer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'offer', sdp: p.sdp, video: p.video === true };
   if (p.op === 'answer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'answer', sdp: p.sdp };
-  if (p.op === 'ice' && typeof p.candidate === 'object' && p.candidate !== null && typeof (p.candidate as { candidate?: unknown }).candidate === 'string') {
+  if (
+    p.op === 'ice' &&
+    typeof p.candidate === 'object' &&
+    p.candidate !== null &&
+    typeof (p.candidate as { candidate?: unknown }).candidate === 'string'
+  ) {
     const c = p.candidate as { candidate: string; sdpMid?: unknown; sdpMLineIndex?: unknown };
-    return { ch: 'call', id, op: 'ice', candidate: { candidate: c.candidate, sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null, sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null } };
+    return {
+      ch: 'call',
+      id,
+      op: 'ice',
+      candidate: {
+        candidate: c.candidate,
+        sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
+        sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
+      },
+    };
   }
   if (p.op === 'decline' || p.op === 'hangup' || p.op === 'refused' || p.op === 'busy') {
     return { ch: 'call', id, op: p.op, ...(typeof p.reason === 'string' && { reason: p.reason.slice(0, 200) }) };
@@ -100,7 +114,10 @@ export class Calls {
     this.#attached.add(room);
     room.events.on('message', ({ from, payload }) => {
       const signal = asCallSignal(payload);
-      if (signal) void this.#signal(room, from, signal).catch((err: Error) => this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`));
+      if (signal)
+        void this.#signal(room, from, signal).catch((err: Error) =>
+          this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`),
+        );
     });
   }
 
@@ -224,7 +241,19 @@ export class Calls {
     this.#pending = [];
     this.#remoteSet = false;
     this.#offer = null;
-    const info: CallInfo = { id, device, person, outgoing, video, state: outgoing ? 'calling' : 'ringing', muted: false, cameraOff: false, local: null, remote: null, startedAt: performance.now() };
+    const info: CallInfo = {
+      id,
+      device,
+      person,
+      outgoing,
+      video,
+      state: outgoing ? 'calling' : 'ringing',
+      muted: false,
+      cameraOff: false,
+      local: null,
+      remote: null,
+      startedAt: performance.now(),
+    };
     this.current = info;
     return info;
   }

@@ -6,7 +6,20 @@
  * Received drops go to the inbox, apart from the timeline, and are
  * acknowledged to the server only once stored here, so none is lost.
  */
-import { createEntry, encodeWire, fromUtf8, open, openEntry, seal, utf8, type Entry, type Hash, type Identity, type KeyPair, type WireMessage } from '../protocol/index.ts';
+import {
+  createEntry,
+  encodeWire,
+  fromUtf8,
+  open,
+  openEntry,
+  seal,
+  utf8,
+  type Entry,
+  type Hash,
+  type Identity,
+  type KeyPair,
+  type WireMessage,
+} from '../protocol/index.ts';
 import type { Link } from './link.ts';
 import type { InboxItem, Store } from './store.ts';
 
@@ -68,7 +81,15 @@ export async function receiveDrops(link: Link, store: Store, server: string, not
     for (const d of reply.drops) {
       const entry = await openEntry(d.entry, { hash: d.hash });
       if (!entry.ok) continue; // a bad drop is never acknowledged, never kept
-      const item: InboxItem = { hash: d.hash, sender: entry.value.body.identity, target: d.target, entry: d.entry, receivedAt: Date.now(), server, acknowledged: false };
+      const item: InboxItem = {
+        hash: d.hash,
+        sender: entry.value.body.identity,
+        target: d.target,
+        entry: d.entry,
+        receivedAt: Date.now(),
+        server,
+        acknowledged: false,
+      };
       await store.putInbox(item);
       kept.push(item);
       valid.add(d.hash);

@@ -8,7 +8,11 @@ import type { Entry, Hash, Identity } from '../protocol/index.ts';
 import { trustedEntry, type InboxItem, type StoredHead, type Store, type WatchRecord } from './store.ts';
 
 interface EffigyDB extends DBSchema {
-  entries: { key: string; value: { hash: string; text: string; identity: string; comparable: number }; indexes: { byIdentity: [string, number] } };
+  entries: {
+    key: string;
+    value: { hash: string; text: string; identity: string; comparable: number };
+    indexes: { byIdentity: [string, number] };
+  };
   heads: { key: string; value: StoredHead };
   blobs: { key: string; value: { hash: string; size: number; bytes: Uint8Array } };
   watch: { key: string; value: WatchRecord };

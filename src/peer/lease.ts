@@ -45,7 +45,11 @@ export async function uploadBlob(origin: string, keys: KeyPair, hash: Hash, byte
   const head = await fetch(url, { method: 'HEAD' });
   if (head.ok) return;
   const headers = await signRequest(keys, { method: 'PUT', path, time: Date.now(), length: bytes.length });
-  const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer>, headers: { ...headers, 'Content-Type': 'application/octet-stream' } });
+  const res = await fetch(url, {
+    method: 'PUT',
+    body: bytes as Uint8Array<ArrayBuffer>,
+    headers: { ...headers, 'Content-Type': 'application/octet-stream' },
+  });
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
     throw new Error(`upload of ${hash} refused (${res.status}): ${body?.error?.message ?? res.statusText}`);

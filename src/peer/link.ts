@@ -222,9 +222,12 @@ export class Link {
     const bytes = await new Promise<Uint8Array>((resolve, reject) => {
       this.#incoming.set(id, { hash, total: -1, chunks: [], received: 0, resolve, reject });
       this.send({ type: 'getblob', id, hash, maxsize });
-      setTimeout(() => {
-        if (this.#incoming.delete(id)) reject(new Error(`blob ${hash} timed out`));
-      }, Math.max(REQUEST_TIMEOUT_MS, maxsize / 50));
+      setTimeout(
+        () => {
+          if (this.#incoming.delete(id)) reject(new Error(`blob ${hash} timed out`));
+        },
+        Math.max(REQUEST_TIMEOUT_MS, maxsize / 50),
+      );
     });
     await this.#replica.store.putBlob(hash, bytes);
     return bytes;
@@ -317,7 +320,12 @@ export class Link {
     const bytes = (await this.#replica.store.getBlob(msg.hash)) ?? (entry ? new TextEncoder().encode(entry.text) : undefined);
     if (!bytes) return this.send({ type: 'error', re: msg.id, code: 'not_found', message: `no blob ${msg.hash}` });
     if (bytes.length > msg.maxsize) {
-      return this.send({ type: 'error', re: msg.id, code: 'too_big', message: `blob is ${bytes.length} bytes, over maxsize ${msg.maxsize}` });
+      return this.send({
+        type: 'error',
+        re: msg.id,
+        code: 'too_big',
+        message: `blob is ${bytes.length} bytes, over maxsize ${msg.maxsize}`,
+      });
     }
     for (let offset = 0; offset < bytes.length || offset === 0; offset += LIMITS.blobChunkBytes) {
       const data = toBase64url(bytes.subarray(offset, offset + LIMITS.blobChunkBytes));

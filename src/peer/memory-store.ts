@@ -26,7 +26,10 @@ export class MemoryStore implements Store {
   }
   async entriesOf(identity: Identity, limit = Infinity) {
     const hashes = this.#byIdentity.get(identity) ?? new Set();
-    return [...hashes].map((h) => this.#entries.get(h) as Entry).sort(compareEntries).slice(0, limit);
+    return [...hashes]
+      .map((h) => this.#entries.get(h) as Entry)
+      .sort(compareEntries)
+      .slice(0, limit);
   }
   async getHead(identity: Identity) {
     return this.#heads.get(identity);
@@ -72,6 +75,7 @@ export class MemoryStore implements Store {
     this.#inbox.set(item.hash, { ...item });
   }
   async clear() {
-    for (const m of [this.#entries, this.#byIdentity, this.#heads, this.#blobs, this.#watch, this.#secrets, this.#settings, this.#inbox]) m.clear();
+    for (const m of [this.#entries, this.#byIdentity, this.#heads, this.#blobs, this.#watch, this.#secrets, this.#settings, this.#inbox])
+      m.clear();
   }
 }

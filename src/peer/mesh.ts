@@ -90,7 +90,8 @@ export class Mesh {
     this.rooms.set(url, room);
     room.events.on('status', (status) => {
       this.events.emit('room', { url, status });
-      if (status !== 'online') for (const [identity, held] of this.#links) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
+      if (status !== 'online')
+        for (const [identity, held] of this.#links) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
     });
     room.events.on('link', (link) => this.events.emit('roomLink', { url, link }));
     room.events.on('sync', (p) => this.events.emit('sync', p));
@@ -176,10 +177,12 @@ export class Mesh {
       if (!this.options.rtc || !rtcAvailable()) return void room.sendTo(from, { ch: 'rtc', fail: 'no WebRTC here' });
       negotiation = new RtcNegotiation(room, from, false, await this.options.rtc());
       this.#rtc.set(from, negotiation);
-      negotiation.channel.then(
-        (channel) => void this.#adopt(channel, from, room, 'webrtc'),
-        () => undefined,
-      ).finally(() => this.#rtc.delete(from));
+      negotiation.channel
+        .then(
+          (channel) => void this.#adopt(channel, from, room, 'webrtc'),
+          () => undefined,
+        )
+        .finally(() => this.#rtc.delete(from));
     }
     if ('fail' in signal) negotiation?.abort();
     else await negotiation?.signal(signal).catch((err: Error) => this.events.emit('log', `WebRTC signal from ${from}: ${err.message}`));

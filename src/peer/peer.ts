@@ -168,14 +168,23 @@ export class Peer {
   // --- account ------------------------------------------------------------
 
   /** First visit: a new synod with this device as its first member. */
-  async createSynod(profile: { name?: string; about?: string } = {}, servers?: { signalling: string[]; dropboxes: string[] }): Promise<{ mnemonic: string }> {
+  async createSynod(
+    profile: { name?: string; about?: string } = {},
+    servers?: { signalling: string[]; dropboxes: string[] },
+  ): Promise<{ mnemonic: string }> {
     const synod = await generateKeyPair();
     await this.#adoptSynodKey(synod);
-    await this.#appendSynod({ type: 'synod', op: 'add_device', device: this.identity, proof: await signMembership(this.#device, synod.identity) });
+    await this.#appendSynod({
+      type: 'synod',
+      op: 'add_device',
+      device: this.identity,
+      proof: await signMembership(this.#device, synod.identity),
+    });
     if (servers) await this.#appendSynod({ type: 'synod', op: 'servers', ...servers });
     if (profile.name !== undefined || profile.about !== undefined) await this.#appendSynod({ type: 'identification', ...profile });
     // The device's first entry claims the synod: rooms track a synod's head only for its members' sessions.
-    if (!(await this.replica.head(this.identity))) await this.publish({ type: 'identification', ...(profile.name !== undefined && { name: profile.name }) });
+    if (!(await this.replica.head(this.identity)))
+      await this.publish({ type: 'identification', ...(profile.name !== undefined && { name: profile.name }) });
     return { mnemonic: seedToMnemonic(synod.seed) };
   }
 
@@ -195,12 +204,20 @@ export class Peer {
       if (!found) {
         // Keep nothing of a restore that found nothing: the words stay with the person.
         if (this.#synodIdentity !== synod.identity) await this.replica.unwatch(synod.identity, 'synod');
-        throw new PeerError('synod_not_found', 'no connected peer or lease holds this synod yet: connect to a room where another of your devices or a lease is, then try again');
+        throw new PeerError(
+          'synod_not_found',
+          'no connected peer or lease holds this synod yet: connect to a room where another of your devices or a lease is, then try again',
+        );
       }
     }
     await this.#adoptSynodKey(synod);
     if (!this.replica.synod(synod.identity)?.devices.has(this.identity)) {
-      await this.#appendSynod({ type: 'synod', op: 'add_device', device: this.identity, proof: await signMembership(this.#device, synod.identity) });
+      await this.#appendSynod({
+        type: 'synod',
+        op: 'add_device',
+        device: this.identity,
+        proof: await signMembership(this.#device, synod.identity),
+      });
     }
   }
 
@@ -223,11 +240,16 @@ export class Peer {
 
   /** On the device holding the synod key: admit the device that showed `code`. */
   async acceptPairing(code: string, name?: string): Promise<Entry> {
-    if (!this.#synod) throw new PeerError('not_synod_holder', 'only a device holding the synod key (created it, or restored from its words) can add devices');
+    if (!this.#synod)
+      throw new PeerError(
+        'not_synod_holder',
+        'only a device holding the synod key (created it, or restored from its words) can add devices',
+      );
     const parts = code.trim().startsWith(PAIRING_PREFIX) ? code.trim().slice(PAIRING_PREFIX.length).split('.') : [];
     const [synod, device, proof] = parts as [Identity, Identity, SignatureText];
     if (parts.length !== 3 || synod !== this.#synod.identity) throw new PeerError('bad_pairing', 'this pairing code is not for this synod');
-    if (!(await verifyMembership(synod, device, proof))) throw new PeerError('bad_pairing', 'the pairing code does not verify: copy it again');
+    if (!(await verifyMembership(synod, device, proof)))
+      throw new PeerError('bad_pairing', 'the pairing code does not verify: copy it again');
     return this.#appendSynod({ type: 'synod', op: 'add_device', device, proof, ...(name !== undefined && { name }) });
   }
 
@@ -255,7 +277,10 @@ export class Peer {
   /** Append to this device's feed, claiming its synod at the synod's current head. */
   async publish(payload: Payload): Promise<Entry> {
     const synodHead = this.#synodIdentity ? await this.replica.head(this.#synodIdentity) : undefined;
-    const claim = this.#synodIdentity && synodHead && this.replica.synod(this.#synodIdentity)?.devices.has(this.identity) ? ([this.#synodIdentity, synodHead.hash] as const) : null;
+    const claim =
+      this.#synodIdentity && synodHead && this.replica.synod(this.#synodIdentity)?.devices.has(this.identity)
+        ? ([this.#synodIdentity, synodHead.hash] as const)
+        : null;
     return this.#append(this.#device, payload, claim);
   }
 
@@ -435,7 +460,10 @@ export class Peer {
     const room = this.mesh.join(url);
     try {
       if (!room.link) {
-        const linked = await Promise.race([room.events.once('link').then(() => true), new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
+        const linked = await Promise.race([
+          room.events.once('link').then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), timeoutMs)),
+        ]);
         if (!linked || !room.link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
       }
       const drop = await makeDrop(this.#device, await this.#readersFor(target), text);
@@ -515,7 +543,9 @@ export class Peer {
     if (state) {
       // Members of our synod replicate each other; following a person follows all their devices.
       const reason = reasons.includes('synod') ? 'device' : reasons.includes('follow') ? 'follow' : null;
-      if (reason) for (const d of state.devices.values()) if (d.cut === null && d.device !== this.identity) await this.replica.watch(d.device, reason);
+      if (reason)
+        for (const d of state.devices.values())
+          if (d.cut === null && d.device !== this.identity) await this.replica.watch(d.device, reason);
     } else if (reasons.includes('follow')) {
       // Following a device brings its synod along, for the profile and the other devices.
       const entry = await this.replica.store.getEntry(head.hash);

@@ -23,7 +23,8 @@ export function asPeerSignal(payload: unknown): PeerSignal | null {
   if (p.ch === 'relay' && typeof p.close === 'string') return { ch: 'relay', close: p.close };
   if (p.ch !== 'rtc') return null;
   const sdp = p.sdp as Record<string, unknown> | undefined;
-  if (sdp && (sdp.type === 'offer' || sdp.type === 'answer') && typeof sdp.sdp === 'string') return { ch: 'rtc', sdp: { type: sdp.type, sdp: sdp.sdp } };
+  if (sdp && (sdp.type === 'offer' || sdp.type === 'answer') && typeof sdp.sdp === 'string')
+    return { ch: 'rtc', sdp: { type: sdp.type, sdp: sdp.sdp } };
   const c = p.candidate as Record<string, unknown> | undefined;
   if (c && typeof c.candidate === 'string') {
     return {

@@ -6,7 +6,15 @@
  * messaging (`message_to` / `message_from`) and dropbox notices.
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
-import { canonicalEndpoint, type Entry, type Hash, type Identity, type KeyPair, type Service, type WireMessage } from '../protocol/index.ts';
+import {
+  canonicalEndpoint,
+  type Entry,
+  type Hash,
+  type Identity,
+  type KeyPair,
+  type Service,
+  type WireMessage,
+} from '../protocol/index.ts';
 import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
 import type { Replica } from './replica.ts';
@@ -70,7 +78,8 @@ export class RoomClient {
     this.#socket.addEventListener('close', (e) => {
       this.#channel?.ended(`socket closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
       this.#channel = null;
-      if (FINAL_CLOSE_CODES.has(e.code)) this.events.emit('error', { code: `close_${e.code}`, message: e.reason || 'the room refused this connection' });
+      if (FINAL_CLOSE_CODES.has(e.code))
+        this.events.emit('error', { code: `close_${e.code}`, message: e.reason || 'the room refused this connection' });
       this.#setStatus(this.#closing ? 'closed' : 'offline');
     });
   }

@@ -66,7 +66,10 @@ export function authenticate(channel: Channel, options: SessionOptions): Promise
         resolve({ channel, peer: theirs!.identity, peerHead: theirs!.head });
       }
     };
-    const timer = setTimeout(() => finish(new SessionError('auth_timeout', 'the peer did not authenticate in time')), options.timeoutMs ?? 10_000);
+    const timer = setTimeout(
+      () => finish(new SessionError('auth_timeout', 'the peer did not authenticate in time')),
+      options.timeoutMs ?? 10_000,
+    );
     channel.onClose = (reason) => finish(new SessionError('closed', `channel closed during the handshake: ${reason}`));
     channel.read((frame) => {
       if (settled) return;
@@ -77,23 +80,26 @@ export function authenticate(channel: Channel, options: SessionOptions): Promise
       if (msg.type === 'session_request') {
         if (theirs) return finish(new SessionError('protocol', 'second session_request'));
         theirs = msg;
-        void signSession(keys, { endpoint, peer: msg.identity, signerChallenge: challenge, peerChallenge: msg.challenge }).then((signature) => {
-          if (settled) return;
-          channel.send(encodeWire({ type: 'session_auth', signature }));
-          authSent = true;
-          if (verified) finish();
-        });
+        void signSession(keys, { endpoint, peer: msg.identity, signerChallenge: challenge, peerChallenge: msg.challenge }).then(
+          (signature) => {
+            if (settled) return;
+            channel.send(encodeWire({ type: 'session_auth', signature }));
+            authSent = true;
+            if (verified) finish();
+          },
+        );
       } else if (msg.type === 'session_auth') {
         if (!theirs) return finish(new SessionError('protocol', 'session_auth before session_request'));
         theirAuth = true;
         const peer = theirs;
-        void verifySession({ endpoint, signer: peer.identity, peer: keys.identity, signerChallenge: peer.challenge, peerChallenge: challenge }, msg.signature).then(
-          (ok) => {
-            if (!ok) return finish(new SessionError('auth_failed', `${peer.identity} did not prove its key`));
-            verified = true;
-            if (authSent) finish();
-          },
-        );
+        void verifySession(
+          { endpoint, signer: peer.identity, peer: keys.identity, signerChallenge: peer.challenge, peerChallenge: challenge },
+          msg.signature,
+        ).then((ok) => {
+          if (!ok) return finish(new SessionError('auth_failed', `${peer.identity} did not prove its key`));
+          verified = true;
+          if (authSent) finish();
+        });
       } else if (msg.type === 'error') {
         finish(new SessionError('auth_failed', `${msg.code}: ${msg.message}`));
       } else if (msg.type !== 'ping' && msg.type !== 'pong') {

@@ -14,12 +14,12 @@ export const SIGNING_CONTEXTS = {
 
 export type SigningPurpose = keyof typeof SIGNING_CONTEXTS;
 
-const prefixes = Object.fromEntries(
-  Object.entries(SIGNING_CONTEXTS).map(([k, v]) => [k, concat(utf8(v), new Uint8Array([0]))]),
-) as Record<SigningPurpose, Uint8Array>;
+const prefixes = Object.fromEntries(Object.entries(SIGNING_CONTEXTS).map(([k, v]) => [k, concat(utf8(v), new Uint8Array([0]))])) as Record<
+  SigningPurpose,
+  Uint8Array
+>;
 
 /** `context || 0x00`, for callers that build the signed bytes in place. */
 export const domainPrefix = (purpose: SigningPurpose): Uint8Array => prefixes[purpose];
 
-export const domainMessage = (purpose: SigningPurpose, message: Uint8Array): Uint8Array =>
-  concat(prefixes[purpose], message);
+export const domainMessage = (purpose: SigningPurpose, message: Uint8Array): Uint8Array => concat(prefixes[purpose], message);

@@ -74,5 +74,7 @@ export function decodeSignature(text: string): Result<Uint8Array> {
 
 const SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /** Cheap shape test for schemas; full canonical checks happen in the decoders above. */
-export const looksLikeIdentity = (s: string): boolean => s.length === 44 && s[0] === IDENTITY_SIGIL && SHAPE.test(s.slice(1)) && fromBase64url(s.slice(1), 32).ok;
-export const looksLikeHash = (s: string): boolean => s.length === 44 && s[0] === HASH_SIGIL && SHAPE.test(s.slice(1)) && fromBase64url(s.slice(1), 32).ok;
+export const looksLikeIdentity = (s: string): boolean =>
+  s.length === 44 && s[0] === IDENTITY_SIGIL && SHAPE.test(s.slice(1)) && fromBase64url(s.slice(1), 32).ok;
+export const looksLikeHash = (s: string): boolean =>
+  s.length === 44 && s[0] === HASH_SIGIL && SHAPE.test(s.slice(1)) && fromBase64url(s.slice(1), 32).ok;

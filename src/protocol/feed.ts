@@ -28,7 +28,10 @@ export function checkLink(child: Entry, parent: Entry): Result<true> {
     return fail('broken_chain', `${child.hash}: parent ${parent.hash} belongs to another identity`);
   }
   if (child.body.comparable <= parent.body.comparable) {
-    return fail('broken_chain', `${child.hash}: comparable ${child.body.comparable} does not rise above its parent's ${parent.body.comparable}`);
+    return fail(
+      'broken_chain',
+      `${child.hash}: comparable ${child.body.comparable} does not rise above its parent's ${parent.body.comparable}`,
+    );
   }
   return ok(true);
 }
@@ -117,8 +120,7 @@ export class Feed {
 }
 
 /** The comparable for a new entry: a millisecond clock that never runs backwards. */
-export const nextComparable = (parent: Entry | null, now = Date.now()): number =>
-  Math.max(now, (parent?.body.comparable ?? 0) + 1);
+export const nextComparable = (parent: Entry | null, now = Date.now()): number => Math.max(now, (parent?.body.comparable ?? 0) + 1);
 
 /**
  * Delete entries by rebasing: returns the new entries to publish (re-signed

@@ -51,12 +51,7 @@ export function parseIdentity(text: string): Result<Identity> {
 }
 
 /** Verify a domain-separated signature by an identity under the pinned rule. */
-export async function verifySignature(
-  identity: string,
-  purpose: SigningPurpose,
-  message: Uint8Array,
-  signature: string,
-): Promise<boolean> {
+export async function verifySignature(identity: string, purpose: SigningPurpose, message: Uint8Array, signature: string): Promise<boolean> {
   const key = decodeIdentity(identity);
   const sig = decodeSignature(signature);
   if (!key.ok || !sig.ok) return false;

@@ -4,14 +4,7 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import {
-  base64urlSchema,
-  blobRefSchema,
-  endpointSchema,
-  entryRefSchema,
-  identitySchema,
-  signatureSchema,
-} from './schema.ts';
+import { base64urlSchema, blobRefSchema, endpointSchema, entryRefSchema, identitySchema, signatureSchema } from './schema.ts';
 
 const text = z.string().min(1).max(LIMITS.textChars);
 const envelope = base64urlSchema(LIMITS.entryBytes);
@@ -79,7 +72,11 @@ export const collectionSchema = z.strictObject({
 export const tagSchema = z.strictObject({
   type: z.literal('tag'),
   target: entryRefSchema,
-  tag: z.string().min(1).max(LIMITS.tagChars).regex(/^[^\s]+$/u, { message: 'a tag has no whitespace' }),
+  tag: z
+    .string()
+    .min(1)
+    .max(LIMITS.tagChars)
+    .regex(/^[^\s]+$/u, { message: 'a tag has no whitespace' }),
 });
 
 export const commentSchema = z.strictObject({ type: z.literal('comment'), target: entryRefSchema, text });

@@ -77,7 +77,11 @@ export async function synodState(synod: Identity, chain: readonly Entry[]): Prom
     if (final) return fail('final_synod', `${entry.hash} follows the synod's final entry`);
     const p = entry.body.payload;
     if (p.type === 'identification') {
-      profile = { ...(p.name !== undefined && { name: p.name }), ...(p.about !== undefined && { about: p.about }), ...(p.avatar && { avatar: p.avatar }) };
+      profile = {
+        ...(p.name !== undefined && { name: p.name }),
+        ...(p.about !== undefined && { about: p.about }),
+        ...(p.avatar && { avatar: p.avatar }),
+      };
       continue;
     }
     if (p.type !== 'synod') continue;

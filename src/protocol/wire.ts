@@ -26,8 +26,7 @@ const challenge = z
 const headPair = z.tuple([identitySchema, hashSchema]);
 const peer = z.strictObject({ identity: identitySchema, head: hashSchema.nullable() });
 
-const m = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  z.strictObject({ type: z.literal(type), id, re, ...shape });
+const m = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), id, re, ...shape });
 
 export const wireSchemas = {
   // Session (design: Startup)
@@ -74,7 +73,8 @@ export const wireSchemas = {
   // Dropbox
   drop: m('drop', { target: identitySchema, sender: identitySchema, entry: entryText }),
   drops: m('drops', {
-    drops: z.array(z.strictObject({ hash: hashSchema, target: identitySchema, sender: identitySchema, size: sizeSchema, expires: sizeSchema }))
+    drops: z
+      .array(z.strictObject({ hash: hashSchema, target: identitySchema, sender: identitySchema, size: sizeSchema, expires: sizeSchema }))
       .max(LIMITS.dropNotices),
   }),
   fetch_drops: m('fetch_drops', { hashes: z.array(hashSchema).max(LIMITS.feedBatch) }),
@@ -87,7 +87,11 @@ export const wireSchemas = {
     service: z.literal('datalease'),
     identity: identitySchema,
     head: hashSchema,
-    seconds: z.number().int().min(60).max(366 * 24 * 3600),
+    seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 24 * 3600),
   }),
   lease: m('lease', { identity: identitySchema, head: hashSchema, expires: sizeSchema }),
   // Generic answers

@@ -1,5 +1,5 @@
-import type { Room } from "./room.ts";
-import type { TurnEnv } from "./turn/config.ts";
+import type { Room } from './room.ts';
+import type { TurnEnv } from './turn/config.ts';
 
 /** Bindings and vars declared in wrangler.toml. */
 export interface Env extends TurnEnv {

@@ -8,21 +8,20 @@
  * are in room/session.ts; everything a socket can ask for after that is a
  * service module listed in room/services.ts.
  */
-import { DurableObject } from "cloudflare:workers";
-import { canonicalEndpoint, encodeWire, newChallenge, type Identity, type KeyPair, type WireMessage } from "../protocol/index.ts";
-import type { Env } from "./env.ts";
-import { Conn, readAttachment } from "./room/conn.ts";
-import type { RoomCore } from "./room/dispatch.ts";
-import { handleFrame } from "./room/dispatch.ts";
-import { ROOM_ERRORS, type RoomErrorCode } from "./room/errors.ts";
-import { CLOSE, ROOM_LIMITS } from "./room/limits.ts";
-import { Presence } from "./room/presence.ts";
-import { buildRegistry, type Registry } from "./room/service.ts";
-import { ROOM_SERVICES } from "./room/services.ts";
-import { forgetOldChallenges, greet, initSessionTables, loadServerKeys } from "./room/session.ts";
+import { DurableObject } from 'cloudflare:workers';
+import { canonicalEndpoint, encodeWire, newChallenge, type Identity, type KeyPair, type WireMessage } from '../protocol/index.ts';
+import type { Env } from './env.ts';
+import { Conn, readAttachment } from './room/conn.ts';
+import type { RoomCore } from './room/dispatch.ts';
+import { handleFrame } from './room/dispatch.ts';
+import { ROOM_ERRORS, type RoomErrorCode } from './room/errors.ts';
+import { CLOSE, ROOM_LIMITS } from './room/limits.ts';
+import { Presence } from './room/presence.ts';
+import { buildRegistry, type Registry } from './room/service.ts';
+import { ROOM_SERVICES } from './room/services.ts';
+import { forgetOldChallenges, greet, initSessionTables, loadServerKeys } from './room/session.ts';
 
-const json = (status: number, code: string, message: string): Response =>
-  Response.json({ error: { code, message } }, { status });
+const json = (status: number, code: string, message: string): Response => Response.json({ error: { code, message } }, { status });
 
 export class Room extends DurableObject<Env> implements RoomCore {
   readonly sql: SqlStorage;
@@ -44,7 +43,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
   }
 
   get keys(): KeyPair {
-    if (!this.#keys) throw new Error("room keys not loaded");
+    if (!this.#keys) throw new Error('room keys not loaded');
     return this.#keys;
   }
 
@@ -66,8 +65,8 @@ export class Room extends DurableObject<Env> implements RoomCore {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return json(426, "upgrade_required", "expected a WebSocket upgrade");
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return json(426, 'upgrade_required', 'expected a WebSocket upgrade');
     }
     const { 0: client, 1: server } = new WebSocketPair();
     if (this.ctx.getWebSockets().length >= ROOM_LIMITS.maxConnections) {
@@ -75,8 +74,8 @@ export class Room extends DurableObject<Env> implements RoomCore {
       // a browser sees the close code and reason, where a refused upgrade is an opaque failure.
       server.accept();
       const message = `this room holds at most ${ROOM_LIMITS.maxConnections} connections`;
-      server.send(encodeWire({ type: "error", code: "unavailable", message }));
-      server.close(CLOSE.roomFull, "room full");
+      server.send(encodeWire({ type: 'error', code: 'unavailable', message }));
+      server.close(CLOSE.roomFull, 'room full');
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server);
@@ -88,7 +87,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
     const now = Date.now();
     const conn = new Conn(
       ws,
-      { v: 1, phase: "hello", connectedAt: now, endpoint: canonicalEndpoint(request.url), serverChallenge: newChallenge() },
+      { v: 1, phase: 'hello', connectedAt: now, endpoint: canonicalEndpoint(request.url), serverChallenge: newChallenge() },
       now,
     );
     ws.serializeAttachment(conn.att);
@@ -135,8 +134,8 @@ export class Room extends DurableObject<Env> implements RoomCore {
       if (!conn || conn.authed || conn.closed) continue;
       const deadline = conn.att.connectedAt + ROOM_LIMITS.authTimeoutMs;
       if (deadline <= now) {
-        this.fail(conn, "auth_timeout", `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
-        this.close(conn, CLOSE.authTimeout, "authentication timeout");
+        this.fail(conn, 'auth_timeout', `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
+        this.close(conn, CLOSE.authTimeout, 'authentication timeout');
       } else {
         next = Math.min(next, deadline);
       }
@@ -149,7 +148,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
 
   join(conn: Conn): void {
     conn.update({
-      phase: "authed",
+      phase: 'authed',
       authedAt: Date.now(),
       granted: [...this.registry.defaults],
       endpoint: undefined,
@@ -157,7 +156,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
       clientChallenge: undefined,
     });
     const change = this.presence.add(conn);
-    this.send(conn, { type: "provides", services: conn.att.granted ?? [] });
+    this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
     for (const service of this.registry.services) {
       if (conn.att.granted?.includes(service.name)) service.onJoin?.(this, conn, change);
     }
@@ -169,7 +168,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
     try {
       text = encodeWire(message);
     } catch (err) {
-      console.error("room: unsendable message", message.type, err);
+      console.error('room: unsendable message', message.type, err);
       return;
     }
     try {
@@ -180,9 +179,9 @@ export class Room extends DurableObject<Env> implements RoomCore {
   }
 
   fail(conn: Conn, code: RoomErrorCode, message: string, re?: string, strike: boolean = ROOM_ERRORS[code].strike): void {
-    this.send(conn, { type: "error", code, message: message.slice(0, 1000), ...(re ? { re } : {}) });
+    this.send(conn, { type: 'error', code, message: message.slice(0, 1000), ...(re ? { re } : {}) });
     if (strike && conn.errors.hit(Date.now()) >= ROOM_LIMITS.maxErrors) {
-      this.close(conn, CLOSE.policy, "too many errors");
+      this.close(conn, CLOSE.policy, 'too many errors');
     }
   }
 
@@ -201,7 +200,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
   close(conn: Conn, code: number, reason: string): void {
     if (conn.closed) return;
     this.#depart(conn);
-    conn.update({ phase: "closed" });
+    conn.update({ phase: 'closed' });
     try {
       conn.ws.close(code, reason);
     } catch {

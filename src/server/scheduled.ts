@@ -1,5 +1,5 @@
-import type { Env } from "./env.ts";
-import { cleanup } from "./hosted/cleanup.ts";
+import type { Env } from './env.ts';
+import { cleanup } from './hosted/cleanup.ts';
 
 /**
  * Cron entry point (wrangler.toml [triggers]): the hosted storage's TTL
@@ -8,5 +8,5 @@ import { cleanup } from "./hosted/cleanup.ts";
  */
 export async function scheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   const report = await cleanup(env);
-  if (Object.values(report).some((n) => n > 0)) console.log("cleanup", JSON.stringify(report));
+  if (Object.values(report).some((n) => n > 0)) console.log('cleanup', JSON.stringify(report));
 }

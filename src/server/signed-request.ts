@@ -22,7 +22,11 @@ const refuse = (c: Context, status: 400 | 401, code: string, message: string): S
   response: c.json({ error: { code, message } }, status),
 });
 
-export async function checkSignedRequest(c: Context, what: { method: string; path: string; length: number }, now = Date.now()): Promise<SignedRequestResult> {
+export async function checkSignedRequest(
+  c: Context,
+  what: { method: string; path: string; length: number },
+  now = Date.now(),
+): Promise<SignedRequestResult> {
   const identityText = c.req.header(REQUEST_HEADERS.identity);
   const timeText = c.req.header(REQUEST_HEADERS.time);
   const signature = c.req.header(REQUEST_HEADERS.signature);
@@ -39,11 +43,21 @@ export async function checkSignedRequest(c: Context, what: { method: string; pat
   const time = parseDecimal(timeText);
   if (time === null) return refuse(c, 400, 'bad_time', `${REQUEST_HEADERS.time} must be Unix milliseconds in plain decimal`);
   if (!requestTimeOk(time, now)) {
-    return refuse(c, 401, 'stale_request', `${REQUEST_HEADERS.time} ${time} is more than ${REQUEST_WINDOW_MS / 60_000} minutes from the server's clock ${now}`);
+    return refuse(
+      c,
+      401,
+      'stale_request',
+      `${REQUEST_HEADERS.time} ${time} is more than ${REQUEST_WINDOW_MS / 60_000} minutes from the server's clock ${now}`,
+    );
   }
   const fields = { method: what.method, path: what.path, time, length: what.length };
   if (!(await verifyRequest(identity.value, fields, signature as string))) {
-    return refuse(c, 401, 'bad_signature', `${REQUEST_HEADERS.signature} does not verify for ${identity.value} over "${what.method}\\n${what.path}\\n${time}\\n${what.length}"`);
+    return refuse(
+      c,
+      401,
+      'bad_signature',
+      `${REQUEST_HEADERS.signature} does not verify for ${identity.value} over "${what.method}\\n${what.path}\\n${time}\\n${what.length}"`,
+    );
   }
   return { ok: true, identity: identity.value, time };
 }

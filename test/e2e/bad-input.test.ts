@@ -121,7 +121,8 @@ describe('bad input', () => {
         for (const el of document.querySelectorAll<HTMLElement>('button, a[href]')) {
           if (!(el.textContent?.trim() || el.getAttribute('aria-label'))) out.push(`nameless ${el.tagName.toLowerCase()}`);
         }
-        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`wider than the screen: ${document.documentElement.scrollWidth}px`);
+        if (document.documentElement.scrollWidth > window.innerWidth + 1)
+          out.push(`wider than the screen: ${document.documentElement.scrollWidth}px`);
         if (!document.activeElement?.matches('h2.screen-title')) out.push(`focus is on ${document.activeElement?.tagName}`);
         return out;
       });

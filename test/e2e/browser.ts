@@ -48,7 +48,10 @@ export async function profile(browser: Browser, baseURL: string): Promise<{ cont
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   // Failed WebSocket connections are expected (offline, unreachable servers): the app says so itself.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('WebSocket connection') && console.warn(`[page console] ${m.text()}`));
+  page.on(
+    'console',
+    (m) => m.type() === 'error' && !m.text().startsWith('WebSocket connection') && console.warn(`[page console] ${m.text()}`),
+  );
   pages.push(page);
   return { context, page, errors };
 }
@@ -119,7 +122,11 @@ export async function postNote(page: Page, text: string): Promise<void> {
 
 /** Wait until the page's service worker controls it (the shell is cached). */
 export async function swReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker?.controller !== null && navigator.serviceWorker?.controller !== undefined, null, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => navigator.serviceWorker?.controller !== null && navigator.serviceWorker?.controller !== undefined,
+    null,
+    { timeout: 20_000 },
+  );
 }
 
 /** Wait until a peer link with the given identity shows on the Network screen; returns its transport. */

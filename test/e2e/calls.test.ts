@@ -8,7 +8,19 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createIdentity, follow, identities, launch, linkTransport, nav, postNote, profile, screenshotsOnFailure, shot, visible } from './browser.ts';
+import {
+  createIdentity,
+  follow,
+  identities,
+  launch,
+  linkTransport,
+  nav,
+  postNote,
+  profile,
+  screenshotsOnFailure,
+  shot,
+  visible,
+} from './browser.ts';
 
 const url = inject('workerUrl');
 let browser: Browser;
@@ -48,14 +60,16 @@ const inbound = (page: Page) =>
     const pc = (globalThis as unknown as { effigyCalls: { connection(): RTCPeerConnection | null } }).effigyCalls.connection();
     const out = { framesDecoded: 0, audioSamples: 0, audioBytes: 0 };
     if (!pc) return out;
-    (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number; bytesReceived?: number }) => {
-      if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
-      if (s.kind === 'audio') {
-        out.audioSamples += s.totalSamplesReceived ?? 0;
-        out.audioBytes += s.bytesReceived ?? 0;
-      }
-    });
+    (await pc.getStats()).forEach(
+      (s: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number; bytesReceived?: number }) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+        if (s.kind === 'audio') {
+          out.audioSamples += s.totalSamplesReceived ?? 0;
+          out.audioBytes += s.bytesReceived ?? 0;
+        }
+      },
+    );
     return out;
   });
 
@@ -123,13 +137,27 @@ describe('voice and video calls', () => {
     await visible(panel.getByRole('button', { name: 'Unmute microphone' }));
     await panel.getByRole('button', { name: 'Camera off' }).click();
     await visible(panel.getByRole('button', { name: 'Camera on' }));
-    expect(await alice.page.evaluate(() => (globalThis as unknown as { effigyCalls: { current: { local: MediaStream } } }).effigyCalls.current.local.getTracks().map((t) => `${t.kind}:${t.enabled}`).sort())).toEqual(['audio:false', 'video:false']);
+    expect(
+      await alice.page.evaluate(() =>
+        (globalThis as unknown as { effigyCalls: { current: { local: MediaStream } } }).effigyCalls.current.local
+          .getTracks()
+          .map((t) => `${t.kind}:${t.enabled}`)
+          .sort(),
+      ),
+    ).toEqual(['audio:false', 'video:false']);
     await panel.getByRole('button', { name: 'Hang up' }).click();
     await visible(alice.page.locator('[data-testid=call][data-state=ended]'));
     await visible(bob.page.locator('[data-testid=call][data-state=ended]'));
 
     // Carol follows Alice, Alice does not follow Carol (even with Carol on Alice's list): refused, never rings.
-    await alice.page.evaluate((who) => (globalThis as unknown as { effigyCalls: { setPermitted(p: string, a: boolean): Promise<void> } }).effigyCalls.setPermitted(who, true), carol.account);
+    await alice.page.evaluate(
+      (who) =>
+        (globalThis as unknown as { effigyCalls: { setPermitted(p: string, a: boolean): Promise<void> } }).effigyCalls.setPermitted(
+          who,
+          true,
+        ),
+      carol.account,
+    );
     await alice.page.getByTestId('call').getByRole('button', { name: 'Close' }).click();
     await allowCalls(carol.page, alice.device);
     const carolRow = await peerRow(carol.page, alice.device);

@@ -85,7 +85,12 @@ export async function qrVideo(text: string): Promise<Buffer> {
   for (let row = 0; row < qr.size; row++) {
     for (let col = 0; col < qr.size; col++) {
       if (!qr.data[row]![col]) continue;
-      for (let dy = 0; dy < scale; dy++) y.fill(0, (offset + row * scale + dy) * size + offset + col * scale, (offset + row * scale + dy) * size + offset + (col + 1) * scale);
+      for (let dy = 0; dy < scale; dy++)
+        y.fill(
+          0,
+          (offset + row * scale + dy) * size + offset + col * scale,
+          (offset + row * scale + dy) * size + offset + (col + 1) * scale,
+        );
     }
   }
   const chroma = Buffer.alloc((size / 2) * (size / 2) * 2, 128);

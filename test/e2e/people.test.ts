@@ -12,7 +12,20 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashOf } from '../../src/protocol/index.ts';
 import { metadataBlocks } from '../../web/src/lib/image.ts';
-import { createIdentity, follow, identities, linkTransport, launch, screenshotsOnFailure, nav, postNote, profile, shot, swReady, visible } from './browser.ts';
+import {
+  createIdentity,
+  follow,
+  identities,
+  linkTransport,
+  launch,
+  screenshotsOnFailure,
+  nav,
+  postNote,
+  profile,
+  shot,
+  swReady,
+  visible,
+} from './browser.ts';
 import type { BrowserContext } from 'playwright-core';
 import { drawJpeg, withGps } from './images.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -61,7 +74,9 @@ async function imageBytes(page: Page, alt: string): Promise<Buffer> {
   const img = page.getByRole('img', { name: alt });
   await visible(img, 30_000);
   await page.waitForFunction((a) => [...document.images].some((i) => i.alt === a && i.complete && i.naturalWidth > 0), alt);
-  const data = await img.first().evaluate(async (el) => Array.from(new Uint8Array(await (await fetch((el as HTMLImageElement).src)).arrayBuffer())));
+  const data = await img
+    .first()
+    .evaluate(async (el) => Array.from(new Uint8Array(await (await fetch((el as HTMLImageElement).src)).arrayBuffer())));
   return Buffer.from(data);
 }
 

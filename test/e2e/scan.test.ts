@@ -30,7 +30,9 @@ describe('scanning a QR code', () => {
     await createIdentity(frank.page, 'Frank');
     const { account } = await identities(frank.page);
     // What Frank's Profile QR code holds: a link to his page in Effigy.
-    const link = await frank.page.locator('.identity-card').evaluate(() => `${location.origin}/#/id/${document.querySelector('code[data-identity]')?.getAttribute('data-identity')}`);
+    const link = await frank.page
+      .locator('.identity-card')
+      .evaluate(() => `${location.origin}/#/id/${document.querySelector('code[data-identity]')?.getAttribute('data-identity')}`);
 
     const video = join(mkdtempSync(join(tmpdir(), 'effigy-e2e-qr-')), 'qr.y4m');
     writeFileSync(video, await qrVideo(link));

@@ -10,7 +10,18 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintTurnCredentials } from '../../src/server/turn/credentials.ts';
-import { createIdentity, follow, identities, launch, linkTransport, nav, postNote, profile, screenshotsOnFailure, visible } from './browser.ts';
+import {
+  createIdentity,
+  follow,
+  identities,
+  launch,
+  linkTransport,
+  nav,
+  postNote,
+  profile,
+  screenshotsOnFailure,
+  visible,
+} from './browser.ts';
 import { startCoturn, turnAvailable, type RunningTurn } from './coturn.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
 
@@ -146,7 +157,10 @@ describe.skipIf(!turnAvailable())('relaying through coturn', () => {
       page.evaluate(
         async ({ relay, creds }) => {
           const config: RTCConfiguration = relay
-            ? { iceServers: [{ urls: [...creds.urls], username: creds.username, credential: creds.credential }], iceTransportPolicy: 'relay' }
+            ? {
+                iceServers: [{ urls: [...creds.urls], username: creds.username, credential: creds.credential }],
+                iceTransportPolicy: 'relay',
+              }
             : { iceServers: [] };
           const a = new RTCPeerConnection(config);
           const b = new RTCPeerConnection(config);

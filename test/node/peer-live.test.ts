@@ -33,7 +33,8 @@ async function peerIn(url: string): Promise<Peer> {
   return peer;
 }
 
-const linkedTo = (peer: Peer, other: Peer) => eventually(() => peer.links().some((l) => l.identity === other.identity), 10_000, 'a relay link');
+const linkedTo = (peer: Peer, other: Peer) =>
+  eventually(() => peer.links().some((l) => l.identity === other.identity), 10_000, 'a relay link');
 
 describe('peers through the local room', { timeout: 120_000 }, () => {
   it('two peers replicate a 1,000-entry feed and several blobs through the room relay', async () => {
@@ -50,7 +51,7 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     await linkedTo(bob, alice);
     expect(bob.links().find((l) => l.identity === alice.identity)?.transport).toBe('relay');
     const head = (await alice.replica.head(alice.identity))!.hash;
-    await eventually(async () => (await headOf(bob, alice.identity)) === head, 60_000, 'bob to hold alice\'s 1,003 entries');
+    await eventually(async () => (await headOf(bob, alice.identity)) === head, 60_000, "bob to hold alice's 1,003 entries");
     expect(await bob.feed(alice.identity, 5000)).toHaveLength(1003);
     for (const ref of blobs) expect(hashOf(await bob.getBlob(ref))).toBe(ref.hash);
   });
@@ -70,7 +71,7 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     expect(texts).toHaveLength(19);
   });
 
-  it('a revoked device\'s later entries are refused', async () => {
+  it("a revoked device's later entries are refused", async () => {
     const url = roomUrl();
     const laptop = await peerIn(url);
     await laptop.createSynod({ name: 'Ada' });
@@ -83,7 +84,11 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     const friend = await peerIn(url);
     await friend.follow(laptop.synodIdentity!);
     await friend.follow(phone.identity);
-    await eventually(() => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable, 30_000, 'revocation');
+    await eventually(
+      () => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable,
+      30_000,
+      'revocation',
+    );
     await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 30_000, 'entries up to the cut');
     await new Promise((r) => setTimeout(r, 500));
     expect(await friend.replica.store.hasEntry(stolen.hash)).toBe(false);
@@ -99,10 +104,14 @@ describe('dropbox and leases through the local Worker', { timeout: 120_000 }, ()
     // Alice has been here before: the room tracks her head, which names her synod.
     const first = alice.connect(url);
     await first.events.once('status', (s) => s === 'online');
-    await eventually(async () => {
-      const reply = await first.link!.request({ type: 'get_heads', identities: [alice.identity] });
-      return reply.type === 'last_known_heads' && reply.heads.length === 1;
-    }, 10_000, 'the room to track alice');
+    await eventually(
+      async () => {
+        const reply = await first.link!.request({ type: 'get_heads', identities: [alice.identity] });
+        return reply.type === 'last_known_heads' && reply.heads.length === 1;
+      },
+      10_000,
+      'the room to track alice',
+    );
     alice.disconnect(url);
 
     const stranger = await peerIn(url);

@@ -2,10 +2,10 @@
  * The room against the real local Worker (`wrangler dev --local`, what
  * `npm start` runs), from Node's own WebSocket client over loopback.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalEndpoint, createEntry, generateKeyPair } from "../../src/protocol/index.ts";
-import { startLocalWorker, type LocalWorker } from "../support/local-worker.ts";
-import { handshake, RoomClient, type HandshakeOptions, type Session } from "../support/room-client.ts";
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalEndpoint, createEntry, generateKeyPair } from '../../src/protocol/index.ts';
+import { startLocalWorker, type LocalWorker } from '../support/local-worker.ts';
+import { handshake, RoomClient, type HandshakeOptions, type Session } from '../support/room-client.ts';
 
 let worker: LocalWorker;
 const sessions: Session[] = [];
@@ -20,19 +20,19 @@ afterAll(async () => {
   await worker?.stop();
 }, 30_000);
 
-const roomUrl = (room: string, query = ""): string => `${worker.url.replace(/^http/, "ws")}/room/${room}${query}`;
+const roomUrl = (room: string, query = ''): string => `${worker.url.replace(/^http/, 'ws')}/room/${room}${query}`;
 
 async function connect(url: string): Promise<RoomClient> {
   const ws = new WebSocket(url);
   const client = new RoomClient(ws);
   await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)), { once: true });
   });
   return client;
 }
 
-async function join(room: string, opts: HandshakeOptions = {}, query = ""): Promise<Session> {
+async function join(room: string, opts: HandshakeOptions = {}, query = ''): Promise<Session> {
   const url = roomUrl(room, query);
   // The client signs for the URL it dialled; the room for the URL it was reached at. They must agree.
   const s = await handshake(await connect(url), canonicalEndpoint(url), opts);
@@ -40,65 +40,69 @@ async function join(room: string, opts: HandshakeOptions = {}, query = ""): Prom
   return s;
 }
 
-describe("room on the local Worker", () => {
-  it("serves /health", async () => {
+describe('room on the local Worker', () => {
+  it('serves /health', async () => {
     const res = await fetch(`${worker.url}/health`);
-    expect(await res.json()).toEqual({ ok: true, name: "effigy" });
+    expect(await res.json()).toEqual({ ok: true, name: 'effigy' });
   });
 
-  it("authenticates both ways: client and room agree on the endpoint", async () => {
-    const s = await join("live-hs");
-    expect(s.services).toEqual(expect.arrayContaining(["signalling", "headtracking", "relaying", "blobs"]));
+  it('authenticates both ways: client and room agree on the endpoint', async () => {
+    const s = await join('live-hs');
+    expect(s.services).toEqual(expect.arrayContaining(['signalling', 'headtracking', 'relaying', 'blobs']));
     expect(s.peers).toEqual([]);
     // A query string is not part of the endpoint.
-    const q = await join("live-hs", {}, "?client=test");
+    const q = await join('live-hs', {}, '?client=test');
     expect(q.server).toBe(s.server);
     expect(q.peers.map((p) => p.identity)).toEqual([s.identity]);
   });
 
-  it("refuses a signature made for another endpoint", async () => {
-    const client = await connect(roomUrl("live-ep"));
-    await expect(handshake(client, canonicalEndpoint(roomUrl("live-elsewhere")))).rejects.toThrow();
-    expect((await client.error()).code).toBe("auth_failed");
+  it('refuses a signature made for another endpoint', async () => {
+    const client = await connect(roomUrl('live-ep'));
+    await expect(handshake(client, canonicalEndpoint(roomUrl('live-elsewhere')))).rejects.toThrow();
+    expect((await client.error()).code).toBe('auth_failed');
     expect((await client.closed).code).toBe(4001);
   });
 
-  it("tracks presence and relays messages", async () => {
-    const room = "live-presence";
+  it('tracks presence and relays messages', async () => {
+    const room = 'live-presence';
     const a = await join(room);
     const b = await join(room);
     expect(b.peers.map((p) => p.identity)).toEqual([a.identity]);
-    expect((await a.client.next("online")).identity).toBe(b.identity);
+    expect((await a.client.next('online')).identity).toBe(b.identity);
 
-    a.client.send({ type: "message_to", id: "1", to: b.identity, payload: { webrtc: "offer", sdp: "v=0" } });
-    expect(await b.client.next("message_from")).toEqual({ type: "message_from", from: a.identity, payload: { webrtc: "offer", sdp: "v=0" } });
-    await a.client.next("ok", (m) => m.re === "1");
-    b.client.send({ type: "message_to", to: a.identity, payload: { webrtc: "answer" } });
-    expect((await a.client.next("message_from")).from).toBe(b.identity);
+    a.client.send({ type: 'message_to', id: '1', to: b.identity, payload: { webrtc: 'offer', sdp: 'v=0' } });
+    expect(await b.client.next('message_from')).toEqual({
+      type: 'message_from',
+      from: a.identity,
+      payload: { webrtc: 'offer', sdp: 'v=0' },
+    });
+    await a.client.next('ok', (m) => m.re === '1');
+    b.client.send({ type: 'message_to', to: a.identity, payload: { webrtc: 'answer' } });
+    expect((await a.client.next('message_from')).from).toBe(b.identity);
 
     const nobody = await generateKeyPair();
-    a.client.send({ type: "message_to", id: "2", to: nobody.identity, payload: 0 });
-    expect((await a.client.error("2")).code).toBe("not_present");
+    a.client.send({ type: 'message_to', id: '2', to: nobody.identity, payload: 0 });
+    expect((await a.client.error('2')).code).toBe('not_present');
 
     b.client.close();
-    expect((await a.client.next("offline")).identity).toBe(b.identity);
+    expect((await a.client.next('offline')).identity).toBe(b.identity);
   });
 
-  it("tracks heads", async () => {
-    const room = "live-heads";
+  it('tracks heads', async () => {
+    const room = 'live-heads';
     const a = await join(room);
     const b = await join(room);
-    const e1 = await createEntry(a.keys, { parent: null, comparable: 10, synod: null, payload: { type: "public_note", text: "one" } });
-    const e2 = await createEntry(a.keys, { parent: e1.hash, comparable: 20, synod: null, payload: { type: "public_note", text: "two" } });
-    a.client.send({ type: "announce", id: "e2", entry: e2.text });
-    await a.client.next("ok", (m) => m.re === "e2");
-    expect((await b.client.next("head")).head).toBe(e2.hash);
-    a.client.send({ type: "announce", id: "e1", entry: e1.text });
-    expect((await a.client.error("e1")).code).toBe("rollback");
-    b.client.send({ type: "get_heads", id: "g", identities: [a.identity] });
-    expect((await b.client.next("last_known_heads")).heads).toEqual([[a.identity, e2.hash]]);
-    b.client.send({ type: "getblob", id: "b", hash: e2.hash, maxsize: 100_000 });
-    expect((await b.client.next("blob")).total).toBe(e2.size);
+    const e1 = await createEntry(a.keys, { parent: null, comparable: 10, synod: null, payload: { type: 'public_note', text: 'one' } });
+    const e2 = await createEntry(a.keys, { parent: e1.hash, comparable: 20, synod: null, payload: { type: 'public_note', text: 'two' } });
+    a.client.send({ type: 'announce', id: 'e2', entry: e2.text });
+    await a.client.next('ok', (m) => m.re === 'e2');
+    expect((await b.client.next('head')).head).toBe(e2.hash);
+    a.client.send({ type: 'announce', id: 'e1', entry: e1.text });
+    expect((await a.client.error('e1')).code).toBe('rollback');
+    b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
+    expect((await b.client.next('last_known_heads')).heads).toEqual([[a.identity, e2.hash]]);
+    b.client.send({ type: 'getblob', id: 'b', hash: e2.hash, maxsize: 100_000 });
+    expect((await b.client.next('blob')).total).toBe(e2.size);
     for (const s of [a, b]) expect(s.client.invalid).toEqual([]);
   });
 });

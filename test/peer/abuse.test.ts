@@ -52,7 +52,9 @@ describe('a lying, flooding peer', () => {
     const mallory = await generateKeyPair();
     const other = await generateKeyPair();
     // Claims mallory's identity, signs with another key.
-    await expect(authenticate(evil, { keys: { ...other, identity: mallory.identity }, endpoint: 'memory:test', head: null })).rejects.toThrow();
+    await expect(
+      authenticate(evil, { keys: { ...other, identity: mallory.identity }, endpoint: 'memory:test', head: null }),
+    ).rejects.toThrow();
     expect(await adopted).toBeNull();
     expect(bob.links()).toHaveLength(0);
   });

@@ -6,7 +6,10 @@ import { eventually, headOf, link, newPeer } from './helpers.ts';
 describe('synods and devices', { timeout: 20_000 }, () => {
   it('creates a synod whose first member is this device, with profile and servers', async () => {
     const alice = await newPeer();
-    const { mnemonic } = await alice.createSynod({ name: 'Alice' }, { signalling: ['wss://effigy.example/room/alice'], dropboxes: ['https://effigy.example'] });
+    const { mnemonic } = await alice.createSynod(
+      { name: 'Alice' },
+      { signalling: ['wss://effigy.example/room/alice'], dropboxes: ['https://effigy.example'] },
+    );
     expect(mnemonic.split(' ')).toHaveLength(24);
     const state = alice.synodState()!;
     expect(state.devices.has(alice.identity)).toBe(true);
@@ -61,7 +64,7 @@ describe('synods and devices', { timeout: 20_000 }, () => {
     await expect(alone.restoreSynod('one two three', 100)).rejects.toThrow(/24 words/);
   });
 
-  it('a revoked device\'s later entries are refused by others', async () => {
+  it("a revoked device's later entries are refused by others", async () => {
     const [laptop, phone, friend] = await Promise.all([newPeer(), newPeer(), newPeer()]);
     await laptop.createSynod();
     await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!));
@@ -74,7 +77,11 @@ describe('synods and devices', { timeout: 20_000 }, () => {
     await friend.follow(phone.identity);
     await friend.follow(laptop.synodIdentity!);
     await link(laptop, friend);
-    await eventually(() => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable, 5000, 'revocation');
+    await eventually(
+      () => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable,
+      5000,
+      'revocation',
+    );
     await link(phone, friend);
     await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 5000, 'entries up to the cut');
     await new Promise((r) => setTimeout(r, 200));

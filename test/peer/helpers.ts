@@ -9,7 +9,10 @@ export const newPeer = () => Peer.open({ store: new MemoryStore() });
 /** Link two peers directly; resolves when both sides have asked for their first sync. */
 export async function link(a: Peer, b: Peer): Promise<[Channel, Channel]> {
   const [ca, cb] = memoryPair();
-  await Promise.all([a.mesh.adopt(ca, { endpoint: 'memory:test', room: 'memory' }), b.mesh.adopt(cb, { endpoint: 'memory:test', room: 'memory' })]);
+  await Promise.all([
+    a.mesh.adopt(ca, { endpoint: 'memory:test', room: 'memory' }),
+    b.mesh.adopt(cb, { endpoint: 'memory:test', room: 'memory' }),
+  ]);
   return [ca, cb];
 }
 

@@ -14,7 +14,7 @@ describe('replication between two peers', () => {
     const posted = await notes(alice, 1000);
     await bob.follow(alice.identity);
     await link(alice, bob);
-    await eventually(async () => (await headOf(bob, alice.identity)) === posted.at(-1)!.hash, 20_000, 'bob to reach alice\'s head');
+    await eventually(async () => (await headOf(bob, alice.identity)) === posted.at(-1)!.hash, 20_000, "bob to reach alice's head");
     const feed = await bob.feed(alice.identity, 2000);
     expect(feed).toHaveLength(1000);
     expect(feed.map((e) => e.hash)).toEqual(posted.map((e) => e.hash).reverse());

@@ -14,13 +14,18 @@ const homes: [string, () => Promise<Store>][] = [
 ];
 
 describe.each(homes)('%s store', (_, make) => {
-  it('keeps entries, orders an identity\'s newest first, and reads them back whole', async () => {
+  it("keeps entries, orders an identity's newest first, and reads them back whole", async () => {
     const store = await make();
     const keys = await generateKeyPair();
     const entries: Entry[] = [];
     let parent: Hash | null = null;
     for (let i = 0; i < 5; i++) {
-      const e = await createEntry(keys, { parent, comparable: 10 + i, synod: null, payload: { type: 'public_note', text: `n${i} naïve 🦊` } });
+      const e = await createEntry(keys, {
+        parent,
+        comparable: 10 + i,
+        synod: null,
+        payload: { type: 'public_note', text: `n${i} naïve 🦊` },
+      });
       entries.push(e);
       parent = e.hash;
       await store.putEntry(e);

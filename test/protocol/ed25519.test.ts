@@ -1,15 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  backend,
-  checkPublicKey,
-  concat,
-  forceBackend,
-  identityText,
-  verify,
-  type Backend,
-} from '../../src/protocol/index.ts';
+import { backend, checkPublicKey, concat, forceBackend, identityText, verify, type Backend } from '../../src/protocol/index.ts';
 import { hex } from './vectors.compute.ts';
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -21,7 +13,9 @@ const RFC = {
   secret: hex('4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb'),
   pub: hex('3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c'),
   msg: hex('72'),
-  sig: hex('92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'),
+  sig: hex(
+    '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+  ),
 };
 
 /** A signature whose R has a small-order component: valid under a cofactored check only. */

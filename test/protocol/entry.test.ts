@@ -25,9 +25,15 @@ describe('entries', () => {
   it('accepts one spelling only: whitespace, escapes and duplicate members are refused after the signature', async () => {
     const spaced = `{ "identity": "${keys.identity}", "parent": null, "comparable": 1, "synod": null, "payload": {"type": "public_note", "text": "x"} }`;
     await expectError(await signBody(keys, spaced), 'bad_encoding');
-    const escaped = JSON.stringify({ identity: keys.identity, parent: null, comparable: 1, synod: null, payload: note('A') }).replace('"A"', '"\\u0041"');
+    const escaped = JSON.stringify({ identity: keys.identity, parent: null, comparable: 1, synod: null, payload: note('A') }).replace(
+      '"A"',
+      '"\\u0041"',
+    );
     await expectError(await signBody(keys, escaped), 'bad_encoding');
-    const dup = JSON.stringify({ identity: keys.identity, parent: null, comparable: 1, synod: null, payload: note('shown') }).replace('{"type"', '{"text":"hidden","type"');
+    const dup = JSON.stringify({ identity: keys.identity, parent: null, comparable: 1, synod: null, payload: note('shown') }).replace(
+      '{"type"',
+      '{"text":"hidden","type"',
+    );
     await expectError(await signBody(keys, dup), 'bad_encoding');
     const compact = JSON.stringify({ identity: keys.identity, parent: null, comparable: 1, synod: null, payload: note('x') });
     expect((await openEntry(await signBody(keys, compact))).ok).toBe(true);
@@ -48,7 +54,12 @@ describe('entries', () => {
   it('refuses to create an invalid or oversized entry', async () => {
     await expect(createEntry(keys, { parent: null, comparable: 0, synod: null, payload: note('x') })).rejects.toThrow();
     await expect(
-      createEntry(keys, { parent: null, comparable: 1, synod: null, payload: { type: 'public_note', text: 'x'.repeat(LIMITS.entryBytes) } }),
+      createEntry(keys, {
+        parent: null,
+        comparable: 1,
+        synod: null,
+        payload: { type: 'public_note', text: 'x'.repeat(LIMITS.entryBytes) },
+      }),
     ).rejects.toThrow();
   });
 });

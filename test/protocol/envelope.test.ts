@@ -43,7 +43,7 @@ describe('envelopes', () => {
     for (const r of readers) expect(e.includes(r.identity.slice(1))).toBe(false);
   });
 
-  it('is bound to its author: lifted into another identity\'s entry it does not open', () => {
+  it("is bound to its author: lifted into another identity's entry it does not open", () => {
     const { envelope } = seal(utf8('mine'), { author: author.identity, kind: 'private_note', readers: ids });
     const r = open(envelope, readers[0]!.seed, outsider.identity, 'private_note');
     expect(!r.ok && r.error.code).toBe('decrypt_failed');
@@ -68,7 +68,12 @@ describe('envelopes', () => {
 
   it('feed-read vs content-read: anyone verifies the carrying entry, only key holders read', async () => {
     const groupKey = crypto.getRandomValues(new Uint8Array(32));
-    const { envelope } = seal(utf8('group secret'), { author: author.identity, kind: 'private_note', readers: [ids[0]!], contentKey: groupKey });
+    const { envelope } = seal(utf8('group secret'), {
+      author: author.identity,
+      kind: 'private_note',
+      readers: [ids[0]!],
+      contentKey: groupKey,
+    });
     const entry = await createEntry(author, { parent: null, comparable: 1, synod: null, payload: { type: 'private_note', envelope } });
     expect((await openEntry(entry.text)).ok).toBe(true); // an outsider replicates and verifies
     expect(open(envelope, outsider.seed, author.identity, 'private_note').ok).toBe(false);
@@ -79,7 +84,12 @@ describe('envelopes', () => {
   });
 
   it('rejects malformed envelopes with typed errors', () => {
-    for (const bad of ['', 'not base64!', toBase64url(new Uint8Array([2, ...new Uint8Array(40)])), toBase64url(new Uint8Array([1, ...new Uint8Array(32), 3]))]) {
+    for (const bad of [
+      '',
+      'not base64!',
+      toBase64url(new Uint8Array([2, ...new Uint8Array(40)])),
+      toBase64url(new Uint8Array([1, ...new Uint8Array(32), 3])),
+    ]) {
       const r = open(bad, readers[0]!.seed, author.identity, 'private_note');
       expect(r.ok).toBe(false);
     }

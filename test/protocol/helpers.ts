@@ -1,5 +1,14 @@
 /** Shared fixtures for protocol tests: hand-signed bodies, to reach states createEntry refuses to make. */
-import { createEntry, hashOf, utf8, type Entry, type EntryFields, type Hash, type KeyPair, type Payload } from '../../src/protocol/index.ts';
+import {
+  createEntry,
+  hashOf,
+  utf8,
+  type Entry,
+  type EntryFields,
+  type Hash,
+  type KeyPair,
+  type Payload,
+} from '../../src/protocol/index.ts';
 
 /** Signs any body text as an entry, valid or not: the attacker's tool. */
 export async function signBody(keys: KeyPair, body: string): Promise<string> {

@@ -14,7 +14,7 @@ describe('session authentication', () => {
   const ca = newChallenge();
   const cb = newChallenge();
 
-  it('each side signs the other\'s challenge', async () => {
+  it("each side signs the other's challenge", async () => {
     const sig = await signSession(a, { endpoint, peer: b.identity, signerChallenge: ca, peerChallenge: cb });
     expect(await verifySession({ endpoint, signer: a.identity, peer: b.identity, signerChallenge: ca, peerChallenge: cb }, sig)).toBe(true);
   });
@@ -29,7 +29,11 @@ describe('session authentication', () => {
   });
 
   it('rejects malformed fields without throwing', async () => {
-    expect(await verifySession({ endpoint, signer: 'x', peer: b.identity, signerChallenge: ca, peerChallenge: cb }, 'A'.repeat(86))).toBe(false);
-    expect(await verifySession({ endpoint, signer: a.identity, peer: b.identity, signerChallenge: 'short', peerChallenge: cb }, 'A'.repeat(86))).toBe(false);
+    expect(await verifySession({ endpoint, signer: 'x', peer: b.identity, signerChallenge: ca, peerChallenge: cb }, 'A'.repeat(86))).toBe(
+      false,
+    );
+    expect(
+      await verifySession({ endpoint, signer: a.identity, peer: b.identity, signerChallenge: 'short', peerChallenge: cb }, 'A'.repeat(86)),
+    ).toBe(false);
   });
 });

@@ -83,7 +83,11 @@ describe('synods', () => {
   });
 
   it('never re-admits a revoked device, and a second revocation only moves the cut earlier', async () => {
-    const readmit = await synodChain([await add(phone), { type: 'synod', op: 'revoke_device', device: phone.identity, cut: 5 }, await add(phone)]);
+    const readmit = await synodChain([
+      await add(phone),
+      { type: 'synod', op: 'revoke_device', device: phone.identity, cut: 5 },
+      await add(phone),
+    ]);
     const r = await synodState(synod.identity, readmit);
     expect(!r.ok && r.error.code).toBe('revoked');
     const twice = await synodChain([
@@ -107,7 +111,7 @@ describe('synods', () => {
     expect(!s.ok && s.error.code).toBe('final_synod');
   });
 
-  it('a synod feed holds only the synod\'s own entries', async () => {
+  it("a synod feed holds only the synod's own entries", async () => {
     const foreign = await createEntry(phone, { parent: null, comparable: 1, synod: null, payload: await add(phone) });
     const s = await synodState(synod.identity, [foreign]);
     expect(!s.ok && s.error.code).toBe('wrong_identity');

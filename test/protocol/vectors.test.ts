@@ -36,7 +36,9 @@ describe('test vectors', () => {
         const r = await openEntry(e.text, { hash: e.hash as never });
         expect(r.ok).toBe(true);
       }
-      expect(await verifyMembership(stored.membership.synod as Identity, stored.membership.device as Identity, stored.membership.proof)).toBe(true);
+      expect(
+        await verifyMembership(stored.membership.synod as Identity, stored.membership.device as Identity, stored.membership.proof),
+      ).toBe(true);
       const { signature, ...fields } = stored.session;
       expect(await verifySession(fields, signature)).toBe(true);
     } finally {

@@ -43,8 +43,25 @@ describe('wire frames', () => {
     expect(encodeWire({ type: 'ping' })).toBe('{"type":"ping"}');
   });
 
-  it('knows every message type of the design\'s request sequences', () => {
-    for (const t of ['session_request', 'session_auth', 'provides', 'get_heads', 'last_known_heads', 'online', 'offline', 'presence_list', 'message_to', 'message_from', 'iwant', 'ihave', 'getblob', 'blob', 'drop', 'call']) {
+  it("knows every message type of the design's request sequences", () => {
+    for (const t of [
+      'session_request',
+      'session_auth',
+      'provides',
+      'get_heads',
+      'last_known_heads',
+      'online',
+      'offline',
+      'presence_list',
+      'message_to',
+      'message_from',
+      'iwant',
+      'ihave',
+      'getblob',
+      'blob',
+      'drop',
+      'call',
+    ]) {
       expect(WIRE_TYPES).toContain(t);
     }
   });

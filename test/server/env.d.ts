@@ -1,4 +1,4 @@
-import type { D1Migration } from "cloudflare:test";
+import type { D1Migration } from 'cloudflare:test';
 
 // Bindings that exist only under vitest (see vitest.config.ts).
 declare global {
@@ -7,8 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
     }
     interface GlobalProps {
-      mainModule: typeof import("../../src/server/index.ts");
-      durableNamespaces: "Room";
+      mainModule: typeof import('../../src/server/index.ts');
+      durableNamespaces: 'Room';
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Helpers for the hosted services' tests: signed blob uploads, feeds, and a client that serves get_feed. */
-import { env, exports } from "cloudflare:workers";
+import { env, exports } from 'cloudflare:workers';
 import {
   createEntry,
   fromBase64url,
@@ -13,9 +13,9 @@ import {
   type KeyPair,
   type Payload,
   type WireOf,
-} from "../../src/protocol/index.ts";
-import { until, type Session } from "../support/room-client.ts";
-import { BASE } from "./room-helpers.ts";
+} from '../../src/protocol/index.ts';
+import { until, type Session } from '../support/room-client.ts';
+import { BASE } from './room-helpers.ts';
 
 export const blobUrl = (hash: string): string => `${BASE}/api/blobs/${encodeURIComponent(hash)}`;
 
@@ -34,14 +34,14 @@ export interface PutOptions {
 export async function putBlob(keys: KeyPair, bytes: Uint8Array, opts: PutOptions = {}): Promise<Response> {
   const hash = opts.hash ?? hashOf(bytes);
   const signed = await signRequest(opts.signer ?? keys, {
-    method: "PUT",
+    method: 'PUT',
     path: `/api/blobs/${hash}`,
     time: opts.time ?? Date.now(),
     length: opts.signedLength ?? bytes.length,
   });
-  const headers: Record<string, string> = { ...signed, "Content-Type": "application/octet-stream", ...opts.headers };
-  if (opts.signer && opts.signer !== keys) headers["Effigy-Identity"] = keys.identity;
-  return exports.default.fetch(blobUrl(hash), { method: "PUT", body: bytes as Uint8Array<ArrayBuffer>, headers });
+  const headers: Record<string, string> = { ...signed, 'Content-Type': 'application/octet-stream', ...opts.headers };
+  if (opts.signer && opts.signer !== keys) headers['Effigy-Identity'] = keys.identity;
+  return exports.default.fetch(blobUrl(hash), { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer>, headers });
 }
 
 export const errorOf = async (res: Response): Promise<{ code: string; message: string }> =>
@@ -60,7 +60,7 @@ export function bytesOf(n: number, seed = 1): Uint8Array {
   return out;
 }
 
-export const note = (text: string): Payload => ({ type: "public_note", text });
+export const note = (text: string): Payload => ({ type: 'public_note', text });
 
 /** A chain of `n` entries, root first; `payloadOf(i)` picks each payload. */
 export async function chainOf(
@@ -86,14 +86,14 @@ export async function chainOf(
 
 export interface FeedServer {
   /** get_feed requests answered so far. */
-  readonly asked: WireOf<"get_feed">[];
+  readonly asked: WireOf<'get_feed'>[];
   /** Entries the server can hand out, by hash. */
   readonly entries: Map<Hash, Entry>;
   stop(): void;
 }
 
 const servers = new WeakMap<Session, FeedServer & { tamper?: Tamper }>();
-type Tamper = (entries: string[], msg: WireOf<"get_feed">) => string[];
+type Tamper = (entries: string[], msg: WireOf<'get_feed'>) => string[];
 
 /**
  * Makes a session answer the room's get_feed like a client engine: from
@@ -109,7 +109,7 @@ export function serveFeed(session: Session, chain: readonly Entry[], tamper?: Ta
     return known;
   }
   const entries = new Map(chain.map((e) => [e.hash, e]));
-  const asked: WireOf<"get_feed">[] = [];
+  const asked: WireOf<'get_feed'>[] = [];
   let stopped = false;
   const server: FeedServer & { tamper?: Tamper } = {
     asked,
@@ -122,9 +122,9 @@ export function serveFeed(session: Session, chain: readonly Entry[], tamper?: Ta
   servers.set(session, server);
   const loop = async () => {
     while (!stopped && !session.client.isClosed) {
-      let msg: WireOf<"get_feed">;
+      let msg: WireOf<'get_feed'>;
       try {
-        msg = await session.client.next("get_feed", undefined, 60_000);
+        msg = await session.client.next('get_feed', undefined, 60_000);
       } catch {
         return;
       }
@@ -139,7 +139,7 @@ export function serveFeed(session: Session, chain: readonly Entry[], tamper?: Ta
         bytes += cost;
         at = at.body.parent ? entries.get(at.body.parent) : undefined;
       }
-      session.client.send({ type: "entries", re: msg.id, identity: msg.identity, entries: server.tamper ? server.tamper(out, msg) : out });
+      session.client.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: server.tamper ? server.tamper(out, msg) : out });
     }
   };
   void loop();
@@ -153,8 +153,8 @@ export async function fetchFeed(session: Session, identity: Identity, head: Hash
   let n = 0;
   while (from) {
     const id = `f${n++}`;
-    session.client.send({ type: "get_feed", id, identity, from, known: null, limit: LIMITS.feedBatch });
-    const reply = await session.client.next("entries", (m) => m.re === id);
+    session.client.send({ type: 'get_feed', id, identity, from, known: null, limit: LIMITS.feedBatch });
+    const reply = await session.client.next('entries', (m) => m.re === id);
     if (reply.entries.length === 0) throw new Error(`no entries from ${from}`);
     out.push(...reply.entries);
     const last = JSON.parse(reply.entries[reply.entries.length - 1]!.slice(0, -87)) as { parent: Hash | null };
@@ -167,17 +167,17 @@ export async function fetchFeed(session: Session, identity: Identity, head: Hash
 export async function getBlobOverRoom(session: Session, hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
   const id = `b${Math.random().toString(36).slice(2, 8)}`;
   const client = session.client;
-  client.send({ type: "getblob", id, hash, maxsize });
-  await until(() => client.inbox.some((m) => (m.type === "blob" || m.type === "error") && m.re === id), 10_000, `getblob ${hash}`);
-  const failed = client.inbox.find((m) => m.type === "error" && m.re === id);
-  if (failed && failed.type === "error") throw new Error(`${failed.code}: ${failed.message}`);
+  client.send({ type: 'getblob', id, hash, maxsize });
+  await until(() => client.inbox.some((m) => (m.type === 'blob' || m.type === 'error') && m.re === id), 10_000, `getblob ${hash}`);
+  const failed = client.inbox.find((m) => m.type === 'error' && m.re === id);
+  if (failed && failed.type === 'error') throw new Error(`${failed.code}: ${failed.message}`);
   let out: Uint8Array | null = null;
   let at = 0;
   for (;;) {
-    const msg = await client.next("blob", (m) => m.re === id, 10_000);
+    const msg = await client.next('blob', (m) => m.re === id, 10_000);
     if (msg.offset !== at) throw new Error(`chunk at ${msg.offset}, expected ${at}`);
     const data = fromBase64url(msg.data);
-    if (!data.ok) throw new Error("bad chunk");
+    if (!data.ok) throw new Error('bad chunk');
     out ??= new Uint8Array(msg.total);
     out.set(data.value, at);
     at += data.value.length;
@@ -186,4 +186,8 @@ export async function getBlobOverRoom(session: Session, hash: Hash, maxsize: num
 }
 
 export const count = async (sql: string, ...params: unknown[]): Promise<number> =>
-  (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())?.n ?? 0;
+  (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .first<{ n: number }>()
+  )?.n ?? 0;

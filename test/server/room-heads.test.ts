@@ -1,52 +1,51 @@
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
-import { afterAll, describe, expect, it } from "vitest";
-import { fromBase64url, fromUtf8, generateKeyPair, hashOf, utf8, type Entry } from "../../src/protocol/index.ts";
-import { outranks } from "../../src/server/room/heads.ts";
-import { entry, join, leaveAll, note, roomName, stubOf, settleRooms } from "./room-helpers.ts";
-import { createEntry } from "../../src/protocol/index.ts";
-
+import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fromBase64url, fromUtf8, generateKeyPair, hashOf, utf8, type Entry } from '../../src/protocol/index.ts';
+import { outranks } from '../../src/server/room/heads.ts';
+import { entry, join, leaveAll, note, roomName, stubOf, settleRooms } from './room-helpers.ts';
+import { createEntry } from '../../src/protocol/index.ts';
 
 afterAll(settleRooms);
 
-describe("head tracking", () => {
-  it("records a valid announced head, tells the others, and answers get_heads", async () => {
-    const room = roomName("heads");
+describe('head tracking', () => {
+  it('records a valid announced head, tells the others, and answers get_heads', async () => {
+    const room = roomName('heads');
     const a = await join(room);
     const b = await join(room);
     const e1 = await entry(a.keys, 1000);
-    a.client.send({ type: "announce", id: "a1", entry: e1.text });
-    await a.client.next("ok", (m) => m.re === "a1");
-    expect(await b.client.next("head")).toEqual({ type: "head", identity: a.identity, head: e1.hash });
+    a.client.send({ type: 'announce', id: 'a1', entry: e1.text });
+    await a.client.next('ok', (m) => m.re === 'a1');
+    expect(await b.client.next('head')).toEqual({ type: 'head', identity: a.identity, head: e1.hash });
     // The announcer is not told its own news.
-    expect(a.client.inbox.some((m) => m.type === "head")).toBe(false);
+    expect(a.client.inbox.some((m) => m.type === 'head')).toBe(false);
 
     const unknown = await generateKeyPair();
-    b.client.send({ type: "get_heads", id: "g", identities: [a.identity, unknown.identity, b.identity] });
-    expect((await b.client.next("last_known_heads", (m) => m.re === "g")).heads).toEqual([[a.identity, e1.hash]]);
+    b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity, unknown.identity, b.identity] });
+    expect((await b.client.next('last_known_heads', (m) => m.re === 'g')).heads).toEqual([[a.identity, e1.hash]]);
 
     // The newer head replaces it; a newcomer's presence list shows it too.
     const e2 = await entry(a.keys, 2000, e1.hash);
-    a.client.send({ type: "announce", id: "a2", entry: e2.text });
-    await a.client.next("ok", (m) => m.re === "a2");
-    expect((await b.client.next("head")).head).toBe(e2.hash);
+    a.client.send({ type: 'announce', id: 'a2', entry: e2.text });
+    await a.client.next('ok', (m) => m.re === 'a2');
+    expect((await b.client.next('head')).head).toBe(e2.hash);
     const c = await join(room);
     expect(c.peers.find((p) => p.identity === a.identity)?.head).toBe(e2.hash);
-    c.client.send({ type: "get_heads", id: "g2", identities: [a.identity] });
-    expect((await c.client.next("last_known_heads")).heads).toEqual([[a.identity, e2.hash]]);
+    c.client.send({ type: 'get_heads', id: 'g2', identities: [a.identity] });
+    expect((await c.client.next('last_known_heads')).heads).toEqual([[a.identity, e2.hash]]);
     await leaveAll([a, b, c]);
   });
 
-  it("never rolls back: a lower comparable is refused, an equal one is decided by hash", async () => {
-    const room = roomName("rollback");
+  it('never rolls back: a lower comparable is refused, an equal one is decided by hash', async () => {
+    const room = roomName('rollback');
     const a = await join(room);
     const high = await entry(a.keys, 5000);
-    a.client.send({ type: "announce", id: "h", entry: high.text });
-    await a.client.next("ok", (m) => m.re === "h");
+    a.client.send({ type: 'announce', id: 'h', entry: high.text });
+    await a.client.next('ok', (m) => m.re === 'h');
 
     const low = await entry(a.keys, 4999);
-    a.client.send({ type: "announce", id: "l", entry: low.text });
-    const err = await a.client.error("l");
-    expect(err.code).toBe("rollback");
+    a.client.send({ type: 'announce', id: 'l', entry: low.text });
+    const err = await a.client.error('l');
+    expect(err.code).toBe('rollback');
     expect(err.message).toContain(high.hash);
 
     // Same comparable: compareEntries puts the lower hash first; only that one may replace the other.
@@ -56,15 +55,15 @@ describe("head tracking", () => {
     }
     const lower = rivals.find((r) => r.hash < high.hash)!;
     const higher = rivals.find((r) => r.hash > high.hash)!;
-    a.client.send({ type: "announce", id: "hh", entry: higher.text });
-    expect((await a.client.error("hh")).code).toBe("rollback");
-    a.client.send({ type: "announce", id: "lh", entry: lower.text });
-    await a.client.next("ok", (m) => m.re === "lh");
+    a.client.send({ type: 'announce', id: 'hh', entry: higher.text });
+    expect((await a.client.error('hh')).code).toBe('rollback');
+    a.client.send({ type: 'announce', id: 'lh', entry: lower.text });
+    await a.client.next('ok', (m) => m.re === 'lh');
     // Announcing the current head again is fine and changes nothing.
-    a.client.send({ type: "announce", id: "again", entry: lower.text });
-    await a.client.next("ok", (m) => m.re === "again");
-    a.client.send({ type: "get_heads", id: "g", identities: [a.identity] });
-    expect((await a.client.next("last_known_heads")).heads).toEqual([[a.identity, lower.hash]]);
+    a.client.send({ type: 'announce', id: 'again', entry: lower.text });
+    await a.client.next('ok', (m) => m.re === 'again');
+    a.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
+    expect((await a.client.next('last_known_heads')).heads).toEqual([[a.identity, lower.hash]]);
     // Rollback refusals are not abuse: the socket stays usable.
     expect(a.client.isClosed).toBe(false);
     a.client.close();
@@ -75,91 +74,91 @@ describe("head tracking", () => {
     const e = await entry(keys, 10);
     expect(outranks(e, { hash: e.hash, comparable: 9 })).toBe(true);
     expect(outranks(e, { hash: e.hash, comparable: 11 })).toBe(false);
-    expect(outranks(e, { hash: `&${"z".repeat(43)}` as Entry["hash"], comparable: 10 })).toBe(e.hash < `&${"z".repeat(43)}`);
+    expect(outranks(e, { hash: `&${'z'.repeat(43)}` as Entry['hash'], comparable: 10 })).toBe(e.hash < `&${'z'.repeat(43)}`);
   });
 
-  it("accepts a rebase: re-signed entries above the old head", async () => {
-    const room = roomName("rebase");
+  it('accepts a rebase: re-signed entries above the old head', async () => {
+    const room = roomName('rebase');
     const a = await join(room);
     const e1 = await entry(a.keys, 100);
     const e2 = await entry(a.keys, 200, e1.hash);
-    for (const e of [e1, e2]) a.client.send({ type: "announce", entry: e.text });
-    await a.client.next("ok");
-    await a.client.next("ok");
+    for (const e of [e1, e2]) a.client.send({ type: 'announce', entry: e.text });
+    await a.client.next('ok');
+    await a.client.next('ok');
     // Deleting e2: e1 is re-signed with a comparable above e2's.
     const rebased = await createEntry(a.keys, { parent: null, comparable: 201, synod: null, payload: e1.body.payload });
-    a.client.send({ type: "announce", id: "r", entry: rebased.text });
-    await a.client.next("ok", (m) => m.re === "r");
+    a.client.send({ type: 'announce', id: 'r', entry: rebased.text });
+    await a.client.next('ok', (m) => m.re === 'r');
     a.client.close();
   });
 
   it("refuses invalid entries with the reason, and another identity's head (forbidden)", async () => {
-    const room = roomName("bad-entry");
+    const room = roomName('bad-entry');
     const a = await join(room);
     const b = await join(room);
     const e = await entry(a.keys, 1000);
-    const tampered = e.text.replace("note 1000", "note 1001");
-    a.client.send({ type: "announce", id: "t", entry: tampered });
-    const t = await a.client.error("t");
-    expect(t.code).toBe("bad_entry");
+    const tampered = e.text.replace('note 1000', 'note 1001');
+    a.client.send({ type: 'announce', id: 't', entry: tampered });
+    const t = await a.client.error('t');
+    expect(t.code).toBe('bad_entry');
     expect(t.message).toMatch(/^bad_signature/);
-    a.client.send({ type: "announce", id: "j", entry: "not an entry" });
-    expect((await a.client.error("j")).code).toBe("bad_entry");
+    a.client.send({ type: 'announce', id: 'j', entry: 'not an entry' });
+    expect((await a.client.error('j')).code).toBe('bad_entry');
     // B may not push A's head, even a valid one.
-    b.client.send({ type: "announce", id: "other", entry: e.text });
-    const f = await b.client.error("other");
-    expect(f.code).toBe("forbidden");
-    b.client.send({ type: "get_heads", id: "g", identities: [a.identity] });
-    expect((await b.client.next("last_known_heads")).heads).toEqual([]);
+    b.client.send({ type: 'announce', id: 'other', entry: e.text });
+    const f = await b.client.error('other');
+    expect(f.code).toBe('forbidden');
+    b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
+    expect((await b.client.next('last_known_heads')).heads).toEqual([]);
     await leaveAll([a, b]);
   });
 
   it("accepts a synod's head from a device whose tracked head names that synod", async () => {
-    const room = roomName("synod-head");
+    const room = roomName('synod-head');
     const synod = await generateKeyPair();
     const s1 = await entry(synod, 1);
     const device = await join(room);
     // Before its own head names the synod, the synod's entry is someone else's.
-    device.client.send({ type: "announce", id: "early", entry: s1.text });
-    expect((await device.client.error("early")).code).toBe("forbidden");
+    device.client.send({ type: 'announce', id: 'early', entry: s1.text });
+    expect((await device.client.error('early')).code).toBe('forbidden');
     const own = await entry(device.keys, 10, null, [synod.identity, s1.hash]);
-    device.client.send({ type: "announce", id: "own", entry: own.text });
-    await device.client.next("ok", (m) => m.re === "own");
-    device.client.send({ type: "announce", id: "syn", entry: s1.text });
-    await device.client.next("ok", (m) => m.re === "syn");
-    device.client.send({ type: "get_heads", id: "g", identities: [synod.identity] });
-    expect((await device.client.next("last_known_heads")).heads).toEqual([[synod.identity, s1.hash]]);
+    device.client.send({ type: 'announce', id: 'own', entry: own.text });
+    await device.client.next('ok', (m) => m.re === 'own');
+    device.client.send({ type: 'announce', id: 'syn', entry: s1.text });
+    await device.client.next('ok', (m) => m.re === 'syn');
+    device.client.send({ type: 'get_heads', id: 'g', identities: [synod.identity] });
+    expect((await device.client.next('last_known_heads')).heads).toEqual([[synod.identity, s1.hash]]);
     device.client.close();
   });
 
-  it("serves the head entries it holds as blobs (iwant → ihave, getblob → blob)", async () => {
-    const room = roomName("blobs");
+  it('serves the head entries it holds as blobs (iwant → ihave, getblob → blob)', async () => {
+    const room = roomName('blobs');
     const a = await join(room);
     const e = await entry(a.keys, 1000);
-    a.client.send({ type: "announce", entry: e.text });
-    await a.client.next("ok");
-    const missing = hashOf(utf8("nothing"));
-    a.client.send({ type: "iwant", id: "w", hashes: [e.hash, missing] });
-    expect((await a.client.next("ihave")).blobs).toEqual([[e.hash, e.size]]);
-    a.client.send({ type: "getblob", id: "b", hash: e.hash, maxsize: 1 << 20 });
-    const blob = await a.client.next("blob", (m) => m.re === "b");
+    a.client.send({ type: 'announce', entry: e.text });
+    await a.client.next('ok');
+    const missing = hashOf(utf8('nothing'));
+    a.client.send({ type: 'iwant', id: 'w', hashes: [e.hash, missing] });
+    expect((await a.client.next('ihave')).blobs).toEqual([[e.hash, e.size]]);
+    a.client.send({ type: 'getblob', id: 'b', hash: e.hash, maxsize: 1 << 20 });
+    const blob = await a.client.next('blob', (m) => m.re === 'b');
     expect(blob).toMatchObject({ hash: e.hash, offset: 0, total: e.size });
     const bytes = fromBase64url(blob.data);
     expect(bytes.ok && fromUtf8(bytes.value)).toBe(e.text);
     expect(bytes.ok && hashOf(bytes.value)).toBe(e.hash);
-    a.client.send({ type: "getblob", id: "small", hash: e.hash, maxsize: 10 });
-    expect((await a.client.error("small")).code).toBe("too_big");
-    a.client.send({ type: "getblob", id: "nf", hash: missing, maxsize: 100 });
-    expect((await a.client.error("nf")).code).toBe("not_found");
+    a.client.send({ type: 'getblob', id: 'small', hash: e.hash, maxsize: 10 });
+    expect((await a.client.error('small')).code).toBe('too_big');
+    a.client.send({ type: 'getblob', id: 'nf', hash: missing, maxsize: 100 });
+    expect((await a.client.error('nf')).code).toBe('not_found');
     a.client.close();
   });
 
   it("remembers heads (and the room's identity) across an object restart", async () => {
-    const room = roomName("restart");
+    const room = roomName('restart');
     const a = await join(room);
     const e = await entry(a.keys, 1234);
-    a.client.send({ type: "announce", id: "p", entry: e.text });
-    await a.client.next("ok", (m) => m.re === "p");
+    a.client.send({ type: 'announce', id: 'p', entry: e.text });
+    await a.client.next('ok', (m) => m.re === 'p');
     const bootBefore = await runInDurableObject(stubOf(room), (r) => r.bootId);
 
     await abortAllDurableObjects();
@@ -168,17 +167,17 @@ describe("head tracking", () => {
     const b = await join(room);
     expect(b.server).toBe(a.server);
     expect(await runInDurableObject(stubOf(room), (r) => r.bootId)).not.toBe(bootBefore);
-    b.client.send({ type: "get_heads", id: "g", identities: [a.identity] });
-    expect((await b.client.next("last_known_heads")).heads).toEqual([[a.identity, e.hash]]);
+    b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
+    expect((await b.client.next('last_known_heads')).heads).toEqual([[a.identity, e.hash]]);
     // Still no rollback after the restart.
     const a2 = await join(room, { keys: a.keys });
-    a2.client.send({ type: "announce", id: "old", entry: (await entry(a.keys, 1000)).text });
-    expect((await a2.client.error("old")).code).toBe("rollback");
+    a2.client.send({ type: 'announce', id: 'old', entry: (await entry(a.keys, 1000)).text });
+    expect((await a2.client.error('old')).code).toBe('rollback');
     await leaveAll([b, a2]);
   });
 
-  it("splits long answers so every frame stays under the frame limit", async () => {
-    const room = roomName("chunks");
+  it('splits long answers so every frame stays under the frame limit', async () => {
+    const room = roomName('chunks');
     const a = await join(room);
     const keys = await Promise.all(Array.from({ length: 300 }, () => generateKeyPair()));
     // Seed 300 heads straight into storage: announcing them would need 300 sessions.
@@ -186,14 +185,18 @@ describe("head tracking", () => {
       for (const k of keys) {
         const e = await entry(k, 1);
         state.storage.sql.exec(
-          "INSERT INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, NULL, ?, ?, 0)",
-          k.identity, e.hash, 1, e.size, e.text,
+          'INSERT INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, NULL, ?, ?, 0)',
+          k.identity,
+          e.hash,
+          1,
+          e.size,
+          e.text,
         );
       }
     });
-    a.client.send({ type: "get_heads", id: "all", identities: keys.map((k) => k.identity) });
-    const first = await a.client.next("last_known_heads", (m) => m.re === "all");
-    const second = await a.client.next("last_known_heads", (m) => m.re === "all");
+    a.client.send({ type: 'get_heads', id: 'all', identities: keys.map((k) => k.identity) });
+    const first = await a.client.next('last_known_heads', (m) => m.re === 'all');
+    const second = await a.client.next('last_known_heads', (m) => m.re === 'all');
     expect(first.heads.length + second.heads.length).toBe(300);
     a.client.close();
   });

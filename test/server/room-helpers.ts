@@ -1,18 +1,11 @@
 /** Opening room sockets inside workerd: through the Worker's own fetch, as a browser's upgrade would arrive. */
-import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import {
-  canonicalEndpoint,
-  createEntry,
-  type Entry,
-  type Hash,
-  type Identity,
-  type KeyPair,
-} from "../../src/protocol/index.ts";
-import type { Room } from "../../src/server/room.ts";
-import { handshake, RoomClient, type HandshakeOptions, type Session } from "../support/room-client.ts";
+import { runInDurableObject } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { canonicalEndpoint, createEntry, type Entry, type Hash, type Identity, type KeyPair } from '../../src/protocol/index.ts';
+import type { Room } from '../../src/server/room.ts';
+import { handshake, RoomClient, type HandshakeOptions, type Session } from '../support/room-client.ts';
 
-export const BASE = "https://effigy.test";
+export const BASE = 'https://effigy.test';
 
 let counter = 0;
 const rooms = new Set<string>();
@@ -44,7 +37,7 @@ export const stubOf = (room: string): DurableObjectStub<Room> => env.ROOM.get(en
 
 /** An open socket to `room`, not yet authenticated (the room's session_request is queued). */
 export async function open(room: string): Promise<RoomClient> {
-  const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: "websocket" } });
+  const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: 'websocket' } });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const client = new RoomClient(ws);
@@ -58,9 +51,14 @@ export async function join(room: string, opts: HandshakeOptions = {}): Promise<S
   return handshake(await open(room), endpointOf(room), opts);
 }
 
-export const note = (text: string) => ({ type: "public_note", text }) as const;
+export const note = (text: string) => ({ type: 'public_note', text }) as const;
 
-export function entry(keys: KeyPair, comparable: number, parent: Hash | null = null, synod: [Identity, Hash] | null = null): Promise<Entry> {
+export function entry(
+  keys: KeyPair,
+  comparable: number,
+  parent: Hash | null = null,
+  synod: [Identity, Hash] | null = null,
+): Promise<Entry> {
   return createEntry(keys, { parent, comparable, synod, payload: note(`note ${comparable}`) });
 }
 

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { ROOM_LIMITS, TokenBucket, WindowCounter } from "../../src/server/room/limits.ts";
+import { describe, expect, it } from 'vitest';
+import { ROOM_LIMITS, TokenBucket, WindowCounter } from '../../src/server/room/limits.ts';
 
-describe("token bucket", () => {
-  it("allows the burst at once, then the sustained rate", () => {
+describe('token bucket', () => {
+  it('allows the burst at once, then the sustained rate', () => {
     const bucket = new TokenBucket(ROOM_LIMITS.ratePerSecond, ROOM_LIMITS.rateBurst, 0);
     let allowed = 0;
     for (let i = 0; i < 1000; i++) if (bucket.take(0)) allowed++;
@@ -16,7 +16,7 @@ describe("token bucket", () => {
     expect(allowed).toBe(ROOM_LIMITS.rateBurst);
   });
 
-  it("sustains exactly the rate over time", () => {
+  it('sustains exactly the rate over time', () => {
     const bucket = new TokenBucket(50, 100, 0);
     let allowed = 0;
     // 10 s of one frame per millisecond (1000/s): 100 burst + 50/s × 10 s.
@@ -26,8 +26,8 @@ describe("token bucket", () => {
   });
 });
 
-describe("window counter", () => {
-  it("counts within a window and starts over after it", () => {
+describe('window counter', () => {
+  it('counts within a window and starts over after it', () => {
     const c = new WindowCounter(10_000);
     expect(c.hit(0)).toBe(1);
     expect(c.hit(9_999)).toBe(2);
@@ -35,8 +35,8 @@ describe("window counter", () => {
   });
 });
 
-describe("limits", () => {
-  it("let the N=500 bench into one room, and keep a full presence list in two frames", () => {
+describe('limits', () => {
+  it('let the N=500 bench into one room, and keep a full presence list in two frames', () => {
     expect(ROOM_LIMITS.maxConnections).toBeGreaterThanOrEqual(500);
     expect(Math.ceil((ROOM_LIMITS.maxConnections - 1) / ROOM_LIMITS.listChunk)).toBeLessThanOrEqual(2);
   });

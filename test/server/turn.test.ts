@@ -5,7 +5,11 @@ import { turnConfig } from '../../src/server/turn/config.ts';
 import { generateKeyPair, signRequest } from '../../src/protocol/index.ts';
 
 const SECRET = 'a-shared-secret-for-coturn-tests';
-const ENV = { TURN_URLS: 'turn:127.0.0.1:3478?transport=udp, turn:127.0.0.1:3478?transport=tcp', TURN_SECRET: SECRET, TURN_TTL_SECONDS: '600' };
+const ENV = {
+  TURN_URLS: 'turn:127.0.0.1:3478?transport=udp, turn:127.0.0.1:3478?transport=tcp',
+  TURN_SECRET: SECRET,
+  TURN_TTL_SECONDS: '600',
+};
 
 describe('TURN credentials', () => {
   it('follow the TURN REST scheme coturn checks: expiry:identity and base64 HMAC-SHA1', async () => {

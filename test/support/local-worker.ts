@@ -9,19 +9,19 @@
  * tree while a test runs cannot make wrangler rebuild and reload it (a
  * reload resets every Durable Object and drops its sockets).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { unstable_readConfig } from "wrangler";
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unstable_readConfig } from 'wrangler';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
 // "bin/" is not in wrangler's exports map; find it next to package.json.
-const WRANGLER = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+const WRANGLER = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 
 export interface LocalWorker {
   /** http://127.0.0.1:<port> — rooms are at ws://127.0.0.1:<port>/room/<name>. */
@@ -45,24 +45,24 @@ export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
     });
   });
 }
 
 function run(args: string[], opts: { verbose: boolean; detached?: boolean }): { child: ChildProcess; output: () => string } {
-  let output = "";
+  let output = '';
   const child = spawn(process.execPath, [WRANGLER, ...args], {
     cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   for (const stream of [child.stdout!, child.stderr!]) {
-    stream.on("data", (chunk: Buffer) => {
+    stream.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.length > 200_000) output = output.slice(-100_000);
       if (opts.verbose) process.stderr.write(chunk);
@@ -74,7 +74,7 @@ function run(args: string[], opts: { verbose: boolean; detached?: boolean }): { 
 const exited = (child: ChildProcess): Promise<number> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(child.exitCode ?? 1)
-    : new Promise((r) => child.once("exit", (code) => r(code ?? 1)));
+    : new Promise((r) => child.once('exit', (code) => r(code ?? 1)));
 
 /**
  * If this process dies without calling stop() (a test runner killing its
@@ -96,7 +96,7 @@ function startWatchdog(group: number, state: string): ChildProcess {
         process.exit(0);
       }, 5000);
     }, 1000);`;
-  const child = spawn(process.execPath, ["-e", script, String(process.pid), String(group), state], { detached: true, stdio: "ignore" });
+  const child = spawn(process.execPath, ['-e', script, String(process.pid), String(group), state], { detached: true, stdio: 'ignore' });
   child.unref();
   return child;
 }
@@ -106,47 +106,47 @@ function startWatchdog(group: number, state: string): ChildProcess {
  * with absolute paths, written as JSON next to the state.
  */
 function bundledConfig(bundle: string, dir: string): string {
-  const c = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  const c = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') });
   const abs = (p: string) => resolve(ROOT, p);
   const config = {
     name: c.name,
-    main: join(bundle, "index.js"),
+    main: join(bundle, 'index.js'),
     no_bundle: true,
     compatibility_date: c.compatibility_date,
     compatibility_flags: c.compatibility_flags,
     send_metrics: false,
     vars: c.vars,
-    ...(c.assets ? { assets: { ...c.assets, directory: abs(c.assets.directory ?? "web/dist") } } : {}),
+    ...(c.assets ? { assets: { ...c.assets, directory: abs(c.assets.directory ?? 'web/dist') } } : {}),
     durable_objects: c.durable_objects,
     migrations: c.migrations,
-    d1_databases: c.d1_databases.map((d: { migrations_dir?: string }) => ({ ...d, migrations_dir: abs(d.migrations_dir ?? "migrations") })),
+    d1_databases: c.d1_databases.map((d: { migrations_dir?: string }) => ({ ...d, migrations_dir: abs(d.migrations_dir ?? 'migrations') })),
     r2_buckets: c.r2_buckets,
     triggers: c.triggers,
   };
-  const path = join(dir, "wrangler.json");
+  const path = join(dir, 'wrangler.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }
 
 /** Builds the web client if it was never built: the Worker's assets directory must exist. */
 function ensureAssets(): void {
-  const dist = join(ROOT, "web", "dist");
-  if (existsSync(join(dist, "index.html"))) return;
+  const dist = join(ROOT, 'web', 'dist');
+  if (existsSync(join(dist, 'index.html'))) return;
   mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, "index.html"), "<!doctype html><title>Effigy</title><p>Run npm run build:web for the web client.</p>\n");
+  writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Effigy</title><p>Run npm run build:web for the web client.</p>\n');
 }
 
 export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<LocalWorker> {
   const verbose = opts.verbose ?? false;
   ensureAssets();
-  const state = mkdtempSync(join(tmpdir(), "effigy-worker-"));
+  const state = mkdtempSync(join(tmpdir(), 'effigy-worker-'));
   const cleanup = () => rmSync(state, { recursive: true, force: true });
 
-  const bundle = join(state, "bundle");
+  const bundle = join(state, 'bundle');
   const config = bundledConfig(bundle, state);
   // The same config for the migrations as for dev, so both address the same local D1.
-  const migrate = run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "--config", config], { verbose });
-  const build = run(["deploy", "--dry-run", "--outdir", bundle], { verbose });
+  const migrate = run(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '--config', config], { verbose });
+  const build = run(['deploy', '--dry-run', '--outdir', bundle], { verbose });
   const [migrated, built] = await Promise.all([exited(migrate.child), exited(build.child)]);
   if (migrated !== 0 || built !== 0) {
     cleanup();
@@ -157,13 +157,22 @@ export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<L
   const inspector = await freePort();
   const dev = run(
     [
-      "dev", "--local", "--config", config,
-      "--ip", "127.0.0.1", "--port", String(port),
-      "--inspector-port", String(inspector),
-      "--persist-to", state,
-      "--show-interactive-dev-session=false",
-      "--log-level", "log",
-      ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      'dev',
+      '--local',
+      '--config',
+      config,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      state,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'log',
+      ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
     // Its own process group, so stop() ends wrangler and the workerd it started, and nothing else.
     { verbose, detached: true },
@@ -177,7 +186,7 @@ export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<L
     stopped = true;
     if (watchdog?.pid !== undefined) {
       try {
-        process.kill(watchdog.pid, "SIGTERM");
+        process.kill(watchdog.pid, 'SIGTERM');
       } catch {
         // already gone
       }
@@ -186,13 +195,13 @@ export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<L
     const pid = dev.child.pid;
     if (pid !== undefined) {
       try {
-        process.kill(-pid, "SIGTERM");
+        process.kill(-pid, 'SIGTERM');
       } catch {
         // already gone
       }
       const timer = setTimeout(() => {
         try {
-          process.kill(-pid, "SIGKILL");
+          process.kill(-pid, 'SIGKILL');
         } catch {
           // already gone
         }

@@ -16,7 +16,7 @@ import {
   type WireMessage,
   type WireOf,
   type WireType,
-} from "../../src/protocol/index.ts";
+} from '../../src/protocol/index.ts';
 
 /** The part of a WebSocket this client uses; both workerd's and the DOM's fit. */
 export interface SocketLike {
@@ -54,9 +54,9 @@ export class RoomClient {
     readonly ws: SocketLike,
     readonly validate = true,
   ) {
-    ws.addEventListener("message", (event: { data: unknown }) => this.#receive(event.data));
+    ws.addEventListener('message', (event: { data: unknown }) => this.#receive(event.data));
     this.closed = new Promise((resolve) => {
-      ws.addEventListener("close", (event: { code: number; reason: string }) => {
+      ws.addEventListener('close', (event: { code: number; reason: string }) => {
         this.isClosed = true;
         for (const w of this.#waiters.splice(0)) {
           clearTimeout(w.timer);
@@ -68,7 +68,7 @@ export class RoomClient {
   }
 
   #receive(data: unknown): void {
-    if (typeof data !== "string") {
+    if (typeof data !== 'string') {
       this.invalid.push(`<binary frame>`);
       return;
     }
@@ -98,7 +98,7 @@ export class RoomClient {
   }
 
   send(msg: WireMessage | Record<string, unknown> | string): void {
-    this.ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+    this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   }
 
   /** The first queued or future frame of `type` (and matching `where`). */
@@ -110,7 +110,7 @@ export class RoomClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.timer !== timer);
-        const seen = this.inbox.map((m) => m.type).join(", ") || "nothing";
+        const seen = this.inbox.map((m) => m.type).join(', ') || 'nothing';
         reject(new Error(`no ${type} within ${timeoutMs} ms (inbox: ${seen})`));
       }, timeoutMs);
       this.#waiters.push({ match, resolve: resolve as (msg: WireMessage) => void, reject, timer });
@@ -118,8 +118,8 @@ export class RoomClient {
   }
 
   /** The next `error`, optionally answering request `re`. */
-  error(re?: string, timeoutMs?: number): Promise<WireOf<"error">> {
-    return this.next("error", (e) => re === undefined || e.re === re, timeoutMs);
+  error(re?: string, timeoutMs?: number): Promise<WireOf<'error'>> {
+    return this.next('error', (e) => re === undefined || e.re === re, timeoutMs);
   }
 
   /** Resolves true if a frame of `type` arrives within `ms`, leaving it queued. */
@@ -137,7 +137,7 @@ export class RoomClient {
     return this.inbox.splice(0);
   }
 
-  close(code = 1000, reason = "bye"): void {
+  close(code = 1000, reason = 'bye'): void {
     try {
       this.ws.close(code, reason);
     } catch {
@@ -173,30 +173,30 @@ export interface HandshakeOptions {
 export async function handshake(client: RoomClient, endpoint: string, opts: HandshakeOptions = {}): Promise<Session> {
   const keys = opts.keys ?? (await generateKeyPair());
   const timeout = opts.timeoutMs ?? 5000;
-  const hello = await client.next("session_request", undefined, timeout);
+  const hello = await client.next('session_request', undefined, timeout);
   const challenge = newChallenge();
-  client.send({ type: "session_request", identity: keys.identity, head: opts.head ?? null, challenge });
+  client.send({ type: 'session_request', identity: keys.identity, head: opts.head ?? null, challenge });
   const signature = await signSession(keys, {
     endpoint,
     peer: hello.identity,
     signerChallenge: challenge,
     peerChallenge: hello.challenge,
   });
-  client.send({ type: "session_auth", signature });
-  const auth = await client.next("session_auth", undefined, timeout);
+  client.send({ type: 'session_auth', signature });
+  const auth = await client.next('session_auth', undefined, timeout);
   const fields = { endpoint, signer: hello.identity, peer: keys.identity, signerChallenge: hello.challenge, peerChallenge: challenge };
   if (!(await verifySession(fields, auth.signature))) throw new Error("the room's session_auth does not verify");
   let services: string[] = [];
-  let peers: Session["peers"] = [];
+  let peers: Session['peers'] = [];
   if (opts.waitJoin ?? true) {
-    services = (await client.next("provides", undefined, timeout)).services;
-    peers = (await client.next("presence_list", undefined, timeout)).peers;
+    services = (await client.next('provides', undefined, timeout)).services;
+    peers = (await client.next('presence_list', undefined, timeout)).peers;
   }
   return { client, keys, identity: keys.identity, server: hello.identity, services, peers };
 }
 
 /** Polls `check` until it holds or `timeoutMs` passes. */
-export async function until(check: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

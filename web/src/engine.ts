@@ -75,7 +75,8 @@ async function iceConfig(): Promise<IceConfig> {
   if (!turnSource) return { iceServers: [], iceTransportPolicy: policy, turn: false, note: 'not signed in yet' };
   const config = await turnSource.get();
   const prev = turnStatus.value;
-  if (!prev || prev.turn !== config.turn || prev.note !== config.note) turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
+  if (!prev || prev.turn !== config.turn || prev.note !== config.note)
+    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
   return config;
 }
 
@@ -223,7 +224,10 @@ export async function boot(): Promise<Peer> {
     logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line}`];
   });
   p.events.on('rejected', (r) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused ${r.hash ?? r.identity ?? ''} from ${r.from}: ${r.error.message}`];
+    logs.value = [
+      ...logs.value.slice(-79),
+      `${new Date().toLocaleTimeString()} refused ${r.hash ?? r.identity ?? ''} from ${r.from}: ${r.error.message}`,
+    ];
   });
 
   window.addEventListener('online', () => {

@@ -14,11 +14,11 @@
  * 4. blobs past their grace time that no live lease references: R2 object
  *    first, then the row.
  */
-import type { Hash } from "../../protocol/index.ts";
-import type { Env } from "../env.ts";
-import { blobKey } from "./blobstore.ts";
-import { chunks, deleteInRounds, placeholders } from "./d1.ts";
-import { HOSTED_LIMITS } from "./limits.ts";
+import type { Hash } from '../../protocol/index.ts';
+import type { Env } from '../env.ts';
+import { blobKey } from './blobstore.ts';
+import { chunks, deleteInRounds, placeholders } from './d1.ts';
+import { HOSTED_LIMITS } from './limits.ts';
 
 export interface CleanupReport {
   drops: number;
@@ -37,7 +37,7 @@ export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport
   // 1. Drops.
   report.drops = await deleteInRounds(
     db,
-    "DELETE FROM drops WHERE hash IN (SELECT hash FROM drops WHERE expires_at <= ? LIMIT ?)",
+    'DELETE FROM drops WHERE hash IN (SELECT hash FROM drops WHERE expires_at <= ? LIMIT ?)',
     [now, batch],
     batch,
     rounds,
@@ -45,13 +45,13 @@ export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport
 
   // 2. Expired leases, a few identities per run.
   const expired = await db
-    .prepare("SELECT identity FROM leases WHERE expires_at <= ? ORDER BY expires_at LIMIT ?")
+    .prepare('SELECT identity FROM leases WHERE expires_at <= ? ORDER BY expires_at LIMIT ?')
     .bind(now, rounds)
     .all<{ identity: string }>();
   let budget = rounds * 2;
   for (const { identity } of expired.results) {
     if (budget <= 0) break;
-    const stillExpired = "EXISTS (SELECT 1 FROM leases WHERE identity = ?2 AND expires_at <= ?3)";
+    const stillExpired = 'EXISTS (SELECT 1 FROM leases WHERE identity = ?2 AND expires_at <= ?3)';
     const entries = await deleteInRounds(
       db,
       `DELETE FROM leased_entries WHERE rowid IN (SELECT rowid FROM leased_entries WHERE identity = ?2 AND pull IS NULL AND ${stillExpired} LIMIT ?1)`,
@@ -86,12 +86,12 @@ export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport
   const stale = now - HOSTED_LIMITS.orphanGraceMs;
   report.leasedEntries += await deleteInRounds(
     db,
-    "DELETE FROM leased_entries WHERE rowid IN (SELECT rowid FROM leased_entries WHERE pull IS NOT NULL AND stored_at < ? LIMIT ?)",
+    'DELETE FROM leased_entries WHERE rowid IN (SELECT rowid FROM leased_entries WHERE pull IS NOT NULL AND stored_at < ? LIMIT ?)',
     [stale, batch],
     batch,
     rounds,
   );
-  report.pulls += (await db.prepare("DELETE FROM lease_pulls WHERE started_at < ?").bind(stale).run()).meta.changes ?? 0;
+  report.pulls += (await db.prepare('DELETE FROM lease_pulls WHERE started_at < ?').bind(stale).run()).meta.changes ?? 0;
   report.refs += await deleteInRounds(
     db,
     `DELETE FROM leased_refs WHERE rowid IN (SELECT r.rowid FROM leased_refs r
@@ -115,7 +115,10 @@ export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport
     if (hashes.length === 0) break;
     await env.BLOBS.delete(hashes.map(blobKey));
     for (const part of chunks(hashes, 1)) {
-      const res = await db.prepare(`DELETE FROM blobs WHERE expires_at <= ? AND hash IN (${placeholders(part.length)})`).bind(now, ...part).run();
+      const res = await db
+        .prepare(`DELETE FROM blobs WHERE expires_at <= ? AND hash IN (${placeholders(part.length)})`)
+        .bind(now, ...part)
+        .run();
       report.blobs += res.meta.changes ?? 0;
     }
     if (hashes.length < batch) break;

@@ -13,16 +13,16 @@
  * acknowledged drop is deleted, so delivery is at least once; the rest wait
  * until they expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
  */
-import { encodeWire, LIMITS, openEntry, utf8Length, type Hash, type Identity, type WireOf } from "../../protocol/index.ts";
-import type { Conn } from "../room/conn.ts";
-import { headStore } from "../room/heads.ts";
-import type { RoomApi, RoomService } from "../room/service.ts";
-import { chunks, placeholders } from "./d1.ts";
-import { dropTtlMs, HOSTED_LIMITS } from "./limits.ts";
-import { isMember, synodOf } from "./synods.ts";
+import { encodeWire, LIMITS, openEntry, utf8Length, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import type { Conn } from '../room/conn.ts';
+import { headStore } from '../room/heads.ts';
+import type { RoomApi, RoomService } from '../room/service.ts';
+import { chunks, placeholders } from './d1.ts';
+import { dropTtlMs, HOSTED_LIMITS } from './limits.ts';
+import { isMember, synodOf } from './synods.ts';
 
-type Notice = WireOf<"drops">["drops"][number];
-type Delivered = WireOf<"drop_delivery">["drops"][number];
+type Notice = WireOf<'drops'>['drops'][number];
+type Delivered = WireOf<'drop_delivery'>['drops'][number];
 
 interface DropRow {
   hash: Hash;
@@ -45,7 +45,7 @@ export async function collectable(room: RoomApi, identity: Identity, now = Date.
 
 function sendNotices(room: RoomApi, conn: Conn, rows: readonly DropRow[]): void {
   for (let i = 0; i < rows.length; i += LIMITS.dropNotices) {
-    room.send(conn, { type: "drops", drops: rows.slice(i, i + LIMITS.dropNotices).map(notice) });
+    room.send(conn, { type: 'drops', drops: rows.slice(i, i + LIMITS.dropNotices).map(notice) });
   }
 }
 
@@ -64,19 +64,21 @@ export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
 
 /** Which limit a refused drop hit, for the error message. */
 async function quotaMessage(db: D1Database, target: Identity, sender: Identity, size: number, now: number): Promise<string> {
-  const use = async (column: "target" | "sender", who: Identity) =>
+  const use = async (column: 'target' | 'sender', who: Identity) =>
     (await db
       .prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM drops WHERE ${column} = ? AND expires_at > ?`)
       .bind(who, now)
       .first<{ n: number; bytes: number }>()) ?? { n: 0, bytes: 0 };
-  const t = await use("target", target);
-  const s = await use("sender", sender);
+  const t = await use('target', target);
+  const s = await use('sender', sender);
   const L = HOSTED_LIMITS;
   if (t.n >= L.dropsPerTarget) return `${target} already has ${t.n} drops waiting (the limit is ${L.dropsPerTarget})`;
-  if (t.bytes + size > L.dropBytesPerTarget) return `${target} already has ${t.bytes} bytes of drops waiting; ${size} more would pass ${L.dropBytesPerTarget}`;
+  if (t.bytes + size > L.dropBytesPerTarget)
+    return `${target} already has ${t.bytes} bytes of drops waiting; ${size} more would pass ${L.dropBytesPerTarget}`;
   if (s.n >= L.dropsPerSender) return `${sender} already has ${s.n} drops waiting here (the limit is ${L.dropsPerSender})`;
-  if (s.bytes + size > L.dropBytesPerSender) return `${sender} already has ${s.bytes} bytes of drops waiting here; ${size} more would pass ${L.dropBytesPerSender}`;
-  return "the dropbox is full for this sender or target; try again later";
+  if (s.bytes + size > L.dropBytesPerSender)
+    return `${sender} already has ${s.bytes} bytes of drops waiting here; ${size} more would pass ${L.dropBytesPerSender}`;
+  return 'the dropbox is full for this sender or target; try again later';
 }
 
 /**
@@ -87,7 +89,7 @@ async function quotaMessage(db: D1Database, target: Identity, sender: Identity, 
  * query per present identity.
  */
 async function notifyPresent(room: RoomApi, row: DropRow, now: number): Promise<void> {
-  const frame: WireOf<"drops"> = { type: "drops", drops: [notice(row)] };
+  const frame: WireOf<'drops'> = { type: 'drops', drops: [notice(row)] };
   for (const peer of room.presence.peers()) {
     const match =
       peer.identity === row.target ||
@@ -97,11 +99,16 @@ async function notifyPresent(room: RoomApi, row: DropRow, now: number): Promise<
   }
 }
 
-async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<"drop">): Promise<void> {
+async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<void> {
   const re = msg.id ? { re: msg.id } : {};
   const opened = await openEntry(msg.entry, { identity: msg.sender });
   if (!opened.ok) {
-    room.fail(conn, "bad_entry", `the dropped entry is not a valid entry of ${msg.sender}: ${opened.error.code}: ${opened.error.message}`, msg.id);
+    room.fail(
+      conn,
+      'bad_entry',
+      `the dropped entry is not a valid entry of ${msg.sender}: ${opened.error.code}: ${opened.error.message}`,
+      msg.id,
+    );
     return;
   }
   const entry = opened.value;
@@ -111,8 +118,8 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<"drop">): Promise<v
   const L = HOSTED_LIMITS;
   // An expired copy not yet swept does not count as held: the drop starts afresh.
   const [, held] = await db.batch<{ target: Identity }>([
-    db.prepare("DELETE FROM drops WHERE hash = ? AND expires_at <= ?").bind(entry.hash, now),
-    db.prepare("SELECT target FROM drops WHERE hash = ?").bind(entry.hash),
+    db.prepare('DELETE FROM drops WHERE hash = ? AND expires_at <= ?').bind(entry.hash, now),
+    db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash),
   ]);
   const existing = held?.results[0];
   if (!existing) {
@@ -127,38 +134,64 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<"drop">): Promise<v
            AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
       )
       .bind(
-        entry.hash, msg.target, msg.sender, entry.text, entry.size, now, expires,
-        msg.target, now, L.dropsPerTarget,
-        msg.target, now, entry.size, L.dropBytesPerTarget,
-        msg.sender, now, L.dropsPerSender,
-        msg.sender, now, entry.size, L.dropBytesPerSender,
+        entry.hash,
+        msg.target,
+        msg.sender,
+        entry.text,
+        entry.size,
+        now,
+        expires,
+        msg.target,
+        now,
+        L.dropsPerTarget,
+        msg.target,
+        now,
+        entry.size,
+        L.dropBytesPerTarget,
+        msg.sender,
+        now,
+        L.dropsPerSender,
+        msg.sender,
+        now,
+        entry.size,
+        L.dropBytesPerSender,
       )
       .run();
     if ((res.meta.changes ?? 0) === 1) {
-      room.send(conn, { type: "ok", ...re });
+      room.send(conn, { type: 'ok', ...re });
       await notifyPresent(room, { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }, now);
       return;
     }
-    const raced = await db.prepare("SELECT target FROM drops WHERE hash = ?").bind(entry.hash).first<{ target: Identity }>();
+    const raced = await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>();
     if (!raced) {
-      room.fail(conn, "quota", await quotaMessage(db, msg.target, msg.sender, entry.size, now), msg.id);
+      room.fail(conn, 'quota', await quotaMessage(db, msg.target, msg.sender, entry.size, now), msg.id);
       return;
     }
     if (raced.target === msg.target) {
-      room.send(conn, { type: "ok", ...re });
+      room.send(conn, { type: 'ok', ...re });
       return;
     }
-    room.fail(conn, "forbidden", `${entry.hash} is already held here for ${raced.target}: a drop has one target; sign a new entry for ${msg.target}`, msg.id);
+    room.fail(
+      conn,
+      'forbidden',
+      `${entry.hash} is already held here for ${raced.target}: a drop has one target; sign a new entry for ${msg.target}`,
+      msg.id,
+    );
     return;
   }
   if (existing.target === msg.target) {
-    room.send(conn, { type: "ok", ...re });
+    room.send(conn, { type: 'ok', ...re });
     return;
   }
-  room.fail(conn, "forbidden", `${entry.hash} is already held here for ${existing.target}: a drop has one target; sign a new entry for ${msg.target}`, msg.id);
+  room.fail(
+    conn,
+    'forbidden',
+    `${entry.hash} is already held here for ${existing.target}: a drop has one target; sign a new entry for ${msg.target}`,
+    msg.id,
+  );
 }
 
-async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<"fetch_drops">): Promise<void> {
+async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): Promise<void> {
   const now = Date.now();
   const targets = await collectable(room, conn.identity, now);
   const wanted = [...new Set(msg.hashes)];
@@ -183,27 +216,29 @@ async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<"fetch_drops">): P
     drops.push(d);
     bytes += cost;
   }
-  const frame: WireOf<"drop_delivery"> = { type: "drop_delivery", ...(msg.id ? { re: msg.id } : {}), drops };
+  const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', ...(msg.id ? { re: msg.id } : {}), drops };
   encodeWire(frame); // a drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse
   room.send(conn, frame);
 }
 
-async function onAck(room: RoomApi, conn: Conn, msg: WireOf<"drop_ack">): Promise<void> {
+async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promise<void> {
   const targets = await collectable(room, conn.identity);
   const db = room.bindings.DB;
   const hashes = [...new Set(msg.hashes)];
   const statements = chunks(hashes, targets.length).map((part) =>
-    db.prepare(`DELETE FROM drops WHERE hash IN (${placeholders(part.length)}) AND target IN (${placeholders(targets.length)})`).bind(...part, ...targets),
+    db
+      .prepare(`DELETE FROM drops WHERE hash IN (${placeholders(part.length)}) AND target IN (${placeholders(targets.length)})`)
+      .bind(...part, ...targets),
   );
   if (statements.length > 0) await db.batch(statements);
-  if (msg.id) room.send(conn, { type: "ok", re: msg.id });
+  if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
 }
 
 export const dropbox: RoomService = {
-  name: "dropbox",
-  offer: "default",
+  name: 'dropbox',
+  offer: 'default',
   onJoin(room, conn) {
-    void announceDrops(room, conn).catch((err: unknown) => console.error("dropbox: announcing drops failed", err));
+    void announceDrops(room, conn).catch((err: unknown) => console.error('dropbox: announcing drops failed', err));
   },
   handlers: {
     drop: onDrop,

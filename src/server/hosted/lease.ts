@@ -22,25 +22,16 @@
  * lease, `iwant`/`getblob` by blobs.ts through serve.ts, `get_heads` by
  * heads.ts with leased heads merged in.
  */
-import {
-  checkLink,
-  LIMITS,
-  openEntry,
-  utf8Length,
-  type Entry,
-  type Hash,
-  type Identity,
-  type WireOf,
-} from "../../protocol/index.ts";
-import type { Conn } from "../room/conn.ts";
-import type { RoomErrorCode } from "../room/errors.ts";
-import type { RoomApi, RoomService } from "../room/service.ts";
-import { chunks, placeholders } from "./d1.ts";
-import { HOSTED_LIMITS } from "./limits.ts";
-import { directRefs, expandDirectories, recordRefs, type Ref } from "./refs.ts";
-import { mayLease } from "./synods.ts";
+import { checkLink, LIMITS, openEntry, utf8Length, type Entry, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import type { Conn } from '../room/conn.ts';
+import type { RoomErrorCode } from '../room/errors.ts';
+import type { RoomApi, RoomService } from '../room/service.ts';
+import { chunks, placeholders } from './d1.ts';
+import { HOSTED_LIMITS } from './limits.ts';
+import { directRefs, expandDirectories, recordRefs, type Ref } from './refs.ts';
+import { mayLease } from './synods.ts';
 
-type EntriesMsg = WireOf<"entries">;
+type EntriesMsg = WireOf<'entries'>;
 
 interface Waiter {
   resolve: (msg: EntriesMsg) => void;
@@ -66,7 +57,7 @@ class PullError extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends the socket a get_feed and waits for its `entries`. */
-function ask(room: RoomApi, conn: Conn, request: Omit<WireOf<"get_feed">, "id" | "type">): Promise<EntriesMsg> {
+function ask(room: RoomApi, conn: Conn, request: Omit<WireOf<'get_feed'>, 'id' | 'type'>): Promise<EntriesMsg> {
   const id = `lease-${(++sequence).toString(36)}`;
   let map = waiting.get(conn);
   if (!map) waiting.set(conn, (map = new Map()));
@@ -76,13 +67,13 @@ function ask(room: RoomApi, conn: Conn, request: Omit<WireOf<"get_feed">, "id" |
       pending.delete(id);
       reject(
         new PullError(
-          "unavailable",
+          'unavailable',
           `no entries answered get_feed for ${request.identity} from ${request.from} within ${HOSTED_LIMITS.pullAnswerMs} ms: the calling device must serve its feed (get_feed) to the room`,
         ),
       );
     }, HOSTED_LIMITS.pullAnswerMs);
     pending.set(id, { resolve, reject, timer });
-    room.send(conn, { type: "get_feed", id, ...request });
+    room.send(conn, { type: 'get_feed', id, ...request });
   });
 }
 
@@ -120,13 +111,13 @@ async function heldAmong(db: D1Database, identity: Identity, hashes: readonly Ha
  * Pulls `identity`'s feed from `head` and commits the lease. Answers the
  * lease's expiry. Throws PullError for the client's faults.
  */
-async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: string): Promise<number> {
+async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pull: string): Promise<number> {
   const db = room.bindings.DB;
   const identity = msg.identity;
   const started = Date.now();
   const expires = started + msg.seconds * 1000;
   const current = await db
-    .prepare("SELECT head, comparable, entries, expires_at FROM leases WHERE identity = ?")
+    .prepare('SELECT head, comparable, entries, expires_at FROM leases WHERE identity = ?')
     .bind(identity)
     .first<StoredLease>();
   // An expired lease's entries may be going away under the cleanup: start afresh.
@@ -134,7 +125,9 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
 
   if (live && live.head === msg.head) {
     const res = await db
-      .prepare("UPDATE leases SET expires_at = MAX(expires_at, ?), holder = ?, renewed_at = ? WHERE identity = ? AND head = ? AND expires_at > ?")
+      .prepare(
+        'UPDATE leases SET expires_at = MAX(expires_at, ?), holder = ?, renewed_at = ? WHERE identity = ? AND head = ? AND expires_at > ?',
+      )
       .bind(expires, conn.identity, started, identity, msg.head, started)
       .run();
     if ((res.meta.changes ?? 0) === 1) return Math.max(live.expires_at, expires);
@@ -153,13 +146,13 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
 
   pulling: for (;;) {
     if (Date.now() - started > HOSTED_LIMITS.pullTotalMs) {
-      throw new PullError("unavailable", `the pull of ${identity} took over ${HOSTED_LIMITS.pullTotalMs} ms; call again to continue`);
+      throw new PullError('unavailable', `the pull of ${identity} took over ${HOSTED_LIMITS.pullTotalMs} ms; call again to continue`);
     }
     if (++rounds > HOSTED_LIMITS.pullBurst) await sleep(HOSTED_LIMITS.pullPaceMs);
     const reply = await ask(room, conn, { identity, from, known, limit: LIMITS.feedBatch });
-    if (reply.identity !== identity) throw new PullError("bad_entry", `entries answered for ${reply.identity}, not ${identity}`);
+    if (reply.identity !== identity) throw new PullError('bad_entry', `entries answered for ${reply.identity}, not ${identity}`);
     if (reply.entries.length === 0) {
-      throw new PullError("not_found", `the calling device does not hold ${from} of ${identity}`);
+      throw new PullError('not_found', `the calling device does not hold ${from} of ${identity}`);
     }
     // Validate the batch in order: each entry must be the one its child names.
     const batch: Entry[] = [];
@@ -167,29 +160,34 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
     for (const text of reply.entries) {
       if (expected === null) break;
       const opened = await openEntry(text, { identity, hash: expected });
-      if (!opened.ok) throw new PullError("bad_entry", `entry ${expected} of ${identity}: ${opened.error.code}: ${opened.error.message}`);
+      if (!opened.ok) throw new PullError('bad_entry', `entry ${expected} of ${identity}: ${opened.error.code}: ${opened.error.message}`);
       batch.push(opened.value);
       expected = opened.value.body.parent;
     }
     const last = batch[batch.length - 1] as Entry;
-    const held = live ? await heldAmong(db, identity, [...batch.map((e) => e.hash), ...(last.body.parent ? [last.body.parent] : [])]) : new Map<Hash, Entry>();
+    const held = live
+      ? await heldAmong(db, identity, [...batch.map((e) => e.hash), ...(last.body.parent ? [last.body.parent] : [])])
+      : new Map<Hash, Entry>();
     const fresh: Entry[] = [];
     let done = false;
     for (const entry of batch) {
       const stop = held.get(entry.hash);
       if (previous) {
         const link = checkLink(previous, stop ?? entry);
-        if (!link.ok) throw new PullError("bad_entry", `${link.error.code}: ${link.error.message}`);
+        if (!link.ok) throw new PullError('bad_entry', `${link.error.code}: ${link.error.message}`);
       }
       if (stop) {
         // Reached the chain already held; a head that is already held but not the lease's head is an older entry.
-        if (!previous) throw new PullError("rollback", `${entry.hash} is an older entry of ${identity} than the leased head ${known}`);
+        if (!previous) throw new PullError('rollback', `${entry.hash} is an older entry of ${identity} than the leased head ${known}`);
         done = true;
         break;
       }
       if (!previous) {
         if (live && entry.body.comparable < live.comparable) {
-          throw new PullError("rollback", `the leased head ${live.head} (comparable ${live.comparable}) outranks ${entry.hash} (comparable ${entry.body.comparable})`);
+          throw new PullError(
+            'rollback',
+            `the leased head ${live.head} (comparable ${live.comparable}) outranks ${entry.hash} (comparable ${entry.body.comparable})`,
+          );
         }
         head = entry;
       }
@@ -202,16 +200,19 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
     }
     if (!done && previous && previous.body.parent && held.has(previous.body.parent)) {
       const link = checkLink(previous, held.get(previous.body.parent) as Entry);
-      if (!link.ok) throw new PullError("bad_entry", `${link.error.code}: ${link.error.message}`);
+      if (!link.ok) throw new PullError('bad_entry', `${link.error.code}: ${link.error.message}`);
       done = true;
     }
     added += fresh.length;
     for (const e of fresh) addedBytes += e.size;
     if (existing + added > HOSTED_LIMITS.entriesPerLease) {
-      throw new PullError("quota", `a lease holds at most ${HOSTED_LIMITS.entriesPerLease} entries; ${identity}'s feed has more`);
+      throw new PullError('quota', `a lease holds at most ${HOSTED_LIMITS.entriesPerLease} entries; ${identity}'s feed has more`);
     }
     if (addedBytes > HOSTED_LIMITS.entryBytesPerLease) {
-      throw new PullError("quota", `a lease holds at most ${HOSTED_LIMITS.entryBytesPerLease} bytes of entries; ${identity}'s feed has more`);
+      throw new PullError(
+        'quota',
+        `a lease holds at most ${HOSTED_LIMITS.entryBytesPerLease} bytes of entries; ${identity}'s feed has more`,
+      );
     }
     const now = Date.now();
     const stmt = insertEntry(db);
@@ -225,19 +226,19 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
     for (const e of fresh) {
       for (const r of directRefs(e.hash, e.body)) {
         refs.push(r);
-        if (r.kind === "directory") directories.push(r.hash);
+        if (r.kind === 'directory') directories.push(r.hash);
       }
     }
     if (done) break pulling;
     from = previous!.body.parent as Hash;
   }
 
-  if (!head) throw new PullError("internal", "pull ended without a head");
+  if (!head) throw new PullError('internal', 'pull ended without a head');
   await recordRefs(db, identity, refs);
   const now = Date.now();
   // One transaction: the pull's entries become the chain, the lease moves to the head, stale entries go.
   const results = await db.batch([
-    db.prepare("UPDATE leased_entries SET pull = NULL WHERE identity = ? AND pull = ?").bind(identity, pull),
+    db.prepare('UPDATE leased_entries SET pull = NULL WHERE identity = ? AND pull = ?').bind(identity, pull),
     db
       .prepare(
         `INSERT INTO leases (identity, head, comparable, entries, bytes, holder, created_at, renewed_at, expires_at)
@@ -258,7 +259,7 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
       )
       .bind(identity, head.hash),
     db
-      .prepare("DELETE FROM leased_refs WHERE identity = ?1 AND entry NOT IN (SELECT hash FROM leased_entries WHERE identity = ?1)")
+      .prepare('DELETE FROM leased_refs WHERE identity = ?1 AND entry NOT IN (SELECT hash FROM leased_entries WHERE identity = ?1)')
       .bind(identity),
     db
       .prepare(
@@ -267,14 +268,14 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<"call">, pull: s
          WHERE identity = ?1`,
       )
       .bind(identity),
-    db.prepare("SELECT expires_at FROM leases WHERE identity = ?").bind(identity),
+    db.prepare('SELECT expires_at FROM leases WHERE identity = ?').bind(identity),
   ]);
   if (directories.length > 0) await expandDirectories(room.bindings, directories, now);
   const row = (results[5]?.results as { expires_at: number }[] | undefined)?.[0];
   return row?.expires_at ?? expires;
 }
 
-async function onCall(room: RoomApi, conn: Conn, msg: WireOf<"call">): Promise<void> {
+async function onCall(room: RoomApi, conn: Conn, msg: WireOf<'call'>): Promise<void> {
   const caller = conn.identity;
   const identity = msg.identity;
   const db = room.bindings.DB;
@@ -282,22 +283,27 @@ async function onCall(room: RoomApi, conn: Conn, msg: WireOf<"call">): Promise<v
   if (!(await mayLease(room, caller, identity, now))) {
     room.fail(
       conn,
-      "forbidden",
+      'forbidden',
       `${caller} may not lease ${identity}: a session leases its own feed, its synod's, or a device's of its synod (docs/hosted.md)`,
       msg.id,
     );
     return;
   }
   const held = await db
-    .prepare("SELECT COUNT(*) AS n FROM leases WHERE holder = ? AND expires_at > ? AND identity != ?")
+    .prepare('SELECT COUNT(*) AS n FROM leases WHERE holder = ? AND expires_at > ? AND identity != ?')
     .bind(caller, now, identity)
     .first<{ n: number }>();
   if ((held?.n ?? 0) >= HOSTED_LIMITS.leasesPerHolder) {
-    room.fail(conn, "quota", `${caller} holds ${held?.n} leases here, the most one identity may hold`, msg.id);
+    room.fail(conn, 'quota', `${caller} holds ${held?.n} leases here, the most one identity may hold`, msg.id);
     return;
   }
   if ((running.get(conn) ?? 0) >= HOSTED_LIMITS.pullsPerSocket) {
-    room.fail(conn, "unavailable", `at most ${HOSTED_LIMITS.pullsPerSocket} leases are taken at once per connection; wait for an answer`, msg.id);
+    room.fail(
+      conn,
+      'unavailable',
+      `at most ${HOSTED_LIMITS.pullsPerSocket} leases are taken at once per connection; wait for an answer`,
+      msg.id,
+    );
     return;
   }
   // One pull per identity across every room: a row older than the pull limit is a crashed pull.
@@ -311,26 +317,30 @@ async function onCall(room: RoomApi, conn: Conn, msg: WireOf<"call">): Promise<v
     .bind(identity, pull, now, now - HOSTED_LIMITS.pullTotalMs)
     .run();
   if ((claimed.meta.changes ?? 0) !== 1) {
-    room.fail(conn, "unavailable", `a lease of ${identity} is being taken right now; call again when it is answered`, msg.id);
+    room.fail(conn, 'unavailable', `a lease of ${identity} is being taken right now; call again when it is answered`, msg.id);
     return;
   }
   running.set(conn, (running.get(conn) ?? 0) + 1);
   // Not awaited: the pull needs this socket's next frames (entries), which queue behind this handler.
   void takeLease(room, conn, msg, pull)
     .then(
-      (expires) => room.send(conn, { type: "lease", ...(msg.id ? { re: msg.id } : {}), identity, head: msg.head, expires }),
+      (expires) => room.send(conn, { type: 'lease', ...(msg.id ? { re: msg.id } : {}), identity, head: msg.head, expires }),
       (err: unknown) => {
         if (err instanceof PullError) {
           room.fail(conn, err.code, err.message, msg.id);
         } else {
-          console.error("datalease: pull failed", err);
-          room.fail(conn, "internal", "the lease could not be stored", msg.id);
+          console.error('datalease: pull failed', err);
+          room.fail(conn, 'internal', 'the lease could not be stored', msg.id);
         }
       },
     )
     .finally(async () => {
       running.set(conn, Math.max(0, (running.get(conn) ?? 1) - 1));
-      await db.prepare("DELETE FROM lease_pulls WHERE identity = ? AND pull = ?").bind(identity, pull).run().catch(() => {});
+      await db
+        .prepare('DELETE FROM lease_pulls WHERE identity = ? AND pull = ?')
+        .bind(identity, pull)
+        .run()
+        .catch(() => {});
     });
 }
 
@@ -348,17 +358,20 @@ function onEntries(_room: RoomApi, conn: Conn, msg: EntriesMsg): void {
 const FRAME_BUDGET = LIMITS.frameBytes - 1024;
 
 /** Serves a leased feed: from `from` through parents, stopping before `known`, at a root, at `limit`, or at a full frame. */
-async function onGetFeed(room: RoomApi, conn: Conn, msg: WireOf<"get_feed">): Promise<void> {
+async function onGetFeed(room: RoomApi, conn: Conn, msg: WireOf<'get_feed'>): Promise<void> {
   const re = msg.id ? { re: msg.id } : {};
   const now = Date.now();
   const db = room.bindings.DB;
-  const lease = await db.prepare("SELECT head FROM leases WHERE identity = ? AND expires_at > ?").bind(msg.identity, now).first<{ head: Hash }>();
+  const lease = await db
+    .prepare('SELECT head FROM leases WHERE identity = ? AND expires_at > ?')
+    .bind(msg.identity, now)
+    .first<{ head: Hash }>();
   if (!lease) {
-    room.fail(conn, "not_found", `this room holds no live lease of ${msg.identity}`, msg.id);
+    room.fail(conn, 'not_found', `this room holds no live lease of ${msg.identity}`, msg.id);
     return;
   }
   if (msg.from === msg.known) {
-    room.send(conn, { type: "entries", ...re, identity: msg.identity, entries: [] });
+    room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries: [] });
     return;
   }
   const rows = await db
@@ -373,7 +386,7 @@ async function onGetFeed(room: RoomApi, conn: Conn, msg: WireOf<"get_feed">): Pr
     .bind(msg.from, msg.identity, msg.limit, LIMITS.frameBytes, msg.known)
     .all<{ text: string }>();
   if (rows.results.length === 0) {
-    room.fail(conn, "not_found", `${msg.from} is not in the leased feed of ${msg.identity}`, msg.id);
+    room.fail(conn, 'not_found', `${msg.from} is not in the leased feed of ${msg.identity}`, msg.id);
     return;
   }
   const entries: string[] = [];
@@ -384,18 +397,18 @@ async function onGetFeed(room: RoomApi, conn: Conn, msg: WireOf<"get_feed">): Pr
     entries.push(text);
     bytes += cost;
   }
-  room.send(conn, { type: "entries", ...re, identity: msg.identity, entries });
+  room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries });
 }
 
 export const datalease: RoomService = {
-  name: "datalease",
-  offer: "default",
+  name: 'datalease',
+  offer: 'default',
   onLeave(_room, conn) {
     const map = waiting.get(conn);
     if (!map) return;
     for (const [id, waiter] of map) {
       clearTimeout(waiter.timer);
-      waiter.reject(new PullError("unavailable", "the calling device disconnected during the pull"));
+      waiter.reject(new PullError('unavailable', 'the calling device disconnected during the pull'));
       map.delete(id);
     }
   },

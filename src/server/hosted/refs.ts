@@ -8,13 +8,13 @@
  * scheduled cleanup deletes a blob only when its own grace time is over and
  * no live lease references it.
  */
-import { parseDirectory, type EntryBody, type Hash, type Identity } from "../../protocol/index.ts";
-import type { Env } from "../env.ts";
-import { blobKey } from "./blobstore.ts";
-import { chunks, placeholders } from "./d1.ts";
-import { HOSTED_LIMITS } from "./limits.ts";
+import { parseDirectory, type EntryBody, type Hash, type Identity } from '../../protocol/index.ts';
+import type { Env } from '../env.ts';
+import { blobKey } from './blobstore.ts';
+import { chunks, placeholders } from './d1.ts';
+import { HOSTED_LIMITS } from './limits.ts';
 
-export type RefKind = "file" | "directory";
+export type RefKind = 'file' | 'directory';
 
 export interface Ref {
   entry: Hash;
@@ -23,22 +23,22 @@ export interface Ref {
 }
 
 /** The blobs an entry's payload points at. */
-export function directRefs(entry: Hash, body: Pick<EntryBody, "payload">): Ref[] {
+export function directRefs(entry: Hash, body: Pick<EntryBody, 'payload'>): Ref[] {
   const p = body.payload;
   switch (p.type) {
-    case "image":
-      return [{ entry, hash: p.blob.hash, kind: "file" }];
-    case "collection":
-      return [{ entry, hash: p.root.hash, kind: "directory" }];
-    case "identification":
-      return p.avatar ? [{ entry, hash: p.avatar.hash, kind: "file" }] : [];
+    case 'image':
+      return [{ entry, hash: p.blob.hash, kind: 'file' }];
+    case 'collection':
+      return [{ entry, hash: p.root.hash, kind: 'directory' }];
+    case 'identification':
+      return p.avatar ? [{ entry, hash: p.avatar.hash, kind: 'file' }] : [];
     default:
       return [];
   }
 }
 
 export async function refCount(db: D1Database, identity: string): Promise<number> {
-  const row = await db.prepare("SELECT COUNT(*) AS n FROM leased_refs WHERE identity = ?").bind(identity).first<{ n: number }>();
+  const row = await db.prepare('SELECT COUNT(*) AS n FROM leased_refs WHERE identity = ?').bind(identity).first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -47,7 +47,7 @@ export async function recordRefs(db: D1Database, identity: Identity, refs: reado
   if (refs.length === 0) return 0;
   const room = HOSTED_LIMITS.refsPerLease - (await refCount(db, identity));
   const take = refs.slice(0, Math.max(0, room));
-  const stmt = db.prepare("INSERT OR IGNORE INTO leased_refs (identity, entry, hash, kind) VALUES (?, ?, ?, ?)");
+  const stmt = db.prepare('INSERT OR IGNORE INTO leased_refs (identity, entry, hash, kind) VALUES (?, ?, ?, ?)');
   for (let i = 0; i < take.length; i += 100) {
     await db.batch(take.slice(i, i + 100).map((r) => stmt.bind(identity, r.entry, r.hash, r.kind)));
   }
@@ -84,7 +84,7 @@ export async function expandDirectories(env: Env, hashes: readonly Hash[], now: 
       await recordRefs(env.DB, identity, refs);
     }
     for (const item of parsed.value.items) {
-      if (item.kind === "directory" && !seen.has(item.blob.hash)) {
+      if (item.kind === 'directory' && !seen.has(item.blob.hash)) {
         seen.add(item.blob.hash);
         queue.push(item.blob.hash);
       }

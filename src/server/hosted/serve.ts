@@ -3,12 +3,12 @@
  * `getblob`) and heads.ts (`get_heads`): entries of live leases and blobs in
  * R2. Anyone may read them; everything is named by its hash.
  */
-import { LIMITS, toBase64url, utf8, type Hash, type Identity, type WireOf } from "../../protocol/index.ts";
-import type { Conn } from "../room/conn.ts";
-import type { RoomApi } from "../room/service.ts";
-import { blobKey } from "./blobstore.ts";
-import { chunks, placeholders } from "./d1.ts";
-import { HOSTED_LIMITS } from "./limits.ts";
+import { LIMITS, toBase64url, utf8, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import type { Conn } from '../room/conn.ts';
+import type { RoomApi } from '../room/service.ts';
+import { blobKey } from './blobstore.ts';
+import { chunks, placeholders } from './d1.ts';
+import { HOSTED_LIMITS } from './limits.ts';
 
 /** Sizes of the `hashes` held as leased entries (of live leases) or as R2 blobs. */
 export async function hostedSizes(db: D1Database, hashes: readonly Hash[], now = Date.now()): Promise<Map<Hash, number>> {
@@ -46,29 +46,29 @@ export async function leasedEntryText(db: D1Database, hash: Hash, now = Date.now
  * holds the hash (the caller reports not_found); otherwise it has sent the
  * `blob` chunks or an error.
  */
-export async function serveHostedBlob(room: RoomApi, conn: Conn, msg: WireOf<"getblob">): Promise<boolean> {
+export async function serveHostedBlob(room: RoomApi, conn: Conn, msg: WireOf<'getblob'>): Promise<boolean> {
   const re = msg.id ? { re: msg.id } : {};
   const db = room.bindings.DB;
   const text = await leasedEntryText(db, msg.hash);
   if (text !== null) {
     const bytes = utf8(text);
     if (bytes.length > msg.maxsize) {
-      room.fail(conn, "too_big", `${msg.hash} is ${bytes.length} bytes, more than maxsize ${msg.maxsize}`, msg.id);
+      room.fail(conn, 'too_big', `${msg.hash} is ${bytes.length} bytes, more than maxsize ${msg.maxsize}`, msg.id);
     } else {
-      room.send(conn, { type: "blob", ...re, hash: msg.hash, offset: 0, total: bytes.length, data: toBase64url(bytes) });
+      room.send(conn, { type: 'blob', ...re, hash: msg.hash, offset: 0, total: bytes.length, data: toBase64url(bytes) });
     }
     return true;
   }
-  const row = await db.prepare("SELECT size FROM blobs WHERE hash = ?").bind(msg.hash).first<{ size: number }>();
+  const row = await db.prepare('SELECT size FROM blobs WHERE hash = ?').bind(msg.hash).first<{ size: number }>();
   if (!row) return false;
   if (row.size > msg.maxsize) {
-    room.fail(conn, "too_big", `${msg.hash} is ${row.size} bytes, more than maxsize ${msg.maxsize}`, msg.id);
+    room.fail(conn, 'too_big', `${msg.hash} is ${row.size} bytes, more than maxsize ${msg.maxsize}`, msg.id);
     return true;
   }
   if (row.size > HOSTED_LIMITS.roomBlobBytes) {
     room.fail(
       conn,
-      "too_big",
+      'too_big',
       `${msg.hash} is ${row.size} bytes; over a room socket this server sends at most ${HOSTED_LIMITS.roomBlobBytes}: GET /api/blobs/${encodeURIComponent(msg.hash)} instead`,
       msg.id,
     );
@@ -82,7 +82,7 @@ export async function serveHostedBlob(room: RoomApi, conn: Conn, msg: WireOf<"ge
   let fill = 0;
   let offset = 0;
   const flush = () => {
-    room.send(conn, { type: "blob", ...re, hash: msg.hash, offset, total, data: toBase64url(buffer.subarray(0, fill)) });
+    room.send(conn, { type: 'blob', ...re, hash: msg.hash, offset, total, data: toBase64url(buffer.subarray(0, fill)) });
     offset += fill;
     fill = 0;
   };
@@ -111,7 +111,11 @@ export interface LeasedHeadRow {
 }
 
 /** Heads of live leases among `identities`. */
-export async function leasedHeads(db: D1Database, identities: readonly Identity[], now = Date.now()): Promise<Map<Identity, LeasedHeadRow>> {
+export async function leasedHeads(
+  db: D1Database,
+  identities: readonly Identity[],
+  now = Date.now(),
+): Promise<Map<Identity, LeasedHeadRow>> {
   const out = new Map<Identity, LeasedHeadRow>();
   for (const part of chunks(identities, 1)) {
     const rows = await db

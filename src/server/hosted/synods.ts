@@ -14,10 +14,18 @@
  * leased here, membership rests on the device's word; leasing the synod's
  * feed makes every check here exact.
  */
-import { synodState, type Entry, type EntryBody, type Hash, type Identity, type SignatureText, type SynodState } from "../../protocol/index.ts";
-import { headStore } from "../room/heads.ts";
-import type { RoomApi } from "../room/service.ts";
-import { HOSTED_LIMITS } from "./limits.ts";
+import {
+  synodState,
+  type Entry,
+  type EntryBody,
+  type Hash,
+  type Identity,
+  type SignatureText,
+  type SynodState,
+} from '../../protocol/index.ts';
+import { headStore } from '../room/heads.ts';
+import type { RoomApi } from '../room/service.ts';
+import { HOSTED_LIMITS } from './limits.ts';
 
 export interface LeasedHead {
   identity: Identity;
@@ -60,14 +68,14 @@ const stateCache = new Map<string, SynodState | null>();
 /** S's state folded from its leased feed, or null when S has no live, complete, short enough lease here. */
 export async function leasedSynodState(db: D1Database, synod: Identity, now = Date.now()): Promise<SynodState | null> {
   const lease = await db
-    .prepare("SELECT head, entries FROM leases WHERE identity = ? AND expires_at > ?")
+    .prepare('SELECT head, entries FROM leases WHERE identity = ? AND expires_at > ?')
     .bind(synod, now)
     .first<{ head: Hash; entries: number }>();
   if (!lease || lease.entries > HOSTED_LIMITS.synodStateEntries) return null;
   const key = `${synod} ${lease.head}`;
   if (stateCache.has(key)) return stateCache.get(key) ?? null;
   const rows = await db
-    .prepare("SELECT hash, parent, text FROM leased_entries WHERE identity = ? AND pull IS NULL LIMIT ?")
+    .prepare('SELECT hash, parent, text FROM leased_entries WHERE identity = ? AND pull IS NULL LIMIT ?')
     .bind(synod, HOSTED_LIMITS.synodStateEntries + 1)
     .all<{ hash: string; parent: string | null; text: string }>();
   const byHash = new Map(rows.results.map((r) => [r.hash, r]));

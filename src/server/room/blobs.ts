@@ -6,14 +6,14 @@
  * entries of live data leases (D1) and blobs uploaded over HTTP (R2), the
  * latter in `blob` chunks of LIMITS.blobChunkBytes, every one with `re`.
  */
-import { toBase64url, utf8, type Hash } from "../../protocol/index.ts";
-import { hostedSizes, serveHostedBlob } from "../hosted/serve.ts";
-import { headStore } from "./heads.ts";
-import type { RoomService } from "./service.ts";
+import { toBase64url, utf8, type Hash } from '../../protocol/index.ts';
+import { hostedSizes, serveHostedBlob } from '../hosted/serve.ts';
+import { headStore } from './heads.ts';
+import type { RoomService } from './service.ts';
 
 export const blobs: RoomService = {
-  name: "blobs",
-  offer: "default",
+  name: 'blobs',
+  offer: 'default',
   handlers: {
     async iwant(room, conn, msg) {
       const have: [Hash, number][] = [];
@@ -30,22 +30,22 @@ export const blobs: RoomService = {
           if (size !== undefined) have.push([hash, size]);
         }
       }
-      room.send(conn, { type: "ihave", ...(msg.id ? { re: msg.id } : {}), blobs: have });
+      room.send(conn, { type: 'ihave', ...(msg.id ? { re: msg.id } : {}), blobs: have });
     },
 
     async getblob(room, conn, msg) {
       const row = headStore.byHash(room.sql, msg.hash);
       if (!row) {
         if (await serveHostedBlob(room, conn, msg)) return;
-        room.fail(conn, "not_found", `the room does not hold ${msg.hash}`, msg.id);
+        room.fail(conn, 'not_found', `the room does not hold ${msg.hash}`, msg.id);
         return;
       }
       if (row.size > msg.maxsize) {
-        room.fail(conn, "too_big", `${msg.hash} is ${row.size} bytes, more than maxsize ${msg.maxsize}`, msg.id);
+        room.fail(conn, 'too_big', `${msg.hash} is ${row.size} bytes, more than maxsize ${msg.maxsize}`, msg.id);
         return;
       }
       const data = toBase64url(utf8(row.entry));
-      room.send(conn, { type: "blob", ...(msg.id ? { re: msg.id } : {}), hash: msg.hash, offset: 0, total: row.size, data });
+      room.send(conn, { type: 'blob', ...(msg.id ? { re: msg.id } : {}), hash: msg.hash, offset: 0, total: row.size, data });
     },
   },
 };

@@ -4,17 +4,17 @@
  * the rate-limit counters live only in memory: after a wake-up, which only
  * happens to an idle room, they start full again.
  */
-import type { Hash, Identity, Service } from "../../protocol/index.ts";
-import { ROOM_LIMITS, TokenBucket, WindowCounter } from "./limits.ts";
+import type { Hash, Identity, Service } from '../../protocol/index.ts';
+import { ROOM_LIMITS, TokenBucket, WindowCounter } from './limits.ts';
 
 export type Phase =
   /** Server sent its session_request; waiting for the client's. */
-  | "hello"
+  | 'hello'
   /** Client's session_request received, server's session_auth sent; waiting for the client's session_auth. */
-  | "requested"
-  | "authed"
+  | 'requested'
+  | 'authed'
   /** The room closed this socket; it only awaits the close handshake. */
-  | "closed";
+  | 'closed';
 
 export interface Attachment {
   v: 1;
@@ -52,16 +52,16 @@ export class Conn {
   }
 
   get authed(): boolean {
-    return this.att.phase === "authed";
+    return this.att.phase === 'authed';
   }
 
   get closed(): boolean {
-    return this.att.phase === "closed";
+    return this.att.phase === 'closed';
   }
 
   /** The authenticated identity. Only call on an authed socket. */
   get identity(): Identity {
-    if (!this.att.identity || this.att.phase !== "authed") throw new Error("socket is not authenticated");
+    if (!this.att.identity || this.att.phase !== 'authed') throw new Error('socket is not authenticated');
     return this.att.identity;
   }
 

@@ -6,10 +6,10 @@
  * (no rollback); a rebase re-signs onto comparables above the old head, so it
  * outranks it and is accepted like any newer head.
  */
-import { compareEntries, openEntry, type Entry, type Hash, type Identity } from "../../protocol/index.ts";
-import { leasedHeads } from "../hosted/serve.ts";
-import { ROOM_LIMITS } from "./limits.ts";
-import type { RoomService } from "./service.ts";
+import { compareEntries, openEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
+import { leasedHeads } from '../hosted/serve.ts';
+import { ROOM_LIMITS } from './limits.ts';
+import type { RoomService } from './service.ts';
 
 export interface StoredHead {
   identity: Identity;
@@ -19,7 +19,7 @@ export interface StoredHead {
   size: number;
 }
 
-const COLUMNS = "identity, hash, comparable, synod, size";
+const COLUMNS = 'identity, hash, comparable, synod, size';
 
 /** The heads table; blobs.ts reads entries from it too. */
 export const headStore = {
@@ -33,22 +33,21 @@ export const headStore = {
       entry TEXT NOT NULL,
       updated_at INTEGER NOT NULL
     )`);
-    sql.exec("CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)");
+    sql.exec('CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)');
   },
 
   get(sql: SqlStorage, identity: string): StoredHead | undefined {
     return sql.exec<Record<string, SqlStorageValue>>(`SELECT ${COLUMNS} FROM heads WHERE identity = ?`, identity).toArray()[0] as
-      | StoredHead
-      | undefined;
+      StoredHead | undefined;
   },
 
   byHash(sql: SqlStorage, hash: string): { size: number; entry: string } | undefined {
-    return sql.exec<{ size: number; entry: string }>("SELECT size, entry FROM heads WHERE hash = ? LIMIT 1", hash).toArray()[0];
+    return sql.exec<{ size: number; entry: string }>('SELECT size, entry FROM heads WHERE hash = ? LIMIT 1', hash).toArray()[0];
   },
 
   put(sql: SqlStorage, entry: Entry, now: number): void {
     sql.exec(
-      "INSERT OR REPLACE INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      'INSERT OR REPLACE INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       entry.body.identity,
       entry.hash,
       entry.body.comparable,
@@ -61,20 +60,20 @@ export const headStore = {
 };
 
 /** compareEntries' rule (higher comparable; equal → lower hash) for a candidate against a stored head. */
-export function outranks(candidate: Entry, stored: Pick<StoredHead, "hash" | "comparable">): boolean {
+export function outranks(candidate: Entry, stored: Pick<StoredHead, 'hash' | 'comparable'>): boolean {
   const other = { hash: stored.hash, body: { comparable: stored.comparable } } as Entry;
   return compareEntries(candidate, other) < 0;
 }
 
 export const headtracking: RoomService = {
-  name: "headtracking",
-  offer: "default",
+  name: 'headtracking',
+  offer: 'default',
   init: headStore.init,
   handlers: {
     async announce(room, conn, msg) {
       const opened = await openEntry(msg.entry);
       if (!opened.ok) {
-        room.fail(conn, "bad_entry", `${opened.error.code}: ${opened.error.message}`, msg.id);
+        room.fail(conn, 'bad_entry', `${opened.error.code}: ${opened.error.message}`, msg.id);
         return;
       }
       const entry = opened.value;
@@ -83,7 +82,7 @@ export const headtracking: RoomService = {
       if (identity !== conn.identity && headStore.get(room.sql, conn.identity)?.synod !== identity) {
         room.fail(
           conn,
-          "forbidden",
+          'forbidden',
           `entry is signed by ${identity}; a session may announce only its own heads (${conn.identity}) and its synod's`,
           msg.id,
         );
@@ -92,13 +91,13 @@ export const headtracking: RoomService = {
       // Nothing awaits from here on, so the compare-and-store cannot interleave with another announce.
       const stored = headStore.get(room.sql, identity);
       if (stored?.hash === entry.hash) {
-        room.send(conn, { type: "ok", ...(msg.id ? { re: msg.id } : {}) });
+        room.send(conn, { type: 'ok', ...(msg.id ? { re: msg.id } : {}) });
         return;
       }
       if (stored && !outranks(entry, stored)) {
         room.fail(
           conn,
-          "rollback",
+          'rollback',
           `the room holds ${stored.hash} (comparable ${stored.comparable}) for ${identity}, which outranks ${entry.hash} (comparable ${entry.body.comparable})`,
           msg.id,
         );
@@ -106,8 +105,8 @@ export const headtracking: RoomService = {
       }
       headStore.put(room.sql, entry, Date.now());
       room.presence.setHead(identity, entry.hash);
-      room.broadcast({ type: "head", identity, head: entry.hash }, (other) => other === conn);
-      room.send(conn, { type: "ok", ...(msg.id ? { re: msg.id } : {}) });
+      room.broadcast({ type: 'head', identity, head: entry.hash }, (other) => other === conn);
+      room.send(conn, { type: 'ok', ...(msg.id ? { re: msg.id } : {}) });
     },
 
     async get_heads(room, conn, msg) {
@@ -118,14 +117,19 @@ export const headtracking: RoomService = {
       for (const identity of asked) {
         const stored = headStore.get(room.sql, identity);
         const lease = leased.get(identity);
-        if (stored && lease && lease.hash !== stored.hash && !outranks({ hash: stored.hash, body: { comparable: stored.comparable } } as Entry, lease)) {
+        if (
+          stored &&
+          lease &&
+          lease.hash !== stored.hash &&
+          !outranks({ hash: stored.hash, body: { comparable: stored.comparable } } as Entry, lease)
+        ) {
           heads.push([identity, lease.hash]);
         } else if (stored) heads.push([identity, stored.hash]);
         else if (lease) heads.push([identity, lease.hash]);
       }
       const re = msg.id ? { re: msg.id } : {};
       for (let i = 0; i === 0 || i < heads.length; i += ROOM_LIMITS.listChunk) {
-        room.send(conn, { type: "last_known_heads", ...re, heads: heads.slice(i, i + ROOM_LIMITS.listChunk) });
+        room.send(conn, { type: 'last_known_heads', ...re, heads: heads.slice(i, i + ROOM_LIMITS.listChunk) });
       }
     },
   },

@@ -3,8 +3,8 @@
  * devices may share an identity), and the head each identity is present
  * with. Rebuilt from the sockets' attachments when the object wakes.
  */
-import type { Hash, Identity } from "../../protocol/index.ts";
-import type { Conn } from "./conn.ts";
+import type { Hash, Identity } from '../../protocol/index.ts';
+import type { Conn } from './conn.ts';
 
 interface Present {
   readonly conns: Set<Conn>;

@@ -5,9 +5,9 @@
  * by the 48 KiB payload limit and the per-socket rate limit. The service is
  * listed so peers know the room will do it; it adds no message types.
  */
-import type { RoomService } from "./service.ts";
+import type { RoomService } from './service.ts';
 
 export const relaying: RoomService = {
-  name: "relaying",
-  offer: "default",
+  name: 'relaying',
+  offer: 'default',
 };

@@ -5,11 +5,11 @@
  * (dropbox, data lease) means writing one such module and listing it in
  * services.ts.
  */
-import type { Identity, Service, WireMessage, WireOf, WireType } from "../../protocol/index.ts";
-import type { Env } from "../env.ts";
-import type { Conn } from "./conn.ts";
-import type { RoomErrorCode } from "./errors.ts";
-import type { Presence } from "./presence.ts";
+import type { Identity, Service, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
+import type { Env } from '../env.ts';
+import type { Conn } from './conn.ts';
+import type { RoomErrorCode } from './errors.ts';
+import type { Presence } from './presence.ts';
 
 /** What a service may do with the room. */
 export interface RoomApi {
@@ -37,7 +37,7 @@ export type Handlers = { [K in WireType]?: Handler<K> };
 export interface RoomService {
   readonly name: Service;
   /** "default": every socket gets it at authentication; "on_request": only after request_service. */
-  readonly offer: "default" | "on_request";
+  readonly offer: 'default' | 'on_request';
   /** Create its tables (CREATE ... IF NOT EXISTS): runs once each time the object starts. */
   init?(sql: SqlStorage): void;
   /** Message types it answers; a type belongs to at most one service. Only authenticated sockets reach these. */
@@ -47,7 +47,6 @@ export interface RoomService {
   /** An authenticated socket left; `last` when no socket of its identity remains. */
   onLeave?(room: RoomApi, conn: Conn, last: boolean): void;
 }
-
 
 export interface Registry {
   readonly services: readonly RoomService[];
@@ -71,7 +70,7 @@ export function buildRegistry(services: readonly RoomService[]): Registry {
   return {
     services,
     byType,
-    defaults: services.filter((s) => s.offer === "default").map((s) => s.name),
+    defaults: services.filter((s) => s.offer === 'default').map((s) => s.name),
     offers: (name) => names.has(name),
   };
 }

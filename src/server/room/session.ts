@@ -19,15 +19,15 @@ import {
   verifySession,
   type KeyPair,
   type WireOf,
-} from "../../protocol/index.ts";
-import type { Conn } from "./conn.ts";
-import { CLOSE, ROOM_LIMITS } from "./limits.ts";
-import type { RoomApi } from "./service.ts";
+} from '../../protocol/index.ts';
+import type { Conn } from './conn.ts';
+import { CLOSE, ROOM_LIMITS } from './limits.ts';
+import type { RoomApi } from './service.ts';
 
 export function initSessionTables(sql: SqlStorage): void {
-  sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  sql.exec("CREATE TABLE IF NOT EXISTS challenges (challenge TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)");
-  sql.exec("CREATE INDEX IF NOT EXISTS challenges_seen_at ON challenges (seen_at)");
+  sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  sql.exec('CREATE TABLE IF NOT EXISTS challenges (challenge TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)');
+  sql.exec('CREATE INDEX IF NOT EXISTS challenges_seen_at ON challenges (seen_at)');
 }
 
 /** The room's Ed25519 key: generated on first use, then kept in the object's storage. */
@@ -45,56 +45,56 @@ export async function loadServerKeys(sql: SqlStorage): Promise<KeyPair> {
 /** Records a client challenge; false if the room saw it within ROOM_LIMITS.challengeMemoryMs. */
 export function rememberChallenge(sql: SqlStorage, challenge: string, now: number): boolean {
   const cutoff = now - ROOM_LIMITS.challengeMemoryMs;
-  const seen = sql.exec<{ seen_at: number }>("SELECT seen_at FROM challenges WHERE challenge = ?", challenge).toArray()[0];
+  const seen = sql.exec<{ seen_at: number }>('SELECT seen_at FROM challenges WHERE challenge = ?', challenge).toArray()[0];
   if (seen && seen.seen_at > cutoff) return false;
-  sql.exec("INSERT OR REPLACE INTO challenges (challenge, seen_at) VALUES (?, ?)", challenge, now);
+  sql.exec('INSERT OR REPLACE INTO challenges (challenge, seen_at) VALUES (?, ?)', challenge, now);
   return true;
 }
 
 export function forgetOldChallenges(sql: SqlStorage, now: number): void {
-  sql.exec("DELETE FROM challenges WHERE seen_at <= ?", now - ROOM_LIMITS.challengeMemoryMs);
+  sql.exec('DELETE FROM challenges WHERE seen_at <= ?', now - ROOM_LIMITS.challengeMemoryMs);
 }
 
 /** First frame on a new socket: the room introduces itself and challenges the client. */
 export function greet(room: RoomApi, conn: Conn): void {
-  room.send(conn, { type: "session_request", identity: room.identity, head: null, challenge: conn.att.serverChallenge! });
+  room.send(conn, { type: 'session_request', identity: room.identity, head: null, challenge: conn.att.serverChallenge! });
 }
 
 export async function onSessionRequest(
   room: RoomApi,
   keys: KeyPair,
   conn: Conn,
-  msg: WireOf<"session_request">,
+  msg: WireOf<'session_request'>,
   now: number,
 ): Promise<void> {
-  if (conn.att.phase !== "hello") {
-    room.fail(conn, "auth_failed", "one session_request per connection", msg.id);
-    room.close(conn, CLOSE.authFailed, "second session_request");
+  if (conn.att.phase !== 'hello') {
+    room.fail(conn, 'auth_failed', 'one session_request per connection', msg.id);
+    room.close(conn, CLOSE.authFailed, 'second session_request');
     return;
   }
   if (msg.challenge === conn.att.serverChallenge || !rememberChallenge(room.sql, msg.challenge, now)) {
-    room.fail(conn, "auth_failed", "challenge replayed: this room has seen it before; send 32 fresh random bytes", msg.id);
-    room.close(conn, CLOSE.authFailed, "replayed challenge");
+    room.fail(conn, 'auth_failed', 'challenge replayed: this room has seen it before; send 32 fresh random bytes', msg.id);
+    room.close(conn, CLOSE.authFailed, 'replayed challenge');
     return;
   }
-  conn.update({ phase: "requested", identity: msg.identity, head: msg.head, clientChallenge: msg.challenge });
+  conn.update({ phase: 'requested', identity: msg.identity, head: msg.head, clientChallenge: msg.challenge });
   const signature = await signSession(keys, {
     endpoint: conn.att.endpoint!,
     peer: msg.identity,
     signerChallenge: conn.att.serverChallenge!,
     peerChallenge: msg.challenge,
   });
-  if (!conn.closed) room.send(conn, { type: "session_auth", signature, ...(msg.id ? { re: msg.id } : {}) });
+  if (!conn.closed) room.send(conn, { type: 'session_auth', signature, ...(msg.id ? { re: msg.id } : {}) });
 }
 
 /** Answers true once the client proved its key; the caller then lets it join. */
-export async function onSessionAuth(room: RoomApi, conn: Conn, msg: WireOf<"session_auth">): Promise<boolean> {
-  if (conn.att.phase === "authed") {
-    room.fail(conn, "auth_failed", "this socket is already authenticated: one session per connection", msg.id, true);
+export async function onSessionAuth(room: RoomApi, conn: Conn, msg: WireOf<'session_auth'>): Promise<boolean> {
+  if (conn.att.phase === 'authed') {
+    room.fail(conn, 'auth_failed', 'this socket is already authenticated: one session per connection', msg.id, true);
     return false;
   }
-  if (conn.att.phase !== "requested") {
-    room.fail(conn, "unauthenticated", "send session_request before session_auth", msg.id);
+  if (conn.att.phase !== 'requested') {
+    room.fail(conn, 'unauthenticated', 'send session_request before session_auth', msg.id);
     return false;
   }
   const valid = await verifySession(
@@ -109,8 +109,8 @@ export async function onSessionAuth(room: RoomApi, conn: Conn, msg: WireOf<"sess
   );
   if (conn.closed) return false;
   if (!valid) {
-    room.fail(conn, "auth_failed", `signature does not verify for ${conn.att.identity} at ${conn.att.endpoint}`, msg.id);
-    room.close(conn, CLOSE.authFailed, "authentication failed");
+    room.fail(conn, 'auth_failed', `signature does not verify for ${conn.att.identity} at ${conn.att.endpoint}`, msg.id);
+    room.close(conn, CLOSE.authFailed, 'authentication failed');
     return false;
   }
   return true;

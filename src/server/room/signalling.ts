@@ -13,26 +13,26 @@
  * answers and ICE candidates, and small replication frames when two peers
  * cannot connect directly (see relaying.ts).
  */
-import type { Hash, Identity } from "../../protocol/index.ts";
-import type { Conn } from "./conn.ts";
-import { ROOM_LIMITS } from "./limits.ts";
-import type { RoomApi, RoomService } from "./service.ts";
+import type { Hash, Identity } from '../../protocol/index.ts';
+import type { Conn } from './conn.ts';
+import { ROOM_LIMITS } from './limits.ts';
+import type { RoomApi, RoomService } from './service.ts';
 
 function announceOnline(room: RoomApi, conn: Conn): void {
   const identity = conn.identity;
   const head: Hash | null = room.presence.headOf(identity);
-  room.broadcast({ type: "online", identity, head }, (other) => other.att.identity === identity);
+  room.broadcast({ type: 'online', identity, head }, (other) => other.att.identity === identity);
 }
 
 export const signalling: RoomService = {
-  name: "signalling",
-  offer: "default",
+  name: 'signalling',
+  offer: 'default',
 
   onJoin(room, conn, { first, headChanged }) {
     const peers = room.presence.peers(conn.identity);
     // Chunked so a full room stays under the frame limit; a client adds up the chunks.
     for (let i = 0; i === 0 || i < peers.length; i += ROOM_LIMITS.listChunk) {
-      room.send(conn, { type: "presence_list", peers: peers.slice(i, i + ROOM_LIMITS.listChunk) });
+      room.send(conn, { type: 'presence_list', peers: peers.slice(i, i + ROOM_LIMITS.listChunk) });
     }
     if (first || headChanged) announceOnline(room, conn);
   },
@@ -40,17 +40,17 @@ export const signalling: RoomService = {
   onLeave(room, conn, last) {
     if (!last) return;
     const identity: Identity = conn.identity;
-    room.broadcast({ type: "offline", identity });
+    room.broadcast({ type: 'offline', identity });
   },
 
   handlers: {
     online(room, conn, msg) {
       if (msg.identity !== conn.identity) {
-        room.fail(conn, "forbidden", `online must name the session identity ${conn.identity}`, msg.id);
+        room.fail(conn, 'forbidden', `online must name the session identity ${conn.identity}`, msg.id);
         return;
       }
       const changed = room.presence.claimHead(conn, msg.head);
-      if (msg.id) room.send(conn, { type: "ok", re: msg.id });
+      if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
       if (changed) announceOnline(room, conn);
     },
 
@@ -58,15 +58,15 @@ export const signalling: RoomService = {
       let delivered = 0;
       const targets = room.presence.socketsOf(msg.to);
       if (targets.size > 0) {
-        const frame = { type: "message_from", from: conn.identity, payload: msg.payload } as const;
+        const frame = { type: 'message_from', from: conn.identity, payload: msg.payload } as const;
         for (const target of targets) {
           if (target === conn) continue;
           room.send(target, frame);
           delivered++;
         }
       }
-      if (delivered === 0) room.fail(conn, "not_present", `${msg.to} is not in this room`, msg.id);
-      else if (msg.id) room.send(conn, { type: "ok", re: msg.id });
+      if (delivered === 0) room.fail(conn, 'not_present', `${msg.to} is not in this room`, msg.id);
+      else if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
     },
   },
 };

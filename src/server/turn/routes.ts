@@ -16,7 +16,12 @@ export const turnApi = new Hono<{ Bindings: TurnEnv }>();
 turnApi.get('/', async (c) => {
   const config = turnConfig(c.env);
   if (!config) {
-    return c.json({ error: { code: 'turn_unconfigured', message: 'this endpoint has no TURN server: peers connect directly or through the room relay' } }, 503);
+    return c.json(
+      {
+        error: { code: 'turn_unconfigured', message: 'this endpoint has no TURN server: peers connect directly or through the room relay' },
+      },
+      503,
+    );
   }
   const signed = await checkSignedRequest(c, { method: 'GET', path: TURN_PATH, length: 0 });
   if (!signed.ok) return signed.response;

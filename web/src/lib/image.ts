@@ -143,9 +143,11 @@ function canvasBlob(canvas: HTMLCanvasElement, quality: number): Promise<Blob> {
  */
 export async function prepareImage(file: Blob & { name?: string }, maxEdge = MAX_EDGE): Promise<PreparedImage> {
   const label = file.name ? `"${file.name}"` : 'The file';
-  if (file.size > MAX_PICK_BYTES) throw new ImageError(`${label} is ${(file.size / 1048576).toFixed(1)} MB; pick an image under ${MAX_PICK_BYTES / 1048576} MB.`);
+  if (file.size > MAX_PICK_BYTES)
+    throw new ImageError(`${label} is ${(file.size / 1048576).toFixed(1)} MB; pick an image under ${MAX_PICK_BYTES / 1048576} MB.`);
   const original = new Uint8Array(await file.arrayBuffer());
-  if (!sniff(original) && !file.type.startsWith('image/')) throw new ImageError(`${label} is not an image this app can read (JPEG, PNG, WebP, GIF or AVIF).`);
+  if (!sniff(original) && !file.type.startsWith('image/'))
+    throw new ImageError(`${label} is not an image this app can read (JPEG, PNG, WebP, GIF or AVIF).`);
   const removed = await inspectImage(original);
   let bitmap: ImageBitmap;
   try {

@@ -9,7 +9,8 @@ import { Avatar, BlobImage, Confirm, CopyButton, IdentityCard, ScreenTitle, useP
 import { Scanner } from './qr.tsx';
 import { StartOver, Words } from './start.tsx';
 
-const KEY_NOTE = 'Only a device holding the account key (the one that created the account, or one restored from its 24 words) can change this.';
+const KEY_NOTE =
+  'Only a device holding the account key (the one that created the account, or one restored from its 24 words) can change this.';
 
 export function Profile() {
   const p = peer();
@@ -57,7 +58,13 @@ export function Profile() {
           </div>
           <div class="field">
             <label for={aboutId}>About</label>
-            <textarea id={aboutId} rows={3} maxLength={1000} value={about} onInput={(e) => setAbout((e.target as HTMLTextAreaElement).value)} />
+            <textarea
+              id={aboutId}
+              rows={3}
+              maxLength={1000}
+              value={about}
+              onInput={(e) => setAbout((e.target as HTMLTextAreaElement).value)}
+            />
           </div>
           <div class="field">
             <label for={avatarId}>Avatar image</label>
@@ -90,7 +97,11 @@ export function Profile() {
           <button type="submit">Save profile</button>
         </fieldset>
       </form>
-      <IdentityCard identity={synod} title="Your identity" note="Share it (or let people scan the code) so they can follow you and write to you." />
+      <IdentityCard
+        identity={synod}
+        title="Your identity"
+        note="Share it (or let people scan the code) so they can follow you and write to you."
+      />
       <section class="card">
         <h3>This device</h3>
         <p class="hint">Each device signs with its own key; people who follow your account follow all your devices.</p>
@@ -135,8 +146,8 @@ function AddDevice() {
     >
       <h3>Add a device</h3>
       <p class="hint">
-        On the new device choose <strong>Add this browser to an account I have</strong> and enter your identity. It then shows a pairing code: scan it here
-        or paste it. Both signatures together make it a member.
+        On the new device choose <strong>Add this browser to an account I have</strong> and enter your identity. It then shows a pairing
+        code: scan it here or paste it. Both signatures together make it a member.
       </p>
       <div class="field">
         <label for={codeId}>Pairing code</label>
@@ -156,7 +167,14 @@ function AddDevice() {
       </div>
       <div class="field">
         <label for={nameId}>Name for the device (optional)</label>
-        <input id={nameId} type="text" maxLength={64} placeholder="e.g. Phone" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          id={nameId}
+          type="text"
+          maxLength={64}
+          placeholder="e.g. Phone"
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
       </div>
       {error && (
         <p class="error" role="alert">
@@ -199,7 +217,8 @@ export function Devices() {
                   confirmLabel="Remove this device"
                   warning={
                     <p>
-                      Everyone will refuse what this device posts from now on, and it can never be added again. Use this for a lost or stolen device.
+                      Everyone will refuse what this device posts from now on, and it can never be added again. Use this for a lost or
+                      stolen device.
                     </p>
                   }
                   onConfirm={async () => {
@@ -265,7 +284,17 @@ function normalize(kind: Kind, input: string): { url: string } | { error: string
   return checked.success ? { url: origin } : { error: 'A dropbox is an https:// address (http:// only for localhost).' };
 }
 
-function ServerList({ kind, list, holder, onSave }: { kind: Kind; list: readonly string[]; holder: boolean; onSave: (next: string[]) => Promise<void> }) {
+function ServerList({
+  kind,
+  list,
+  holder,
+  onSave,
+}: {
+  kind: Kind;
+  list: readonly string[];
+  holder: boolean;
+  onSave: (next: string[]) => Promise<void>;
+}) {
   const inputId = useId();
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -301,7 +330,9 @@ function ServerList({ kind, list, holder, onSave }: { kind: Kind; list: readonly
           : 'Where people who do not follow you can leave messages for you.'}
       </p>
       {list.length === 0 ? (
-        <p class="empty">{kind === 'signalling' ? 'None listed: this device uses the server it was loaded from.' : 'None: nobody can leave you messages.'}</p>
+        <p class="empty">
+          {kind === 'signalling' ? 'None listed: this device uses the server it was loaded from.' : 'None: nobody can leave you messages.'}
+        </p>
       ) : (
         <ul class="servers">
           {list.map((url) => {
@@ -374,12 +405,22 @@ export function Servers() {
     <>
       <ScreenTitle>Servers</ScreenTitle>
       <p>
-        Your account publishes these, so your devices and friends know where to find you. Point them at an endpoint you host to move; this app was loaded
-        from <code>{location.origin}</code>.
+        Your account publishes these, so your devices and friends know where to find you. Point them at an endpoint you host to move; this
+        app was loaded from <code>{location.origin}</code>.
       </p>
       {!holder && <p class="hint">{KEY_NOTE}</p>}
-      <ServerList kind="signalling" list={signalling} holder={holder} onSave={async (next) => void (await p.setServers(next, [...dropboxes]))} />
-      <ServerList kind="dropboxes" list={dropboxes} holder={holder} onSave={async (next) => void (await p.setServers([...signalling], next))} />
+      <ServerList
+        kind="signalling"
+        list={signalling}
+        holder={holder}
+        onSave={async (next) => void (await p.setServers(next, [...dropboxes]))}
+      />
+      <ServerList
+        kind="dropboxes"
+        list={dropboxes}
+        holder={holder}
+        onSave={async (next) => void (await p.setServers([...signalling], next))}
+      />
       {holder && (signalling.join() !== defaults.signalling.join() || dropboxes.join() !== defaults.dropboxes.join()) && (
         <button
           type="button"

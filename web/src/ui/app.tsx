@@ -125,7 +125,8 @@ export function App() {
       </nav>
       {!anyRoomOnline.value ? (
         <p class="banner offline" role="status">
-          {!online.value ? 'You are offline.' : 'Not connected to a server.'} You can keep posting: it is saved here and published when the network returns.{' '}
+          {!online.value ? 'You are offline.' : 'Not connected to a server.'} You can keep posting: it is saved here and published when the
+          network returns.{' '}
           <button type="button" class="small secondary" onClick={rejoinStalled}>
             Retry now
           </button>

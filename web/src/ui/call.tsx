@@ -69,7 +69,12 @@ export function CallPanel() {
               {call.muted ? 'Unmute microphone' : 'Mute microphone'}
             </button>{' '}
             {call.video && (
-              <button type="button" class="secondary" aria-pressed={call.cameraOff} onClick={act(() => calls().setCameraOff(!call.cameraOff))}>
+              <button
+                type="button"
+                class="secondary"
+                aria-pressed={call.cameraOff}
+                onClick={act(() => calls().setCameraOff(!call.cameraOff))}
+              >
                 {call.cameraOff ? 'Camera on' : 'Camera off'}
               </button>
             )}{' '}
@@ -92,14 +97,21 @@ export function CallControls({ device }: { device: Identity }) {
   if (!person) return null;
   const allowed = permitted.includes(person);
   const busy = currentCall.value !== null && currentCall.value.state !== 'ended';
-  const place = (video: boolean) => calls().call(device, video).catch((err) => notify(explain(err), 'error'));
+  const place = (video: boolean) =>
+    calls()
+      .call(device, video)
+      .catch((err) => notify(explain(err), 'error'));
   return (
     <span class="call-controls">
       <label>
         <input
           type="checkbox"
           checked={allowed}
-          onChange={(e) => void calls().setPermitted(person, (e.target as HTMLInputElement).checked).then(() => permittedTick.value++)}
+          onChange={(e) =>
+            void calls()
+              .setPermitted(person, (e.target as HTMLInputElement).checked)
+              .then(() => permittedTick.value++)
+          }
         />{' '}
         may call me
       </label>{' '}

@@ -67,7 +67,12 @@ export function Avatar({ identity, profile, size = 40 }: { identity: Identity; p
   }
   const letters = (profile?.name?.trim() || identity.slice(1, 3)).slice(0, 2).toUpperCase();
   return (
-    <span class="avatar initials" aria-hidden="true" style={{ width: `${size}px`, height: `${size}px`, background: `hsl(${hueOf(profile?.synod ?? identity)} 45% 32%)` }} title={name}>
+    <span
+      class="avatar initials"
+      aria-hidden="true"
+      style={{ width: `${size}px`, height: `${size}px`, background: `hsl(${hueOf(profile?.synod ?? identity)} 45% 32%)` }}
+      title={name}
+    >
       {letters}
     </span>
   );
@@ -97,7 +102,9 @@ function loadImage(ref: BlobRef): Promise<Loaded> {
     const p = peer();
     const own = await p.replica.store.blobSize(ref.hash);
     if (own === undefined && ref.size > MAX_INCOMING_BYTES) {
-      return { refused: `Not downloaded: this image is ${bytes(ref.size)}, over the ${bytes(MAX_INCOMING_BYTES)} limit for images from others.` };
+      return {
+        refused: `Not downloaded: this image is ${bytes(ref.size)}, over the ${bytes(MAX_INCOMING_BYTES)} limit for images from others.`,
+      };
     }
     const data = await p.getBlob(ref);
     const kind = sniff(data);
@@ -115,9 +122,22 @@ function loadImage(ref: BlobRef): Promise<Loaded> {
   return p;
 }
 
-export function BlobImage({ blob, alt, class: cls, style, quiet }: { blob: BlobRef; alt: string; class?: string; style?: Record<string, string>; quiet?: boolean }) {
+export function BlobImage({
+  blob,
+  alt,
+  class: cls,
+  style,
+  quiet,
+}: {
+  blob: BlobRef;
+  alt: string;
+  class?: string;
+  style?: Record<string, string>;
+  quiet?: boolean;
+}) {
   const state = useAsync(() => loadImage(blob), [blob.hash, links.value.length]);
-  if (state.value && 'url' in state.value) return <img src={state.value.url} alt={alt} class={cls} style={style} loading="lazy" decoding="async" />;
+  if (state.value && 'url' in state.value)
+    return <img src={state.value.url} alt={alt} class={cls} style={style} loading="lazy" decoding="async" />;
   if (quiet) return <span class={`${cls ?? ''} placeholder`} style={style} aria-hidden="true" />;
   if (state.value && 'refused' in state.value) {
     return (
@@ -128,7 +148,9 @@ export function BlobImage({ blob, alt, class: cls, style, quiet }: { blob: BlobR
   }
   return (
     <p class="image-pending" aria-live="polite">
-      {state.error ? `Image not available yet (${bytes(blob.size)}): none of the connected peers has it. It will load when its author is online.` : `Loading image (${bytes(blob.size)})…`}
+      {state.error
+        ? `Image not available yet (${bytes(blob.size)}): none of the connected peers has it. It will load when its author is online.`
+        : `Loading image (${bytes(blob.size)})…`}
     </p>
   );
 }
@@ -174,7 +196,17 @@ export function IdentityCard({ identity, title, note }: { identity: Identity; ti
 }
 
 /** A labelled text field for an identity: paste or scan; validated as typed. */
-export function IdentityField({ label, value, onValue, error }: { label: string; value: string; onValue: (v: string) => void; error?: string | null }) {
+export function IdentityField({
+  label,
+  value,
+  onValue,
+  error,
+}: {
+  label: string;
+  value: string;
+  onValue: (v: string) => void;
+  error?: string | null;
+}) {
   const id = useId();
   const [scanning, setScanning] = useState(false);
   return (
@@ -221,7 +253,19 @@ export function checkIdentity(text: string): { identity: Identity | null; error:
 }
 
 /** A destructive action behind an inline warning, rather than a modal. */
-export function Confirm({ label, warning, confirmLabel, onConfirm, class: cls = 'danger' }: { label: string; warning: ComponentChildren; confirmLabel: string; onConfirm: () => Promise<void> | void; class?: string }) {
+export function Confirm({
+  label,
+  warning,
+  confirmLabel,
+  onConfirm,
+  class: cls = 'danger',
+}: {
+  label: string;
+  warning: ComponentChildren;
+  confirmLabel: string;
+  onConfirm: () => Promise<void> | void;
+  class?: string;
+}) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const cancel = useRef<HTMLButtonElement>(null);

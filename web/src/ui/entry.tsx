@@ -130,7 +130,8 @@ function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag
     e.preventDefault();
     const value = text.trim();
     if (!value) return setError(mode === 'comment' ? 'Write something first.' : 'Type a tag first.');
-    if (mode === 'tag' && (/\s/.test(value) || value.length > 64)) return setError('A tag is one word of at most 64 characters, with no spaces.');
+    if (mode === 'tag' && (/\s/.test(value) || value.length > 64))
+      return setError('A tag is one word of at most 64 characters, with no spaces.');
     setBusy(true);
     try {
       const ref = { entry: entry.hash, identity: entry.body.identity };
@@ -189,7 +190,10 @@ function DeleteEntry({ entry }: { entry: Entry }) {
               ? `The ${later} ${later === 1 ? 'entry' : 'entries'} you posted from this device after this one will be signed again and get new names.`
               : 'Your latest entry before this one is signed again so the change outranks it.'}
           </p>
-          <p>Comments, tags and links that point at rewritten entries will no longer find them, and peers that already have this entry may keep a copy.</p>
+          <p>
+            Comments, tags and links that point at rewritten entries will no longer find them, and peers that already have this entry may
+            keep a copy.
+          </p>
         </>
       }
       onConfirm={async () => {
@@ -207,7 +211,12 @@ export function EntryCard({ entry, compact = false }: { entry: Entry; compact?: 
   const type = entry.body.payload.type;
   const content = isContent(entry);
   return (
-    <article class={`entry ${content ? '' : 'minor'} ${type === 'private_note' ? 'is-private' : ''}`} data-type={type} data-hash={entry.hash} aria-label={`${type.replace('_', ' ')} ${when(entry.body.comparable)}`}>
+    <article
+      class={`entry ${content ? '' : 'minor'} ${type === 'private_note' ? 'is-private' : ''}`}
+      data-type={type}
+      data-hash={entry.hash}
+      aria-label={`${type.replace('_', ' ')} ${when(entry.body.comparable)}`}
+    >
       <header>
         <Who identity={entry.body.identity} avatar={content} />
         {type === 'private_note' && <span class="badge">Private</span>}
@@ -220,10 +229,20 @@ export function EntryCard({ entry, compact = false }: { entry: Entry; compact?: 
         <div class="actions">
           {type !== 'private_note' && (
             <>
-              <button type="button" class="secondary small" aria-expanded={mode === 'comment'} onClick={() => setMode(mode === 'comment' ? null : 'comment')}>
+              <button
+                type="button"
+                class="secondary small"
+                aria-expanded={mode === 'comment'}
+                onClick={() => setMode(mode === 'comment' ? null : 'comment')}
+              >
                 Comment
               </button>
-              <button type="button" class="secondary small" aria-expanded={mode === 'tag'} onClick={() => setMode(mode === 'tag' ? null : 'tag')}>
+              <button
+                type="button"
+                class="secondary small"
+                aria-expanded={mode === 'tag'}
+                onClick={() => setMode(mode === 'tag' ? null : 'tag')}
+              >
                 Tag
               </button>
             </>

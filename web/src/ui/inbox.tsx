@@ -34,7 +34,10 @@ export async function sendMessage(target: Identity, text: string, server: string
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the dropbox at ${server} did not answer within ${SEND_TIMEOUT_MS / 1000} s; your message was not sent`)), SEND_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the dropbox at ${server} did not answer within ${SEND_TIMEOUT_MS / 1000} s; your message was not sent`)),
+      SEND_TIMEOUT_MS,
+    );
   });
   // A dropbox that is not one of ours is visited for this message only (no endless reconnecting to it).
   const visiting = !(room in rooms.value);
@@ -42,7 +45,11 @@ export async function sendMessage(target: Identity, text: string, server: string
     await Promise.race([peer().sendDrop(target, text, room), timeout]);
   } catch (err) {
     const why = (err as Error).message.replace(/^the dropbox refused: /, '');
-    throw new Error(/refused/.test((err as Error).message) ? `the dropbox at ${server} refused the message (${why}). Nothing was sent; try another server` : why);
+    throw new Error(
+      /refused/.test((err as Error).message)
+        ? `the dropbox at ${server} refused the message (${why}). Nothing was sent; try another server`
+        : why,
+    );
   } finally {
     clearTimeout(timer);
     if (visiting) peer().disconnect(room);

@@ -24,11 +24,15 @@ function Name({ identity }: { identity: Identity }) {
 function SyncRow({ row, transport }: { row: SyncRowData; transport: string }) {
   const of = displayName(row.identity, useProfile(row.identity));
   const from = displayName(row.peer, useProfile(row.peer));
-  const via = transport === 'room' ? 'the server' : TRANSPORT_TEXT[transport] ?? transport;
+  const via = transport === 'room' ? 'the server' : (TRANSPORT_TEXT[transport] ?? transport);
   const n = `${row.received} entr${row.received === 1 ? 'y' : 'ies'}`;
   return (
     <li data-identity={row.identity} data-peer={row.peer} data-transport={transport}>
-      <Progress value={row.done ? 1 : 0} max={row.done ? 1 : null} label={`${n} of ${of} (${shortId(row.identity)}) from ${from} via ${via}${row.done ? ', done' : '…'} (${when(row.at)})`} />
+      <Progress
+        value={row.done ? 1 : 0}
+        max={row.done ? 1 : null}
+        label={`${n} of ${of} (${shortId(row.identity)}) from ${from} via ${via}${row.done ? ', done' : '…'} (${when(row.at)})`}
+      />
     </li>
   );
 }
@@ -37,7 +41,9 @@ export function Network() {
   const roomList = Object.entries(rooms.value);
   const peerList = links.value;
   const transportOf = (i: Identity) => peerList.find((l) => l.identity === i)?.transport ?? 'room';
-  const syncList = Object.values(syncs.value).sort((a, b) => b.at - a.at).slice(0, 30);
+  const syncList = Object.values(syncs.value)
+    .sort((a, b) => b.at - a.at)
+    .slice(0, 30);
   const blobList = Object.entries(blobs.value)
     .sort((a, b) => b[1].at - a[1].at)
     .slice(0, 20);
@@ -92,7 +98,8 @@ export function Network() {
             {peerList.map((l) => (
               <li key={l.identity} data-identity={l.identity} data-transport={l.transport}>
                 <Name identity={l.identity} /> <code>{shortId(l.identity)}</code>{' '}
-                <span class={`badge transport ${l.transport}`}>{TRANSPORT_TEXT[l.transport] ?? l.transport}</span> <CallControls device={l.identity} />
+                <span class={`badge transport ${l.transport}`}>{TRANSPORT_TEXT[l.transport] ?? l.transport}</span>{' '}
+                <CallControls device={l.identity} />
               </li>
             ))}
           </ul>

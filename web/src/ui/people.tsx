@@ -3,7 +3,18 @@ import { useId, useState } from 'preact/hooks';
 import type { Entry, Identity } from '../../../src/protocol/index.ts';
 import { explain, notify, peer, tick, transportOf } from '../engine.ts';
 import { shortId } from '../lib/format.ts';
-import { Avatar, checkIdentity, displayName, IdentityCard, IdentityField, ScreenTitle, useAsync, useProfile, Who, useAction } from './common.tsx';
+import {
+  Avatar,
+  checkIdentity,
+  displayName,
+  IdentityCard,
+  IdentityField,
+  ScreenTitle,
+  useAsync,
+  useProfile,
+  Who,
+  useAction,
+} from './common.tsx';
 import { EntryList } from './entry.tsx';
 
 /** Identities of this person's own account: never in "following". */
@@ -22,7 +33,10 @@ function ownIdentities(): Set<Identity> {
 async function following(): Promise<Identity[]> {
   const p = peer();
   const own = ownIdentities();
-  const followed = p.watching().filter((w) => w.reasons.includes('follow') && !own.has(w.identity)).map((w) => w.identity);
+  const followed = p
+    .watching()
+    .filter((w) => w.reasons.includes('follow') && !own.has(w.identity))
+    .map((w) => w.identity);
   const set = new Set(followed);
   // Devices of a followed account are shown as the account.
   const devicesOfFollowed = new Set<Identity>();
@@ -38,7 +52,10 @@ async function following(): Promise<Identity[]> {
   return out;
 }
 
-export const isFollowing = (identity: Identity): boolean => peer().watching().some((w) => w.identity === identity && w.reasons.includes('follow'));
+export const isFollowing = (identity: Identity): boolean =>
+  peer()
+    .watching()
+    .some((w) => w.identity === identity && w.reasons.includes('follow'));
 
 async function blockedList(): Promise<Identity[]> {
   return (await peer().replica.store.getSetting<Identity[]>('blocked')) ?? [];
@@ -67,7 +84,11 @@ export function Relations({ identity }: { identity: Identity }) {
   return (
     <div class="row actions" role="group" aria-label="Relationship">
       {!followed && (
-        <button type="button" disabled={busy} onClick={act('Following. Their posts will sync when they or a friend of theirs is online.', () => p.follow(identity))}>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={act('Following. Their posts will sync when they or a friend of theirs is online.', () => p.follow(identity))}
+        >
           {blocked ? 'Unblock and follow' : 'Follow'}
         </button>
       )}
@@ -77,10 +98,20 @@ export function Relations({ identity }: { identity: Identity }) {
       </a>
       {!blocked && (
         <>
-          <button type="button" class="secondary" disabled={busy} onClick={act('Blocked. You no longer share their data, and everyone can see you did.', () => p.block(identity))}>
+          <button
+            type="button"
+            class="secondary"
+            disabled={busy}
+            onClick={act('Blocked. You no longer share their data, and everyone can see you did.', () => p.block(identity))}
+          >
             Block
           </button>
-          <button type="button" class="secondary" disabled={busy} onClick={act('Muted. Only you can see that you did.', () => p.mute(identity))}>
+          <button
+            type="button"
+            class="secondary"
+            disabled={busy}
+            onClick={act('Muted. Only you can see that you did.', () => p.mute(identity))}
+          >
             Mute
           </button>
         </>
@@ -125,7 +156,8 @@ async function followedElsewhere(): Promise<Identity[]> {
     if (d.device === p.identity || d.cut !== null) continue;
     for (const e of await p.feed(d.device, 2000)) {
       const pl = e.body.payload;
-      if (pl.type === 'follow' && !own.has(pl.identity) && !isFollowing(pl.identity) && !p.replica.isBlocked(pl.identity)) out.add(pl.identity);
+      if (pl.type === 'follow' && !own.has(pl.identity) && !isFollowing(pl.identity) && !p.replica.isBlocked(pl.identity))
+        out.add(pl.identity);
     }
   }
   return [...out];
@@ -139,8 +171,8 @@ function FollowLikeOtherDevices() {
   return (
     <section class="card">
       <p>
-        Your other devices follow {n} {n === 1 ? 'identity' : 'identities'} this device does not. Follows belong to each device, so this one replicates only
-        what you choose here.
+        Your other devices follow {n} {n === 1 ? 'identity' : 'identities'} this device does not. Follows belong to each device, so this one
+        replicates only what you choose here.
       </p>
       <button
         type="button"
@@ -265,7 +297,10 @@ function IdentityView({ identity }: { identity: Identity }) {
       {!watched && !feed.value?.length ? (
         <p class="empty">Follow to fetch their posts from the network.</p>
       ) : (
-        <EntryList entries={feed.value} empty="No posts here yet: they arrive when this person, or someone who has their feed, is online." />
+        <EntryList
+          entries={feed.value}
+          empty="No posts here yet: they arrive when this person, or someone who has their feed, is online."
+        />
       )}
     </>
   );
@@ -276,7 +311,10 @@ export function Private() {
   const textId = useId();
   const p = peer();
   const people = useAsync(following, []);
-  const notes = useAsync(async () => (await p.timeline(500)).filter((e) => e.body.payload.type === 'private_note' && p.readPrivate(e) !== null), []);
+  const notes = useAsync(
+    async () => (await p.timeline(500)).filter((e) => e.body.payload.type === 'private_note' && p.readPrivate(e) !== null),
+    [],
+  );
   const [chosen, setChosen] = useState<Set<Identity>>(new Set());
   const [extra, setExtra] = useState('');
   const [text, setText] = useState('');
@@ -311,7 +349,10 @@ export function Private() {
           });
         }}
       >
-        <p class="hint">Sealed in this browser for the chosen people's devices and yours. Everyone can see that a note exists, not what it says or who it is for.</p>
+        <p class="hint">
+          Sealed in this browser for the chosen people's devices and yours. Everyone can see that a note exists, not what it says or who it
+          is for.
+        </p>
         <fieldset>
           <legend>To</legend>
           {people.value?.length ? (
@@ -323,7 +364,13 @@ export function Private() {
         <IdentityField label="Someone else (optional)" value={extra} onValue={setExtra} error={extra ? extraCheck.error : null} />
         <div class="field">
           <label for={textId}>Note</label>
-          <textarea id={textId} rows={3} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+          <textarea
+            id={textId}
+            rows={3}
+            maxLength={10_000}
+            value={text}
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          />
         </div>
         {error && (
           <p class="error" role="alert">

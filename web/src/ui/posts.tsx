@@ -32,7 +32,13 @@ export function NoteForm({ compact = false }: { compact?: boolean }) {
       }}
     >
       <label for={id}>{compact ? 'Write a public note' : 'Public note'}</label>
-      <textarea id={id} rows={compact ? 2 : 4} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      <textarea
+        id={id}
+        rows={compact ? 2 : 4}
+        maxLength={10_000}
+        value={text}
+        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+      />
       {error && (
         <p class="error" role="alert">
           {error}
@@ -75,7 +81,11 @@ function PhotoForm() {
     for (const file of Array.from(files)) {
       try {
         const image = await prepareImage(file);
-        out.push({ name: file.name, image, url: URL.createObjectURL(new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: image.mime })) });
+        out.push({
+          name: file.name,
+          image,
+          url: URL.createObjectURL(new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: image.mime })),
+        });
       } catch (err) {
         out.push({ name: file.name, error: err instanceof ImageError ? err.message : `“${file.name}” could not be read: ${explain(err)}` });
       }
@@ -132,7 +142,9 @@ function PhotoForm() {
   return (
     <form class="card photo-form" onSubmit={post}>
       <h3>Photos</h3>
-      <p class="hint">Location and other metadata (EXIF, XMP) are removed in this browser before anything is stored or shared. Pick several for an album.</p>
+      <p class="hint">
+        Location and other metadata (EXIF, XMP) are removed in this browser before anything is stored or shared. Pick several for an album.
+      </p>
       <div class="field">
         <label for={fileId}>Choose images</label>
         <input id={fileId} type="file" accept="image/*" multiple onChange={(e) => void pick((e.target as HTMLInputElement).files)} />
@@ -166,7 +178,13 @@ function PhotoForm() {
         <>
           <div class="field">
             <label for={captionId}>{album ? 'Album name' : 'Caption'}</label>
-            <input id={captionId} type="text" maxLength={album ? 64 : 10_000} value={caption} onInput={(e) => setCaption((e.target as HTMLInputElement).value)} />
+            <input
+              id={captionId}
+              type="text"
+              maxLength={album ? 64 : 10_000}
+              value={caption}
+              onInput={(e) => setCaption((e.target as HTMLInputElement).value)}
+            />
           </div>
           {!album && (
             <div class="field">
@@ -239,7 +257,9 @@ export function EntryPage({ hash }: { hash: string }) {
       {entry ? (
         <EntryCard entry={entry} />
       ) : (
-        <p class="warning">This entry is not here. Its author may have deleted it (which rewrites later entries), or it has not synced yet.</p>
+        <p class="warning">
+          This entry is not here. Its author may have deleted it (which rewrites later entries), or it has not synced yet.
+        </p>
       )}
       <h3>Comments and tags</h3>
       {responses.length === 0 ? (

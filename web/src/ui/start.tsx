@@ -16,8 +16,8 @@ export function Words({ words, onDone }: { words: string; onDone?: () => void })
     <section class="card words" aria-labelledby="words-title">
       <h3 id="words-title">Your 24 recovery words</h3>
       <p>
-        Write these words down, in order, on paper. They are the key to your account: with them you can restore it on a new browser if this one is lost.
-        Anyone who has them can be you, so keep them private.
+        Write these words down, in order, on paper. They are the key to your account: with them you can restore it on a new browser if this
+        one is lost. Anyone who has them can be you, so keep them private.
       </p>
       <ol class="word-grid" data-testid="mnemonic">
         {list.map((w, i) => (
@@ -29,7 +29,8 @@ export function Words({ words, onDone }: { words: string; onDone?: () => void })
       {onDone && (
         <>
           <label class="check">
-            <input type="checkbox" checked={written} onChange={(e) => setWritten((e.target as HTMLInputElement).checked)} /> I have written these 24 words down
+            <input type="checkbox" checked={written} onChange={(e) => setWritten((e.target as HTMLInputElement).checked)} /> I have written
+            these 24 words down
           </label>
           <button type="button" disabled={!written} onClick={onDone}>
             Continue
@@ -60,7 +61,14 @@ function Create({ onBack }: { onBack: () => void }) {
       <p>This browser makes a key pair for itself and a new account (a synod) that can later include your other devices.</p>
       <div class="field">
         <label for={id}>Display name (optional)</label>
-        <input id={id} type="text" maxLength={64} autoComplete="nickname" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          id={id}
+          type="text"
+          maxLength={64}
+          autoComplete="nickname"
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
       </div>
       {error && (
         <p class="error" role="alert">
@@ -107,8 +115,15 @@ function Restore({ onBack }: { onBack: () => void }) {
       }}
     >
       <h3>Restore from your 24 words</h3>
-      {pendingRestore && <p class="warning">An earlier restore did not find your account on the network yet. Enter the words again while another of your devices is online.</p>}
-      <p>This browser joins your account as a new device. Your account's data comes from your other devices, so keep one of them open and online.</p>
+      {pendingRestore && (
+        <p class="warning">
+          An earlier restore did not find your account on the network yet. Enter the words again while another of your devices is online.
+        </p>
+      )}
+      <p>
+        This browser joins your account as a new device. Your account's data comes from your other devices, so keep one of them open and
+        online.
+      </p>
       <div class="field">
         <label for={id}>Recovery words</label>
         <textarea
@@ -170,8 +185,8 @@ function Pair({ onBack }: { onBack: () => void }) {
       <section class="card" aria-labelledby="pair-title">
         <h3 id="pair-title">Show this to your other device</h3>
         <p>
-          On the device that created your account (or was restored from its words), open <strong>Devices → Add a device</strong> and scan this code, or
-          paste the text below. This page continues by itself once it is accepted.
+          On the device that created your account (or was restored from its words), open <strong>Devices → Add a device</strong> and scan
+          this code, or paste the text below. This page continues by itself once it is accepted.
         </p>
         <QrCode text={code} label="Pairing code as a QR code" size={260} />
         <div class="field">
@@ -193,7 +208,9 @@ function Pair({ onBack }: { onBack: () => void }) {
           </button>
         </div>
         <p role="status" aria-live="polite" class="hint">
-          {anyRoomOnline.value ? 'Waiting for your other device to accept…' : 'Not connected to a server yet: the code works once both devices are online.'}
+          {anyRoomOnline.value
+            ? 'Waiting for your other device to accept…'
+            : 'Not connected to a server yet: the code works once both devices are online.'}
         </p>
       </section>
     );
@@ -243,7 +260,10 @@ export function Start() {
     <main id="main" class="start">
       <img src="/icon.svg" alt="" width={56} height={56} class="start-logo" />
       <ScreenTitle>Welcome to Effigy</ScreenTitle>
-      <p class="lede">Your identity is a key pair that lives in this browser. Your posts are signed by it and travel directly between your friends' devices.</p>
+      <p class="lede">
+        Your identity is a key pair that lives in this browser. Your posts are signed by it and travel directly between your friends'
+        devices.
+      </p>
       {mode === 'choose' && (
         <div class="choices">
           <button type="button" class="big" onClick={() => setMode('create')}>
