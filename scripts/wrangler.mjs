@@ -10,20 +10,31 @@ const bin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wran
 
 /**
  * Resolves with the exit code. `interactive: false` detaches stdin so
- * wrangler skips confirmation prompts, as it does in CI.
+ * wrangler skips confirmation prompts, as it does in CI. `capture` collects
+ * the output (and still shows it, unless `quiet`); `onLine` gets each line
+ * instead of the terminal.
  */
-export function wrangler(args, { interactive = true, capture = false } = {}) {
+export function wrangler(args, { interactive = true, capture = false, quiet = false, onLine, env = {} } = {}) {
+  const piped = capture || quiet || onLine !== undefined;
   const child = spawn(process.execPath, [bin, ...args], {
-    stdio: [interactive ? 'inherit' : 'ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    stdio: [interactive ? 'inherit' : 'ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env },
   });
   let output = '';
-  if (capture) {
+  if (piped) {
     for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
       stream.on('data', (chunk) => {
         output += chunk;
-        process.stdout.write(chunk);
+        if (onLine) {
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          lines.forEach(onLine);
+        } else if (!quiet) {
+          process.stdout.write(chunk);
+        }
       });
+      stream.on('end', () => partial && onLine?.(partial));
     }
   }
   const done = new Promise((resolve, reject) => {
@@ -33,10 +44,11 @@ export function wrangler(args, { interactive = true, capture = false } = {}) {
   return { child, done };
 }
 
-/** Runs wrangler to completion and exits the process if it failed. */
-export async function mustWrangler(args, opts) {
+/** Runs wrangler to completion and exits the process if it failed (showing its output if it was quiet). */
+export async function mustWrangler(args, opts = {}) {
   const { code, output } = await wrangler(args, opts).done;
   if (code !== 0) {
+    if (opts.quiet) process.stderr.write(output);
     console.error(`wrangler ${args.join(' ')} failed (exit ${code})`);
     process.exit(code);
   }

@@ -1,17 +1,32 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 // Ends the run with one plain "Tests: N passed, N failed, N skipped" line,
-// the form CI reads to tell a real run from one that executed no test.
+// the form CI reads to tell a real run from one that executed no test. The
+// suite has no skips (test/node/suite.test.ts keeps it so); a test that does
+// not run anyway (a `-t` filter, a file that failed to load) is named here,
+// never silent, and so are errors outside any test.
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
+    const skipped: string[] = [];
     for (const module of modules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
-        if (state === 'passed' || state === 'failed') count[state]++;
-        else count.skipped++;
+        if (state === 'passed' || state === 'failed') {
+          count[state]++;
+        } else {
+          count.skipped++;
+          skipped.push(`${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}`);
+        }
       }
     }
-    console.log(`\nTests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`);
+    const lines = [''];
+    if (skipped.length > 0) {
+      lines.push(`Not run (${skipped.length}):`, ...skipped.slice(0, 20).map((s) => `  ${s}`));
+      if (skipped.length > 20) lines.push(`  … and ${skipped.length - 20} more`);
+    }
+    const errors = unhandledErrors.length > 0 ? ` (and ${unhandledErrors.length} error(s) outside any test: the run failed)` : '';
+    lines.push(`Tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped${errors}`);
+    console.log(lines.join('\n'));
   }
 }

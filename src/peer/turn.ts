@@ -1,8 +1,9 @@
 /**
  * ICE servers for WebRTC: TURN credentials minted by our endpoint for our
  * identity (GET /api/turn, a signed request), refreshed before they expire.
- * Without a TURN server the endpoint says so and links use host/STUN
- * candidates only (and the room relay when those fail).
+ * Without a TURN server the endpoint says so (`configured: false`, a normal
+ * answer, not an error) and links use host/STUN candidates only (and the
+ * room relay when those fail).
  */
 import { signRequest, type KeyPair } from '../protocol/index.ts';
 import type { RtcOptions } from './rtc-channel.ts';
@@ -41,8 +42,18 @@ export class TurnCredentialSource {
     try {
       const headers = await signRequest(this.keys, { method: 'GET', path: TURN_PATH, time: now, length: 0 });
       const res = await fetch(`${this.origin}${TURN_PATH}`, { headers });
-      const body = (await res.json()) as { iceServers?: RTCIceServer[]; expires?: number; error?: { code: string; message: string } };
-      if (!res.ok || !body.iceServers || typeof body.expires !== 'number') {
+      const body = (await res.json()) as {
+        configured?: boolean;
+        iceServers?: RTCIceServer[];
+        expires?: number;
+        error?: { code: string; message: string };
+      };
+      if (res.ok && body.configured === false) {
+        const config: IceConfig = { ...base, turn: false, note: 'this server has no TURN relay' };
+        this.#cached = { config, refreshAt: now + 5 * 60_000 };
+        return config;
+      }
+      if (!res.ok || !body.iceServers?.length || typeof body.expires !== 'number') {
         const config: IceConfig = { ...base, turn: false, note: body.error?.message ?? `TURN unavailable (${res.status})` };
         this.#cached = { config, refreshAt: now + 5 * 60_000 };
         return config;

@@ -27,7 +27,7 @@ app.get('/room/:name', (c) => {
   return stub.fetch(c.req.raw);
 });
 
-// Short-lived TURN credentials for a signed-in identity (docs/protocol.md §15).
+// Short-lived TURN credentials for a signed-in identity (docs/protocol.md §15.5).
 app.route('/api/turn', turnApi);
 
 // Content-addressed blobs in R2: signed uploads, public downloads with ranges (docs/hosted.md).

@@ -6,12 +6,24 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { locate } from '../../scripts/prereqs.mjs';
 
 /** Wait for a locator to be visible (playwright-core has no test-runner `expect`). */
 export const visible = (locator: Locator, timeout = 20_000): Promise<void> => locator.first().waitFor({ state: 'visible', timeout });
 
 export const SCREENSHOTS = 'test-results/screenshots';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, where scripts/prereqs.mjs (the first step of `npm test`) found or installed it. */
+function chromiumPath(): string {
+  const path = locate('chromium', { envVar: 'CHROMIUM_PATH' });
+  if (path === null) {
+    throw new Error(
+      'Chromium is not installed (no `chromium` on PATH, CHROMIUM_PATH unset): the browser tests need it. ' +
+        '`npm test` installs it when it can; or run `sudo apt-get install -y chromium`.',
+    );
+  }
+  return path;
+}
 
 // WebRTC on loopback needs both the loopback flag and media permission
 // (without them Chromium gathers no usable candidates here).
@@ -33,11 +45,19 @@ const ARGS = [
 /** `camera`: a Y4M file the fake camera plays instead of its test pattern. */
 export function launch(options: { camera?: string } = {}): Promise<Browser> {
   const args = options.camera ? [...ARGS, `--use-file-for-fake-video-capture=${options.camera}`] : ARGS;
-  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 30_000 });
+  return chromium.launch({ executablePath: chromiumPath(), args, timeout: 30_000 });
 }
 
-/** A phone-sized profile; page errors fail the test that caused them. */
-export async function profile(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+/**
+ * A phone-sized profile; page errors fail the test that caused them.
+ * `consoleErrors` collects what the console shows as errors (failed WebSocket
+ * connections aside: offline and unreachable servers are expected, and the
+ * app says so itself).
+ */
+export async function profile(
+  browser: Browser,
+  baseURL: string,
+): Promise<{ context: BrowserContext; page: Page; errors: string[]; consoleErrors: string[] }> {
   const context = await browser.newContext({
     baseURL,
     viewport: { width: 390, height: 844 },
@@ -46,14 +66,16 @@ export async function profile(browser: Browser, baseURL: string): Promise<{ cont
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const errors: string[] = [];
+  const consoleErrors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
-  // Failed WebSocket connections are expected (offline, unreachable servers): the app says so itself.
-  page.on(
-    'console',
-    (m) => m.type() === 'error' && !m.text().startsWith('WebSocket connection') && console.warn(`[page console] ${m.text()}`),
-  );
+  page.on('console', (m) => {
+    if (m.type() !== 'error' || m.text().startsWith('WebSocket connection')) return;
+    const where = m.location().url;
+    consoleErrors.push(where ? `${m.text()} (${where})` : m.text());
+    console.warn(`[page console] ${m.text()}`);
+  });
   pages.push(page);
-  return { context, page, errors };
+  return { context, page, errors, consoleErrors };
 }
 
 const pages: Page[] = [];

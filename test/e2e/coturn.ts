@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { locate } from '../../scripts/prereqs.mjs';
 
 export interface RunningTurn {
   /** e.g. "turn:127.0.0.1:40123?transport=udp" */
@@ -18,8 +19,17 @@ export interface RunningTurn {
   stop(): Promise<void>;
 }
 
-export const TURNSERVER = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
-export const turnAvailable = (): boolean => existsSync(TURNSERVER);
+/** coturn's server, where scripts/prereqs.mjs (the first step of `npm test`) found or installed it. */
+export function turnserverPath(): string {
+  const path = locate('turnserver', { envVar: 'TURNSERVER_PATH' });
+  if (path === null) {
+    throw new Error(
+      'coturn is not installed (no `turnserver` on PATH, TURNSERVER_PATH unset): the TURN tests need it. ' +
+        '`npm test` installs it when it can; or run `sudo apt-get install -y coturn`.',
+    );
+  }
+  return path;
+}
 
 /** A UDP port that is free right now. */
 function freeUdpPort(): Promise<number> {
@@ -33,7 +43,26 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
+/** Whether a STUN Binding request (RFC 8489 §5) to 127.0.0.1:`port` gets its success response within 100 ms. */
+function answersStun(port: number): Promise<boolean> {
+  const id = randomBytes(12);
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), id]);
+  return new Promise((done) => {
+    const s = createSocket('udp4');
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      s.close();
+      done(ok);
+    };
+    const timer = setTimeout(() => finish(false), 100);
+    s.on('error', () => finish(false));
+    s.on('message', (m) => m.length >= 20 && m.readUInt16BE(0) === 0x0101 && m.subarray(8, 20).equals(id) && finish(true));
+    s.send(request, port, '127.0.0.1');
+  });
+}
+
 export async function startCoturn(): Promise<RunningTurn> {
+  const turnserver = turnserverPath();
   const dir = mkdtempSync(join(tmpdir(), 'effigy-coturn-'));
   const conf = join(dir, 'empty.conf');
   writeFileSync(conf, '');
@@ -43,7 +72,7 @@ export async function startCoturn(): Promise<RunningTurn> {
   const pidfile = join(dir, 'turnserver.pid');
   const logFile = join(dir, 'turn.log');
   const child = spawn(
-    TURNSERVER,
+    turnserver,
     [
       '-c',
       conf,
@@ -86,16 +115,14 @@ export async function startCoturn(): Promise<RunningTurn> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // Ready once it listens: coturn logs the listener within ~100 ms.
+  // Ready once it answers a STUN Binding request on its port (within ~100 ms here).
   const deadline = Date.now() + 10_000;
-  while (!/listener opened on|Total General servers/i.test(log())) {
+  while (!(await answersStun(port))) {
     if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}):\n${log()}`);
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`turnserver did not start:\n${log()}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise((r) => setTimeout(r, 150));
   return { url: `turn:127.0.0.1:${port}?transport=udp`, secret, log, stop };
 }

@@ -5,6 +5,7 @@
  */
 import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
+import { missingNeeds, plan } from '../../scripts/prereqs.mjs';
 import { startWorker } from './worker.ts';
 
 declare module 'vitest' {
@@ -14,6 +15,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `npm test` has checked already; this is for running the e2e project directly.
+  const missing = missingNeeds().filter((n) => n.command === 'chromium' || n.command === 'turnserver');
+  const next = plan({ missing, root: false, sudo: false, apt: true });
+  if (next.action === 'stop') throw new Error(next.message);
   const started = Date.now();
   // Vitest sets NODE_ENV=test, which would make this a development build
   // (no service worker, dev JSX): build exactly what `npm start` serves.

@@ -16,6 +16,7 @@ describe('wrangler.toml', () => {
 
   it('gives every Durable Object class a SQLite migration', () => {
     const sqlite = config.migrations.flatMap((m: { new_sqlite_classes?: string[] }) => m.new_sqlite_classes ?? []);
+    expect(config.durable_objects.bindings.length).toBeGreaterThan(0);
     for (const binding of config.durable_objects.bindings) {
       expect(sqlite).toContain(binding.class_name);
     }

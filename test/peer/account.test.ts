@@ -68,12 +68,16 @@ describe('synods and devices', { timeout: 20_000 }, () => {
     const [laptop, phone, friend] = await Promise.all([newPeer(), newPeer(), newPeer()]);
     await laptop.createSynod();
     await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!));
-    await link(laptop, phone);
+    const [toPhone] = await link(laptop, phone);
     await eventually(() => phone.synodState()?.devices.has(phone.identity) ?? false, 5000, 'phone membership');
     const before = await phone.postNote('before the loss');
+    await eventually(async () => (await headOf(laptop, phone.identity)) === before.hash, 5000, "the laptop to hold the phone's note");
+    // The phone is stolen: it goes offline, so it never learns of the revocation, and the thief writes on.
+    toPhone.close('stolen');
     await laptop.revokeDevice(phone.identity, before.body.comparable);
-    // The thief keeps writing with the phone's key.
     const after = await phone.postNote('written by a thief');
+    expect((await phone.replica.head(phone.identity))?.hash).toBe(after.hash); // the phone offers it as its head
+
     await friend.follow(phone.identity);
     await friend.follow(laptop.synodIdentity!);
     await link(laptop, friend);
@@ -82,9 +86,12 @@ describe('synods and devices', { timeout: 20_000 }, () => {
       5000,
       'revocation',
     );
-    await link(phone, friend);
     await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 5000, 'entries up to the cut');
-    await new Promise((r) => setTimeout(r, 200));
+    // The friend meets the phone, is offered the thief's entry, and refuses it.
+    const refused: string[] = [];
+    friend.events.on('rejected', (r) => r.hash !== null && refused.push(r.hash));
+    await link(phone, friend);
+    await eventually(() => refused.includes(after.hash), 5000, "the friend to refuse the thief's entry");
     expect(await headOf(friend, phone.identity)).toBe(before.hash);
     expect(await friend.replica.store.hasEntry(after.hash)).toBe(false);
   });

@@ -78,13 +78,37 @@ describe('replication between two peers', () => {
     expect(await bob.replica.store.getEntry(posted[2]!.hash)).toBeDefined(); // the orphan stays addressable
   });
 
-  it('a blocked peer is not served', async () => {
+  it('a blocked peer is not served: the link that served him closes, and a new one is refused', async () => {
     const [alice, bob] = await Promise.all([newPeer(), newPeer()]);
-    await notes(alice, 3);
-    await alice.block(bob.identity);
+    const posted = await notes(alice, 3);
     await bob.follow(alice.identity);
+    // Control: unblocked, this very setup serves bob.
+    const [, first] = await link(alice, bob);
+    await eventually(async () => (await headOf(bob, alice.identity)) === posted[2]!.hash, 5000, 'bob to be served before the block');
+
+    await alice.block(bob.identity);
+    await eventually(() => first.closed, 5000, 'the block to close the link');
+    const later = await alice.postNote('after the block');
+    const [atAlice, atBob] = await link(alice, bob);
+    await eventually(() => atAlice.closed && atBob.closed, 5000, 'alice to refuse the new link');
+    // Both channels are closed, so nothing more can arrive: what bob holds now is final.
+    expect(await headOf(bob, alice.identity)).toBe(posted[2]!.hash);
+    expect(await bob.replica.store.hasEntry(later.hash)).toBe(false);
+  });
+
+  it('a link still up answers a blocked peer with forbidden', async () => {
+    const [alice, bob] = await Promise.all([newPeer(), newPeer()]);
+    const [note] = await notes(alice, 1);
     await link(alice, bob);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await headOf(bob, alice.identity)).toBeUndefined();
+    const ask = () =>
+      bob.mesh.linkTo(alice.identity)!.request({ type: 'get_feed', identity: alice.identity, from: note!.hash, known: null, limit: 10 });
+    const heads = () => bob.mesh.linkTo(alice.identity)!.request({ type: 'get_heads', identities: [alice.identity] });
+    // Control: the same requests are served before the block.
+    expect(await ask()).toMatchObject({ type: 'entries', identity: alice.identity, entries: [note!.text] });
+    expect(await heads()).toMatchObject({ type: 'last_known_heads', heads: [[alice.identity, note!.hash]] });
+    // What block() records first; it also closes the link, which this test keeps open to see the refusal.
+    await alice.replica.setBlocked(bob.identity, true);
+    expect(await ask()).toMatchObject({ type: 'error', code: 'forbidden' });
+    expect(await heads()).toMatchObject({ type: 'last_known_heads', heads: [] });
   });
 });

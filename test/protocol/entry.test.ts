@@ -14,12 +14,10 @@ describe('entries', () => {
   it('signs and opens, naming the entry by the hash of its whole text', async () => {
     const e = await createEntry(keys, { parent: null, comparable: 5, synod: null, payload: note('hi') });
     const r = await openEntry(e.text, { hash: e.hash, identity: keys.identity });
-    expect(r.ok).toBe(true);
-    if (r.ok) {
-      expect(r.value.hash).toBe(e.hash);
-      expect(r.value.body.payload).toEqual(note('hi'));
-      expect(r.value.size).toBe(utf8(e.text).length);
-    }
+    if (!r.ok) throw new Error(`did not open: ${r.error.message}`);
+    expect(r.value.hash).toBe(e.hash);
+    expect(r.value.body.payload).toEqual(note('hi'));
+    expect(r.value.size).toBe(utf8(e.text).length);
   });
 
   it('accepts one spelling only: whitespace, escapes and duplicate members are refused after the signature', async () => {

@@ -79,10 +79,12 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await t.client.next('ok', (m) => m.re === 'a');
     expect(await rowsFor(target.identity)).toBe(0);
 
-    // Gone: nothing announced on the next connect.
+    // Gone: the next connect's notice (one frame of all that waits) names only a newer drop.
     await leaveAll([t]);
+    const newer = await makeDrop(sender.keys, [target.identity], 'newer');
+    expect((await drop(sender, target.identity, newer)).type).toBe('ok');
     const again = await join(roomName('drop-recv'), { keys: target });
-    expect(await again.client.sees('drops', 300)).toBe(false);
+    expect((await again.client.next('drops')).drops.map((d) => d.hash)).toEqual([newer.hash]);
     await leaveAll([sender, again]);
   });
 
@@ -365,8 +367,13 @@ describe('dropbox cleanup', { timeout: 20_000 }, () => {
     await env.DB.prepare('INSERT INTO drops (hash, target, sender, entry, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
       .bind(entry.hash, target.identity, sender.identity, entry.text, entry.size, Date.now() - 1)
       .run();
+    // A live drop beside it, so the join brings a notice: it names the live one only.
+    const live = await makeDrop(sender, [target.identity], 'live');
+    const s0 = await join(room, { keys: sender });
+    expect((await drop(s0, target.identity, live)).type).toBe('ok');
+    await leaveAll([s0]);
     const t = await join(room, { keys: target });
-    expect(await t.client.sees('drops', 300)).toBe(false);
+    expect((await t.client.next('drops')).drops.map((d) => d.hash)).toEqual([live.hash]);
     t.client.send({ type: 'fetch_drops', id: 'f', hashes: [entry.hash] });
     expect((await t.client.next('drop_delivery')).drops).toEqual([]);
     // Dropped again, it starts afresh.

@@ -38,12 +38,18 @@ describe('TURN credentials', () => {
     const res = await turnApi.request('/', { headers }, ENV);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const body = (await res.json()) as { iceServers: { urls: string[]; username: string; credential: string }[]; expires: number };
+    const body = (await res.json()) as {
+      configured: boolean;
+      iceServers: { urls: string[]; username: string; credential: string }[];
+      expires: number;
+    };
+    expect(body.configured).toBe(true);
     expect(body.iceServers[0]?.username).toMatch(new RegExp(`^\\d+:${keys.identity.replace(/[-]/g, '\\-')}$`));
     expect(body.expires).toBeGreaterThan(Date.now());
 
     const unsigned = await turnApi.request('/', {}, ENV);
     expect(unsigned.status).toBe(401);
+    expect(unsigned.headers.get('cache-control')).toBe('no-store');
     const forged = await turnApi.request('/', { headers: { ...headers, 'Effigy-Identity': (await generateKeyPair()).identity } }, ENV);
     expect(forged.status).toBe(401);
     const stale = await signRequest(keys, { method: 'GET', path: '/api/turn', time: Date.now() - 10 * 60_000, length: 0 });
@@ -52,9 +58,10 @@ describe('TURN credentials', () => {
     expect((await turnApi.request('/', { headers: otherPath }, ENV)).status).toBe(401);
   });
 
-  it('answer 503 turn_unconfigured without a TURN server', async () => {
+  it('say plainly, with a 200, that there is no TURN server when none is configured', async () => {
     const res = await turnApi.request('/', {}, {});
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('turn_unconfigured');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ configured: false, iceServers: [] });
   });
 });

@@ -5,9 +5,10 @@
  * benches: `const w = await startLocalWorker(); ...; await w.stop();`.
  *
  * One difference: the Worker is bundled once up front (`wrangler deploy
- * --dry-run`) and served with `--no-bundle`, so an edit elsewhere in the
- * tree while a test runs cannot make wrangler rebuild and reload it (a
- * reload resets every Durable Object and drops its sockets).
+ * --dry-run` with the project's wrangler.toml, so every test run also
+ * proves the deploy bundle builds) and served with `--no-bundle`, so an
+ * edit elsewhere in the tree while a test runs cannot make wrangler rebuild
+ * and reload it (a reload resets every Durable Object and drops its sockets).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +60,8 @@ function run(args: string[], opts: { verbose: boolean; detached?: boolean }): { 
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+    // No fetch of Cloudflare's `Request.cf` data: nothing goes online, even outside the test namespace.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.on('data', (chunk: Buffer) => {

@@ -122,16 +122,6 @@ export class RoomClient {
     return this.next('error', (e) => re === undefined || e.re === re, timeoutMs);
   }
 
-  /** Resolves true if a frame of `type` arrives within `ms`, leaving it queued. */
-  async sees(type: WireType, ms = 300, where: (msg: WireMessage) => boolean = () => true): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (this.inbox.some((m) => m.type === type && where(m))) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return this.inbox.some((m) => m.type === type && where(m));
-  }
-
   /** Takes every queued frame. */
   drain(): WireMessage[] {
     return this.inbox.splice(0);
