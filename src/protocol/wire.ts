@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { utf8Length } from './bytes.ts';
+import { WIRE_ERROR_CODES } from './codes.ts';
 import { fromBase64url } from './encoding.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
@@ -96,7 +97,7 @@ export const wireSchemas = {
   lease: m('lease', { identity: identitySchema, head: hashSchema, expires: sizeSchema }),
   // Generic answers
   ok: m('ok', {}),
-  error: m('error', { code: z.string().min(1).max(32), message: z.string().max(1000) }),
+  error: m('error', { code: z.enum(WIRE_ERROR_CODES), message: z.string().max(1000) }),
   ping: m('ping', {}),
   pong: m('pong', {}),
 } as const;

@@ -9,13 +9,21 @@
  * service module listed in room/services.ts.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { canonicalEndpoint, encodeWire, newChallenge, type Identity, type KeyPair, type WireMessage } from '../protocol/index.ts';
+import {
+  canonicalEndpoint,
+  CLOSE,
+  encodeWire,
+  newChallenge,
+  type Identity,
+  type KeyPair,
+  type WireErrorCode,
+  type WireMessage,
+} from '../protocol/index.ts';
 import type { Env } from './env.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import type { RoomCore } from './room/dispatch.ts';
 import { handleFrame } from './room/dispatch.ts';
-import { ROOM_ERRORS, type RoomErrorCode } from './room/errors.ts';
-import { CLOSE, ROOM_LIMITS } from './room/limits.ts';
+import { ROOM_LIMITS, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { buildRegistry, type Registry } from './room/service.ts';
 import { ROOM_SERVICES } from './room/services.ts';
@@ -178,7 +186,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
     }
   }
 
-  fail(conn: Conn, code: RoomErrorCode, message: string, re?: string, strike: boolean = ROOM_ERRORS[code].strike): void {
+  fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike: boolean = STRIKES.has(code)): void {
     this.send(conn, { type: 'error', code, message: message.slice(0, 1000), ...(re ? { re } : {}) });
     if (strike && conn.errors.hit(Date.now()) >= ROOM_LIMITS.maxErrors) {
       this.close(conn, CLOSE.policy, 'too many errors');

@@ -1,7 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromBase64url, fromUtf8, generateKeyPair, hashOf, utf8, type Entry } from '../../src/protocol/index.ts';
-import { outranks } from '../../src/server/room/heads.ts';
 import { entry, join, leaveAll, note, roomName, stubOf, settleRooms } from './room-helpers.ts';
 import { createEntry } from '../../src/protocol/index.ts';
 
@@ -67,14 +66,6 @@ describe('head tracking', () => {
     // Rollback refusals are not abuse: the socket stays usable.
     expect(a.client.isClosed).toBe(false);
     a.client.close();
-  });
-
-  it("uses the protocol's ordering rule (compareEntries) to decide", async () => {
-    const keys = await generateKeyPair();
-    const e = await entry(keys, 10);
-    expect(outranks(e, { hash: e.hash, comparable: 9 })).toBe(true);
-    expect(outranks(e, { hash: e.hash, comparable: 11 })).toBe(false);
-    expect(outranks(e, { hash: `&${'z'.repeat(43)}` as Entry['hash'], comparable: 10 })).toBe(e.hash < `&${'z'.repeat(43)}`);
   });
 
   it('accepts a rebase: re-signed entries above the old head', async () => {

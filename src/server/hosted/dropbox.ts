@@ -13,7 +13,7 @@
  * acknowledged drop is deleted, so delivery is at least once; the rest wait
  * until they expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
  */
-import { encodeWire, LIMITS, openEntry, utf8Length, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import { encodeWire, LIMITS, openEntry, packFrame, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
 import { headStore } from '../room/heads.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
@@ -31,9 +31,6 @@ interface DropRow {
   size: number;
   expires_at: number;
 }
-
-/** Frames stay this far under the frame limit, for the envelope around the items. */
-const FRAME_BUDGET = LIMITS.frameBytes - 1024;
 
 const notice = (r: DropRow): Notice => ({ hash: r.hash, target: r.target, sender: r.sender, size: r.size, expires: r.expires_at });
 
@@ -206,16 +203,7 @@ async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): P
     for (const r of rows.results) found.set(r.hash, r);
   }
   // One frame, in the order asked: what does not fit is left for the next fetch_drops (§13.1 rule 8).
-  const drops: Delivered[] = [];
-  let bytes = 0;
-  for (const hash of wanted) {
-    const d = found.get(hash);
-    if (!d) continue;
-    const cost = utf8Length(JSON.stringify(d)) + 1;
-    if (drops.length > 0 && bytes + cost > FRAME_BUDGET) break;
-    drops.push(d);
-    bytes += cost;
-  }
+  const drops = packFrame(wanted.flatMap((hash) => found.get(hash) ?? []));
   const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', ...(msg.id ? { re: msg.id } : {}), drops };
   encodeWire(frame); // a drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse
   room.send(conn, frame);

@@ -18,13 +18,21 @@
  * the committed entries of an identity are always exactly the chain from its
  * lease's head to the root, and a failed pull leaves nothing visible.
  *
- * Anyone may read a leased feed: `get_feed` is answered here from the
- * lease, `iwant`/`getblob` by blobs.ts through serve.ts, `get_heads` by
- * heads.ts with leased heads merged in.
+ * Anyone may read a leased feed: `get_feed`, `iwant` and `getblob` are
+ * answered by the blobs service (room/blobs.ts, through serve.ts),
+ * `get_heads` by heads.ts with leased heads merged in.
  */
-import { checkLink, LIMITS, openEntry, utf8Length, type Entry, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import {
+  checkLink,
+  LIMITS,
+  openEntry,
+  type Entry,
+  type Hash,
+  type Identity,
+  type WireErrorCode,
+  type WireOf,
+} from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
-import type { RoomErrorCode } from '../room/errors.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { chunks, placeholders } from './d1.ts';
 import { HOSTED_LIMITS } from './limits.ts';
@@ -47,7 +55,7 @@ let sequence = 0;
 
 class PullError extends Error {
   constructor(
-    readonly code: RoomErrorCode,
+    readonly code: WireErrorCode,
     message: string,
   ) {
     super(message);
@@ -354,52 +362,6 @@ function onEntries(_room: RoomApi, conn: Conn, msg: EntriesMsg): void {
   waiter.resolve(msg);
 }
 
-/** Frames of `entries` stay this far under the frame limit. */
-const FRAME_BUDGET = LIMITS.frameBytes - 1024;
-
-/** Serves a leased feed: from `from` through parents, stopping before `known`, at a root, at `limit`, or at a full frame. */
-async function onGetFeed(room: RoomApi, conn: Conn, msg: WireOf<'get_feed'>): Promise<void> {
-  const re = msg.id ? { re: msg.id } : {};
-  const now = Date.now();
-  const db = room.bindings.DB;
-  const lease = await db
-    .prepare('SELECT head FROM leases WHERE identity = ? AND expires_at > ?')
-    .bind(msg.identity, now)
-    .first<{ head: Hash }>();
-  if (!lease) {
-    room.fail(conn, 'not_found', `this room holds no live lease of ${msg.identity}`, msg.id);
-    return;
-  }
-  if (msg.from === msg.known) {
-    room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries: [] });
-    return;
-  }
-  const rows = await db
-    .prepare(
-      `WITH RECURSIVE walk(hash, parent, text, size, n, bytes) AS (
-         SELECT hash, parent, text, size, 1, size FROM leased_entries WHERE hash = ?1 AND identity = ?2 AND pull IS NULL
-         UNION ALL
-         SELECT e.hash, e.parent, e.text, e.size, walk.n + 1, walk.bytes + e.size FROM leased_entries e JOIN walk ON e.hash = walk.parent
-         WHERE walk.n < ?3 AND walk.bytes < ?4 AND e.identity = ?2 AND e.pull IS NULL AND (?5 IS NULL OR e.hash != ?5)
-       ) SELECT text FROM walk ORDER BY n`,
-    )
-    .bind(msg.from, msg.identity, msg.limit, LIMITS.frameBytes, msg.known)
-    .all<{ text: string }>();
-  if (rows.results.length === 0) {
-    room.fail(conn, 'not_found', `${msg.from} is not in the leased feed of ${msg.identity}`, msg.id);
-    return;
-  }
-  const entries: string[] = [];
-  let bytes = 0;
-  for (const { text } of rows.results) {
-    const cost = utf8Length(JSON.stringify(text)) + 1;
-    if (entries.length > 0 && bytes + cost > FRAME_BUDGET) break;
-    entries.push(text);
-    bytes += cost;
-  }
-  room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries });
-}
-
 export const datalease: RoomService = {
   name: 'datalease',
   offer: 'default',
@@ -415,6 +377,5 @@ export const datalease: RoomService = {
   handlers: {
     call: onCall,
     entries: onEntries,
-    get_feed: onGetFeed,
   },
 };

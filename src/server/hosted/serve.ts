@@ -1,9 +1,9 @@
 /**
  * What the room serves from hosted storage, for blobs.ts (`iwant`,
- * `getblob`) and heads.ts (`get_heads`): entries of live leases and blobs in
- * R2. Anyone may read them; everything is named by its hash.
+ * `getblob`, `get_feed`) and heads.ts (`get_heads`): entries of live leases
+ * and blobs in R2. Anyone may read them; everything is named by its hash.
  */
-import { LIMITS, toBase64url, utf8, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import { LIMITS, packFrame, toBase64url, utf8, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
 import type { RoomApi } from '../room/service.ts';
 import { blobKey } from './blobstore.ts';
@@ -125,4 +125,40 @@ export async function leasedHeads(
     for (const r of rows.results) out.set(r.identity, r);
   }
   return out;
+}
+
+/** Serves a leased feed: from `from` through parents, stopping before `known`, at a root, at `limit`, or at a full frame. */
+export async function serveLeasedFeed(room: RoomApi, conn: Conn, msg: WireOf<'get_feed'>): Promise<void> {
+  const re = msg.id ? { re: msg.id } : {};
+  const now = Date.now();
+  const db = room.bindings.DB;
+  const lease = await db
+    .prepare('SELECT head FROM leases WHERE identity = ? AND expires_at > ?')
+    .bind(msg.identity, now)
+    .first<{ head: Hash }>();
+  if (!lease) {
+    room.fail(conn, 'not_found', `this room holds no live lease of ${msg.identity}`, msg.id);
+    return;
+  }
+  if (msg.from === msg.known) {
+    room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries: [] });
+    return;
+  }
+  const rows = await db
+    .prepare(
+      `WITH RECURSIVE walk(hash, parent, text, size, n, bytes) AS (
+         SELECT hash, parent, text, size, 1, size FROM leased_entries WHERE hash = ?1 AND identity = ?2 AND pull IS NULL
+         UNION ALL
+         SELECT e.hash, e.parent, e.text, e.size, walk.n + 1, walk.bytes + e.size FROM leased_entries e JOIN walk ON e.hash = walk.parent
+         WHERE walk.n < ?3 AND walk.bytes < ?4 AND e.identity = ?2 AND e.pull IS NULL AND (?5 IS NULL OR e.hash != ?5)
+       ) SELECT text FROM walk ORDER BY n`,
+    )
+    .bind(msg.from, msg.identity, msg.limit, LIMITS.frameBytes, msg.known)
+    .all<{ text: string }>();
+  if (rows.results.length === 0) {
+    room.fail(conn, 'not_found', `${msg.from} is not in the leased feed of ${msg.identity}`, msg.id);
+    return;
+  }
+  const entries = packFrame(rows.results.map((r) => r.text));
+  room.send(conn, { type: 'entries', ...re, identity: msg.identity, entries });
 }

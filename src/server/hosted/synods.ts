@@ -14,15 +14,7 @@
  * leased here, membership rests on the device's word; leasing the synod's
  * feed makes every check here exact.
  */
-import {
-  synodState,
-  type Entry,
-  type EntryBody,
-  type Hash,
-  type Identity,
-  type SignatureText,
-  type SynodState,
-} from '../../protocol/index.ts';
+import { compareHeads, synodState, trustedEntry, type Entry, type Hash, type Identity, type SynodState } from '../../protocol/index.ts';
 import { headStore } from '../room/heads.ts';
 import type { RoomApi } from '../room/service.ts';
 import { HOSTED_LIMITS } from './limits.ts';
@@ -51,16 +43,9 @@ export async function claimedSynod(room: RoomApi, identity: Identity, now = Date
   const tracked = headStore.get(room.sql, identity);
   const leased = await leasedHead(room.bindings.DB, identity, now);
   if (tracked && leased) {
-    const trackedWins = tracked.comparable > leased.comparable || (tracked.comparable === leased.comparable && tracked.hash < leased.head);
-    return trackedWins ? tracked.synod : leased.synod;
+    return compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0 ? tracked.synod : leased.synod;
   }
   return tracked?.synod ?? leased?.synod ?? null;
-}
-
-/** Stored entries were validated when stored: rebuild them without verifying again. */
-function storedEntry(hash: string, text: string): Entry {
-  const body = JSON.parse(text.slice(0, text.length - 87)) as EntryBody;
-  return { hash: hash as Hash, text, size: new TextEncoder().encode(text).length, body, signature: text.slice(-86) as SignatureText };
 }
 
 const stateCache = new Map<string, SynodState | null>();
@@ -77,12 +62,12 @@ export async function leasedSynodState(db: D1Database, synod: Identity, now = Da
   const rows = await db
     .prepare('SELECT hash, parent, text FROM leased_entries WHERE identity = ? AND pull IS NULL LIMIT ?')
     .bind(synod, HOSTED_LIMITS.synodStateEntries + 1)
-    .all<{ hash: string; parent: string | null; text: string }>();
+    .all<{ hash: Hash; parent: Hash | null; text: string }>();
   const byHash = new Map(rows.results.map((r) => [r.hash, r]));
   const chain: Entry[] = [];
   let at = byHash.get(lease.head);
   while (at && chain.length <= rows.results.length) {
-    chain.push(storedEntry(at.hash, at.text));
+    chain.push(trustedEntry(at.hash, at.text));
     if (at.parent === null) break;
     at = byHash.get(at.parent);
   }

@@ -7,7 +7,7 @@
  * latter in `blob` chunks of LIMITS.blobChunkBytes, every one with `re`.
  */
 import { toBase64url, utf8, type Hash } from '../../protocol/index.ts';
-import { hostedSizes, serveHostedBlob } from '../hosted/serve.ts';
+import { hostedSizes, serveHostedBlob, serveLeasedFeed } from '../hosted/serve.ts';
 import { headStore } from './heads.ts';
 import type { RoomService } from './service.ts';
 
@@ -47,5 +47,8 @@ export const blobs: RoomService = {
       const data = toBase64url(utf8(row.entry));
       room.send(conn, { type: 'blob', ...(msg.id ? { re: msg.id } : {}), hash: msg.hash, offset: 0, total: row.size, data });
     },
+
+    // A feed is a chain of entry blobs; get_feed fetches a run of it in one round trip. The room's feeds are leased ones.
+    get_feed: serveLeasedFeed,
   },
 };

@@ -3,10 +3,9 @@
  * before JSON, schema after), then the session gate, then the core's own
  * messages, then the service that registered the type.
  */
-import { LIMITS, parseWire, type ErrorCode, type KeyPair, type WireMessage } from '../../protocol/index.ts';
+import { CLOSE, LIMITS, parseWire, wireErrorOf, type ErrorCode, type KeyPair, type WireMessage } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
-import type { RoomErrorCode } from './errors.ts';
-import { CLOSE, ROOM_LIMITS } from './limits.ts';
+import { ROOM_LIMITS } from './limits.ts';
 import type { Registry, RoomApi } from './service.ts';
 import { onSessionAuth, onSessionRequest } from './session.ts';
 
@@ -17,15 +16,6 @@ export interface RoomCore extends RoomApi {
   /** The socket proved its identity: make it present. */
   join(conn: Conn): void;
 }
-
-/** parseWire's codes, as the room reports them. */
-const PARSE_ERRORS: Partial<Record<ErrorCode, RoomErrorCode>> = {
-  too_big: 'too_big',
-  bad_encoding: 'bad_frame',
-  bad_json: 'bad_json',
-  bad_schema: 'bad_schema',
-  unknown_type: 'unknown_type',
-};
 
 export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuffer): Promise<void> | undefined {
   const now = Date.now();
@@ -42,7 +32,7 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
   }
   const parsed = parseWire(data);
   if (!parsed.ok) {
-    core.fail(conn, PARSE_ERRORS[parsed.error.code] ?? 'bad_schema', parsed.error.message, requestId(parsed.error.code, data));
+    core.fail(conn, wireErrorOf(parsed.error.code), parsed.error.message, requestId(parsed.error.code, data));
     if (parsed.error.code === 'too_big') core.close(conn, CLOSE.tooBig, 'frame too big');
     return;
   }

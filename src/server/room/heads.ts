@@ -6,7 +6,7 @@
  * (no rollback); a rebase re-signs onto comparables above the old head, so it
  * outranks it and is accepted like any newer head.
  */
-import { compareEntries, openEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
+import { compareHeads, openEntry, rankOf, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
 import { leasedHeads } from '../hosted/serve.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomService } from './service.ts';
@@ -59,12 +59,6 @@ export const headStore = {
   },
 };
 
-/** compareEntries' rule (higher comparable; equal → lower hash) for a candidate against a stored head. */
-export function outranks(candidate: Entry, stored: Pick<StoredHead, 'hash' | 'comparable'>): boolean {
-  const other = { hash: stored.hash, body: { comparable: stored.comparable } } as Entry;
-  return compareEntries(candidate, other) < 0;
-}
-
 export const headtracking: RoomService = {
   name: 'headtracking',
   offer: 'default',
@@ -94,7 +88,7 @@ export const headtracking: RoomService = {
         room.send(conn, { type: 'ok', ...(msg.id ? { re: msg.id } : {}) });
         return;
       }
-      if (stored && !outranks(entry, stored)) {
+      if (stored && compareHeads(rankOf(entry), stored) >= 0) {
         room.fail(
           conn,
           'rollback',
@@ -117,12 +111,7 @@ export const headtracking: RoomService = {
       for (const identity of asked) {
         const stored = headStore.get(room.sql, identity);
         const lease = leased.get(identity);
-        if (
-          stored &&
-          lease &&
-          lease.hash !== stored.hash &&
-          !outranks({ hash: stored.hash, body: { comparable: stored.comparable } } as Entry, lease)
-        ) {
+        if (stored && lease && compareHeads(lease, stored) < 0) {
           heads.push([identity, lease.hash]);
         } else if (stored) heads.push([identity, stored.hash]);
         else if (lease) heads.push([identity, lease.hash]);

@@ -5,10 +5,9 @@
  * (dropbox, data lease) means writing one such module and listing it in
  * services.ts.
  */
-import type { Identity, Service, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
+import type { Identity, Service, WireErrorCode, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
 import type { Env } from '../env.ts';
 import type { Conn } from './conn.ts';
-import type { RoomErrorCode } from './errors.ts';
 import type { Presence } from './presence.ts';
 
 /** What a service may do with the room. */
@@ -23,9 +22,9 @@ export interface RoomApi {
   send(conn: Conn, message: WireMessage): void;
   /**
    * Sends `error {code, message, re}`. A strike (by default: the code's, see
-   * errors.ts) counts toward closing an abusive socket.
+   * STRIKES in limits.ts) counts toward closing an abusive socket.
    */
-  fail(conn: Conn, code: RoomErrorCode, message: string, re?: string, strike?: boolean): void;
+  fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike?: boolean): void;
   /** Sends one message to every authenticated socket, but those `skip` answers true for. */
   broadcast(message: WireMessage, skip?: (conn: Conn) => boolean): void;
   close(conn: Conn, code: number, reason: string): void;

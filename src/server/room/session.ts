@@ -10,6 +10,7 @@
  * signature made for one room (or one server) is useless at another.
  */
 import {
+  CLOSE,
   fromBase64url,
   keyPairFromSeed,
   newChallenge,
@@ -21,7 +22,7 @@ import {
   type WireOf,
 } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
-import { CLOSE, ROOM_LIMITS } from './limits.ts';
+import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi } from './service.ts';
 
 export function initSessionTables(sql: SqlStorage): void {
