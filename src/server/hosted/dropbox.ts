@@ -15,7 +15,6 @@
  */
 import { encodeWire, LIMITS, openEntry, packFrame, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
-import { headStore } from '../room/heads.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { chunks, placeholders } from './d1.ts';
 import { dropTtlMs, HOSTED_LIMITS } from './limits.ts';
@@ -90,14 +89,13 @@ async function notifyPresent(room: RoomApi, row: DropRow, now: number): Promise<
   for (const peer of room.presence.peers()) {
     const match =
       peer.identity === row.target ||
-      (headStore.get(room.sql, peer.identity)?.synod === row.target && (await isMember(room, row.target, peer.identity, now)));
+      (room.heads.get(peer.identity)?.synod === row.target && (await isMember(room, row.target, peer.identity, now)));
     if (!match) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) room.send(conn, frame);
   }
 }
 
 async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<void> {
-  const re = msg.id ? { re: msg.id } : {};
   const opened = await openEntry(msg.entry, { identity: msg.sender });
   if (!opened.ok) {
     room.fail(
@@ -155,7 +153,7 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
       )
       .run();
     if ((res.meta.changes ?? 0) === 1) {
-      room.send(conn, { type: 'ok', ...re });
+      room.reply(conn, msg, { type: 'ok' });
       await notifyPresent(room, { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }, now);
       return;
     }
@@ -165,7 +163,7 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
       return;
     }
     if (raced.target === msg.target) {
-      room.send(conn, { type: 'ok', ...re });
+      room.reply(conn, msg, { type: 'ok' });
       return;
     }
     room.fail(
@@ -177,7 +175,7 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
     return;
   }
   if (existing.target === msg.target) {
-    room.send(conn, { type: 'ok', ...re });
+    room.reply(conn, msg, { type: 'ok' });
     return;
   }
   room.fail(
@@ -204,9 +202,10 @@ async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): P
   }
   // One frame, in the order asked: what does not fit is left for the next fetch_drops (§13.1 rule 8).
   const drops = packFrame(wanted.flatMap((hash) => found.get(hash) ?? []));
-  const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', ...(msg.id ? { re: msg.id } : {}), drops };
-  encodeWire(frame); // a drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse
-  room.send(conn, frame);
+  const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', drops };
+  // A drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse.
+  encodeWire(msg.id ? { ...frame, re: msg.id } : frame);
+  room.reply(conn, msg, frame);
 }
 
 async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promise<void> {
@@ -219,7 +218,7 @@ async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promis
       .bind(...part, ...targets),
   );
   if (statements.length > 0) await db.batch(statements);
-  if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
+  if (msg.id) room.reply(conn, msg, { type: 'ok' });
 }
 
 export const dropbox: RoomService = {

@@ -4,7 +4,7 @@
  * synod's devices lease for each other). The rule, in docs/hosted.md:
  *
  * 1. An identity's *claim* is the synod named in its newest entry the server
- *    holds: the head tracked in this room (heads.ts) or the head of its
+ *    holds: the head tracked in this room (headtracking.ts) or the head of its
  *    live lease, whichever ranks higher.
  * 2. X is a member of synod S if X is S; else, when the server holds a live
  *    lease of S's feed (complete, at most synodStateEntries long), if S's
@@ -15,7 +15,6 @@
  * feed makes every check here exact.
  */
 import { compareHeads, synodState, trustedEntry, type Entry, type Hash, type Identity, type SynodState } from '../../protocol/index.ts';
-import { headStore } from '../room/heads.ts';
 import type { RoomApi } from '../room/service.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 
@@ -40,7 +39,7 @@ export async function leasedHead(db: D1Database, identity: string, now: number):
 
 /** The synod `identity` claims in the newest of its heads the server holds (rule 1), or null. */
 export async function claimedSynod(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity | null> {
-  const tracked = headStore.get(room.sql, identity);
+  const tracked = room.heads.get(identity);
   const leased = await leasedHead(room.bindings.DB, identity, now);
   if (tracked && leased) {
     return compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0 ? tracked.synod : leased.synod;
