@@ -4,28 +4,39 @@
  * the deployment has no TURN server: clients then use STUN/host candidates
  * only and say so.
  */
-import { Hono } from 'hono';
-import { checkSignedRequest } from '../signed-request.ts';
-import { turnConfig, type TurnEnv } from './config.ts';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { errorResponse } from '../http.ts';
+import { signedRequest } from '../signed-request.ts';
+import { turnConfig, type TurnConfig, type TurnEnv } from './config.ts';
 import { mintTurnCredentials } from './credentials.ts';
 
 export const TURN_PATH = '/api/turn';
 
-export const turnApi = new Hono<{ Bindings: TurnEnv }>();
+type TurnRoutes = { Bindings: TurnEnv; Variables: { turn: TurnConfig } };
 
-turnApi.get('/', async (c) => {
+export const turnApi = new Hono<TurnRoutes>();
+
+/** The deployment's TURN server, as c.get('turn'), checked before the signature. */
+const configured: MiddlewareHandler<TurnRoutes> = async (c, next) => {
   const config = turnConfig(c.env);
   if (!config) {
-    return c.json(
-      {
-        error: { code: 'turn_unconfigured', message: 'this endpoint has no TURN server: peers connect directly or through the room relay' },
-      },
-      503,
-    );
+    return errorResponse(503, 'turn_unconfigured', 'this endpoint has no TURN server: peers connect directly or through the room relay');
   }
-  const signed = await checkSignedRequest(c, { method: 'GET', path: TURN_PATH, length: 0 });
-  if (!signed.ok) return signed.response;
-  const minted = await mintTurnCredentials(config.secret, config.urls, signed.identity, config.ttlSeconds);
-  c.header('Cache-Control', 'no-store');
-  return c.json({ iceServers: [{ urls: minted.urls, username: minted.username, credential: minted.credential }], expires: minted.expires });
-});
+  c.set('turn', config);
+  await next();
+};
+
+turnApi.get(
+  '/',
+  configured,
+  signedRequest<TurnRoutes>(() => ({ method: 'GET', path: TURN_PATH, length: 0 })),
+  async (c) => {
+    const config = c.get('turn');
+    const minted = await mintTurnCredentials(config.secret, config.urls, c.get('identity'), config.ttlSeconds);
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      iceServers: [{ urls: minted.urls, username: minted.username, credential: minted.credential }],
+      expires: minted.expires,
+    });
+  },
+);
