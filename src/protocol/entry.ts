@@ -8,7 +8,7 @@
  * hash, signature, identity match, schema — so the cheapest and most
  * fundamental checks reject first, and nothing is trusted before it is signed.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isWellFormed, utf8, utf8Length } from './bytes.ts';
 import { domainPrefix } from './domain.ts';
 import { verify } from './ed25519.ts';
@@ -22,10 +22,10 @@ import { comparableSchema, hashSchema, identitySchema } from './schema.ts';
 
 export const entryBodySchema = z.strictObject({
   identity: identitySchema,
-  parent: hashSchema.nullable(),
+  parent: z.nullable(hashSchema),
   comparable: comparableSchema,
   /** [synod identity, synod head] this identity claims membership of; null outside a synod. */
-  synod: z.tuple([identitySchema, hashSchema]).nullable(),
+  synod: z.nullable(z.tuple([identitySchema, hashSchema])),
   payload: payloadSchema,
 });
 

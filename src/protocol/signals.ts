@@ -5,19 +5,20 @@
  * carries replication frames between peers that cannot connect directly,
  * `rtc` negotiates a WebRTC data channel, `call` a voice or video call.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
+import { chars, integer } from './schema.ts';
 
-const reason = z.string().max(LIMITS.reasonChars);
-const sdp = z.string().max(LIMITS.sdpChars);
+const reason = chars(LIMITS.reasonChars);
+const sdp = chars(LIMITS.sdpChars);
 
 /** RTCIceCandidateInit as browsers write it (RTCIceCandidate.toJSON()). */
 export const iceCandidateSchema = z.strictObject({
-  candidate: z.string().max(LIMITS.candidateChars),
-  sdpMid: z.string().max(64).nullable().optional(),
-  sdpMLineIndex: z.number().int().min(0).max(65535).nullable().optional(),
-  usernameFragment: z.string().max(256).nullable().optional(),
+  candidate: chars(LIMITS.candidateChars),
+  sdpMid: z.optional(z.nullable(chars(64))),
+  sdpMLineIndex: z.optional(z.nullable(integer(0, 65535))),
+  usernameFragment: z.optional(z.nullable(chars(256))),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -39,17 +40,17 @@ export const rtcSignalSchema = z.union([
   z.strictObject({ ch: z.literal('rtc'), fail: reason }),
 ]);
 
-const call = <O extends string, S extends z.ZodRawShape>(op: O, shape: S) =>
-  z.strictObject({ ch: z.literal('call'), id: z.string().min(1).max(64), op: z.literal(op), ...shape });
+const call = <O extends string, S extends z.core.$ZodLooseShape>(op: O, shape: S) =>
+  z.strictObject({ ch: z.literal('call'), id: chars(64, 1), op: z.literal(op), ...shape });
 
 export const callSignalSchema = z.discriminatedUnion('op', [
   call('offer', { sdp, video: z.boolean() }),
   call('answer', { sdp }),
   call('ice', { candidate: iceCandidateSchema }),
-  call('decline', { reason: reason.optional() }),
-  call('hangup', { reason: reason.optional() }),
-  call('refused', { reason: reason.optional() }),
-  call('busy', { reason: reason.optional() }),
+  call('decline', { reason: z.optional(reason) }),
+  call('hangup', { reason: z.optional(reason) }),
+  call('refused', { reason: z.optional(reason) }),
+  call('busy', { reason: z.optional(reason) }),
 ]);
 
 export type IceCandidate = z.infer<typeof iceCandidateSchema>;
@@ -69,7 +70,7 @@ const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSign
 export function parseSignal(payload: unknown): Result<Signal> {
   const ch = isObject(payload) ? payload.ch : undefined;
   if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call') return fail('unknown_type', 'not a peer signal: no known "ch"');
-  const parsed = (schemas[ch] as z.ZodType<Signal>).safeParse(payload);
+  const parsed = (schemas[ch] as z.ZodMiniType<Signal>).safeParse(payload);
   if (!parsed.success) return fail('bad_schema', `${ch} signal: ${z.prettifyError(parsed.error)}`);
   return ok(parsed.data);
 }
