@@ -13,7 +13,7 @@
  * acknowledged drop is deleted, so delivery is at least once; the rest wait
  * until they expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
  */
-import { encodeWire, LIMITS, openEntry, packFrame, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import { encodeWire, LIMITS, openEntry, packFrame, type Entry, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { chunks, placeholders } from './d1.ts';
@@ -110,80 +110,74 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
   const db = room.bindings.DB;
   const now = Date.now();
   const expires = now + dropTtlMs(room.bindings.DROPBOX_TTL_DAYS);
-  const L = HOSTED_LIMITS;
   // An expired copy not yet swept does not count as held: the drop starts afresh.
   const [, held] = await db.batch<{ target: Identity }>([
     db.prepare('DELETE FROM drops WHERE hash = ? AND expires_at <= ?').bind(entry.hash, now),
     db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash),
   ]);
-  const existing = held?.results[0];
-  if (!existing) {
-    // One statement checks all four quotas and inserts, so concurrent drops cannot overshoot them.
-    const res = await db
-      .prepare(
-        `INSERT OR IGNORE INTO drops (hash, target, sender, entry, size, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?
-         WHERE (SELECT COUNT(*) FROM drops WHERE target = ? AND expires_at > ?) < ?
-           AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE target = ? AND expires_at > ?) + ? <= ?
-           AND (SELECT COUNT(*) FROM drops WHERE sender = ? AND expires_at > ?) < ?
-           AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
-      )
-      .bind(
-        entry.hash,
-        msg.target,
-        msg.sender,
-        entry.text,
-        entry.size,
-        now,
-        expires,
-        msg.target,
-        now,
-        L.dropsPerTarget,
-        msg.target,
-        now,
-        entry.size,
-        L.dropBytesPerTarget,
-        msg.sender,
-        now,
-        L.dropsPerSender,
-        msg.sender,
-        now,
-        entry.size,
-        L.dropBytesPerSender,
-      )
-      .run();
-    if ((res.meta.changes ?? 0) === 1) {
+  let holder = held?.results[0];
+  if (!holder) {
+    if (await insertDrop(db, entry, msg, expires, now)) {
       room.reply(conn, msg, { type: 'ok' });
       await notifyPresent(room, { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }, now);
       return;
     }
-    const raced = await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>();
-    if (!raced) {
+    // Not inserted: a quota is full, or the same drop raced in.
+    holder = (await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>()) ?? undefined;
+    if (!holder) {
       room.fail(conn, 'quota', await quotaMessage(db, msg.target, msg.sender, entry.size, now), msg.id);
       return;
     }
-    if (raced.target === msg.target) {
-      room.reply(conn, msg, { type: 'ok' });
-      return;
-    }
-    room.fail(
-      conn,
-      'forbidden',
-      `${entry.hash} is already held here for ${raced.target}: a drop has one target; sign a new entry for ${msg.target}`,
-      msg.id,
-    );
-    return;
   }
-  if (existing.target === msg.target) {
+  if (holder.target === msg.target) {
     room.reply(conn, msg, { type: 'ok' });
     return;
   }
   room.fail(
     conn,
     'forbidden',
-    `${entry.hash} is already held here for ${existing.target}: a drop has one target; sign a new entry for ${msg.target}`,
+    `${entry.hash} is already held here for ${holder.target}: a drop has one target; sign a new entry for ${msg.target}`,
     msg.id,
   );
+}
+
+/** Stores a drop if every quota allows it, in one statement so concurrent drops cannot overshoot them. Answers whether it did. */
+async function insertDrop(db: D1Database, entry: Entry, msg: WireOf<'drop'>, expires: number, now: number): Promise<boolean> {
+  const L = HOSTED_LIMITS;
+  const res = await db
+    .prepare(
+      `INSERT OR IGNORE INTO drops (hash, target, sender, entry, size, created_at, expires_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?
+       WHERE (SELECT COUNT(*) FROM drops WHERE target = ? AND expires_at > ?) < ?
+         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE target = ? AND expires_at > ?) + ? <= ?
+         AND (SELECT COUNT(*) FROM drops WHERE sender = ? AND expires_at > ?) < ?
+         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
+    )
+    .bind(
+      entry.hash,
+      msg.target,
+      msg.sender,
+      entry.text,
+      entry.size,
+      now,
+      expires,
+      msg.target,
+      now,
+      L.dropsPerTarget,
+      msg.target,
+      now,
+      entry.size,
+      L.dropBytesPerTarget,
+      msg.sender,
+      now,
+      L.dropsPerSender,
+      msg.sender,
+      now,
+      entry.size,
+      L.dropBytesPerSender,
+    )
+    .run();
+  return (res.meta.changes ?? 0) === 1;
 }
 
 async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): Promise<void> {
