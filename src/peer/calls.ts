@@ -9,7 +9,7 @@
  * media goes over an RTCPeerConnection with the same ICE servers (TURN
  * included) as data links.
  */
-import type { Identity } from '../protocol/index.ts';
+import { parseSignal, type CallSignal, type Identity } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
 import type { Peer } from './peer.ts';
 import type { RoomClient } from './room-client.ts';
@@ -17,41 +17,12 @@ import type { RtcOptions } from './rtc-channel.ts';
 
 export const PERMITTED_SETTING = 'calls-permitted';
 
-export type CallSignal =
-  | { ch: 'call'; id: string; op: 'offer'; sdp: string; video: boolean }
-  | { ch: 'call'; id: string; op: 'answer'; sdp: string }
-  | { ch: 'call'; id: string; op: 'ice'; candidate: RTCIceCandidateInit }
-  | { ch: 'call'; id: string; op: 'decline' | 'hangup' | 'refused' | 'busy'; reason?: string };
+export type { CallSignal };
 
+/** The call signal in a message_from payload (docs/protocol.md §13.6), or null. */
 export function asCallSignal(payload: unknown): CallSignal | null {
-  if (typeof payload !== 'object' || payload === null) return null;
-  const p = payload as Record<string, unknown>;
-  if (p.ch !== 'call' || typeof p.id !== 'string' || p.id.length > 64) return null;
-  const id = p.id;
-  if (p.op === 'offer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'offer', sdp: p.sdp, video: p.video === true };
-  if (p.op === 'answer' && typeof p.sdp === 'string') return { ch: 'call', id, op: 'answer', sdp: p.sdp };
-  if (
-    p.op === 'ice' &&
-    typeof p.candidate === 'object' &&
-    p.candidate !== null &&
-    typeof (p.candidate as { candidate?: unknown }).candidate === 'string'
-  ) {
-    const c = p.candidate as { candidate: string; sdpMid?: unknown; sdpMLineIndex?: unknown };
-    return {
-      ch: 'call',
-      id,
-      op: 'ice',
-      candidate: {
-        candidate: c.candidate,
-        sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
-        sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
-      },
-    };
-  }
-  if (p.op === 'decline' || p.op === 'hangup' || p.op === 'refused' || p.op === 'busy') {
-    return { ch: 'call', id, op: p.op, ...(typeof p.reason === 'string' && { reason: p.reason.slice(0, 200) }) };
-  }
-  return null;
+  const parsed = parseSignal(payload);
+  return parsed.ok && parsed.value.ch === 'call' ? parsed.value : null;
 }
 
 export type CallState = 'calling' | 'ringing' | 'connecting' | 'active' | 'ended';

@@ -12,13 +12,15 @@
  */
 import {
   encodeWire,
+  FRAME_BUDGET,
+  FramePacker,
   fromBase64url,
   hashOf,
   LIMITS,
   openEntry,
   parseWire,
   toBase64url,
-  utf8Length,
+  wireErrorOf,
   type Entry,
   type Hash,
   type Identity,
@@ -31,8 +33,6 @@ import type { Replica } from './replica.ts';
 import { TokenBucket } from './rate.ts';
 import type { Session } from './session.ts';
 
-/** Frames stay below this so relaying them inside message_to still fits a frame. */
-const FRAME_BUDGET = 40 * 1024;
 const REQUEST_TIMEOUT_MS = 20_000;
 const MAX_STRIKES = 5;
 /** Frames per second a peer may send us, sustained and in a burst; replication needs far fewer. */
@@ -240,7 +240,7 @@ export class Link {
     }
     const parsed = parseWire(frame);
     if (!parsed.ok) {
-      this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
+      this.send({ type: 'error', code: wireErrorOf(parsed.error.code), message: parsed.error.message });
       return this.#strike(parsed.error.message);
     }
     const msg = parsed.value;
@@ -294,13 +294,11 @@ export class Link {
 
   async #serveFeed(msg: WireOf<'get_feed'>): Promise<void> {
     const entries: string[] = [];
-    let bytes = 0;
+    const frame = new FramePacker(FRAME_BUDGET.relayable);
     let at = this.#replica.isBlocked(msg.identity) ? undefined : await this.#replica.store.getEntry(msg.from);
     while (at && at.body.identity === msg.identity && at.hash !== msg.known && entries.length < msg.limit) {
-      const cost = utf8Length(JSON.stringify(at.text));
-      if (entries.length > 0 && bytes + cost > FRAME_BUDGET) break;
+      if (!frame.take(at.text)) break;
       entries.push(at.text);
-      bytes += cost;
       at = at.body.parent ? await this.#replica.store.getEntry(at.body.parent) : undefined;
     }
     this.send({ type: 'entries', re: msg.id, identity: msg.identity, entries });

@@ -3,41 +3,21 @@
  * `message_from`: the last-resort path between two peers that cannot reach
  * each other directly. The room rate-limits it, so it is slower, never wrong.
  */
-import type { Identity } from '../protocol/index.ts';
+import { LIMITS, parseSignal, type Identity, type RtcSignal } from '../protocol/index.ts';
 import { Channel } from './channel.ts';
 
-/** Payload tags on message_to, so one room carries relay frames and WebRTC signalling side by side. */
-/** Peer-to-peer signals as received (a relayed message is handed on as frame text). */
-export type PeerSignal =
-  | { ch: 'relay'; frame: string }
-  | { ch: 'relay'; close: string }
-  | { ch: 'rtc'; sdp: { type: 'offer' | 'answer'; sdp: string } }
-  | { ch: 'rtc'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } }
-  | { ch: 'rtc'; fail: string };
+/** Peer-to-peer signals as received (docs/protocol.md §13.6); a relayed message is handed on as frame text. */
+export type PeerSignal = { ch: 'relay'; frame: string } | { ch: 'relay'; close: string } | RtcSignal;
 
+/** The relay and WebRTC signals in a message_from payload, or null (calls and other payloads are someone else's). */
 export function asPeerSignal(payload: unknown): PeerSignal | null {
-  if (typeof payload !== 'object' || payload === null) return null;
-  const p = payload as Record<string, unknown>;
+  const parsed = parseSignal(payload);
+  if (!parsed.ok) return null;
+  const signal = parsed.value;
+  if (signal.ch === 'rtc') return signal;
+  if (signal.ch !== 'relay') return null;
   // The relayed message travels as a JSON value, not a string, so it is not escaped twice.
-  if (p.ch === 'relay' && typeof p.m === 'object' && p.m !== null) return { ch: 'relay', frame: JSON.stringify(p.m) };
-  if (p.ch === 'relay' && typeof p.close === 'string') return { ch: 'relay', close: p.close };
-  if (p.ch !== 'rtc') return null;
-  const sdp = p.sdp as Record<string, unknown> | undefined;
-  if (sdp && (sdp.type === 'offer' || sdp.type === 'answer') && typeof sdp.sdp === 'string')
-    return { ch: 'rtc', sdp: { type: sdp.type, sdp: sdp.sdp } };
-  const c = p.candidate as Record<string, unknown> | undefined;
-  if (c && typeof c.candidate === 'string') {
-    return {
-      ch: 'rtc',
-      candidate: {
-        candidate: c.candidate,
-        sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
-        sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
-      },
-    };
-  }
-  if (typeof p.fail === 'string') return { ch: 'rtc', fail: p.fail };
-  return null;
+  return 'm' in signal ? { ch: 'relay', frame: JSON.stringify(signal.m) } : signal;
 }
 
 export interface SignalSender {
@@ -70,6 +50,6 @@ export class RelayChannel extends Channel {
   }
 
   protected shutdown(reason: string): void {
-    this.room.sendTo(this.peer, { ch: 'relay', close: reason.slice(0, 200) });
+    this.room.sendTo(this.peer, { ch: 'relay', close: reason.slice(0, LIMITS.reasonChars) });
   }
 }

@@ -8,6 +8,7 @@
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 import {
   canonicalEndpoint,
+  FINAL_CLOSE_CODES,
   type Entry,
   type Hash,
   type Identity,
@@ -46,9 +47,6 @@ export interface RoomClientOptions {
   WebSocket?: unknown;
   log?: (line: string) => void;
 }
-
-/** Close codes after which retrying the same way cannot help. */
-const FINAL_CLOSE_CODES = new Set([4001, 1008]);
 
 export class RoomClient {
   readonly events = new Emitter<RoomEvents>();

@@ -4,8 +4,7 @@
  * on the way in, so reading back trusts it; storage may be wiped at any time
  * (browsers evict), and the engine re-syncs from peers and leases.
  */
-import type { Entry, EntryBody, Hash, Identity } from '../protocol/index.ts';
-import { SIGNATURE_TEXT_LENGTH, type SignatureText } from '../protocol/index.ts';
+import type { Entry, Hash, Identity } from '../protocol/index.ts';
 
 export interface StoredHead {
   readonly identity: Identity;
@@ -62,17 +61,5 @@ export interface Store {
   clear(): Promise<void>;
 }
 
-/**
- * Rebuild an entry read back from storage. It was fully validated when it
- * was stored, so only the body is parsed: no hash or signature work.
- */
-export function trustedEntry(hash: Hash, text: string): Entry {
-  const cut = text.length - SIGNATURE_TEXT_LENGTH;
-  return {
-    hash,
-    text,
-    size: new TextEncoder().encode(text).length,
-    body: JSON.parse(text.slice(0, cut - 1)) as EntryBody,
-    signature: text.slice(cut) as SignatureText,
-  };
-}
+/** Entries read back from a store were validated when stored: rebuilt without verifying again. */
+export { trustedEntry } from '../protocol/index.ts';

@@ -5,29 +5,27 @@
  * changes the root. Items are sorted by name and names are unique, so one set
  * of children has one directory blob.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fromUtf8, utf8 } from './bytes.ts';
 import type { Hash } from './encoding.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { hashOf } from './hash.ts';
 import { LIMITS } from './limits.ts';
-import { blobRefSchema, type BlobRef } from './schema.ts';
+import { blobRefSchema, chars, list, type BlobRef } from './schema.ts';
 
 const itemSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(255)
-    .refine((n) => n !== '.' && n !== '..' && !/[/\\\u0000]/u.test(n), { message: 'a name has no slash, NUL, "." or ".."' }),
+  name: chars(255, 1).check(
+    z.refine((n: string) => n !== '.' && n !== '..' && !/[/\\\u0000]/u.test(n), { message: 'a name has no slash, NUL, "." or ".."' }),
+  ),
   kind: z.enum(['file', 'directory']),
   blob: blobRefSchema,
-  mime: z.string().max(100).optional(),
+  mime: z.optional(chars(100)),
 });
 export type DirectoryItem = z.infer<typeof itemSchema>;
 
 const directorySchema = z.strictObject({
   type: z.literal('directory'),
-  items: z.array(itemSchema).max(LIMITS.directoryItems),
+  items: list(itemSchema, LIMITS.directoryItems),
 });
 
 export interface Directory {

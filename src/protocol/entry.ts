@@ -8,7 +8,7 @@
  * hash, signature, identity match, schema — so the cheapest and most
  * fundamental checks reject first, and nothing is trusted before it is signed.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isWellFormed, utf8, utf8Length } from './bytes.ts';
 import { domainPrefix } from './domain.ts';
 import { verify } from './ed25519.ts';
@@ -22,10 +22,10 @@ import { comparableSchema, hashSchema, identitySchema } from './schema.ts';
 
 export const entryBodySchema = z.strictObject({
   identity: identitySchema,
-  parent: hashSchema.nullable(),
+  parent: z.nullable(hashSchema),
   comparable: comparableSchema,
   /** [synod identity, synod head] this identity claims membership of; null outside a synod. */
-  synod: z.tuple([identitySchema, hashSchema]).nullable(),
+  synod: z.nullable(z.tuple([identitySchema, hashSchema])),
   payload: payloadSchema,
 });
 
@@ -92,6 +92,21 @@ export async function createEntry(keys: KeyPair, fields: EntryFields): Promise<E
   const size = utf8Length(text);
   if (size > LIMITS.entryBytes) throw new RangeError(`entry is ${size} bytes, the limit is ${LIMITS.entryBytes}`);
   return { hash: hashOf(utf8(text)), text, size, body: checked.data, signature };
+}
+
+/**
+ * Rebuilds an entry from text this program validated (openEntry) when it
+ * stored it: only the body is parsed, with no hash or signature work. Never
+ * use it on text from the network.
+ */
+export function trustedEntry(hash: Hash, text: string): Entry {
+  return {
+    hash,
+    text,
+    size: utf8Length(text),
+    body: JSON.parse(text.slice(0, text.length - TAIL)) as EntryBody,
+    signature: text.slice(text.length - SIGNATURE_TEXT_LENGTH) as SignatureText,
+  };
 }
 
 export interface EntryExpectation {

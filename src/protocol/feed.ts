@@ -52,9 +52,22 @@ export function traceChain(head: Entry, lookup: (hash: Hash) => Entry | undefine
   return { status: 'complete', chain };
 }
 
-/** Higher comparable first; ties by hash, so all peers agree. */
-export const compareEntries = (a: Entry, b: Entry): number =>
-  b.body.comparable - a.body.comparable || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+/** What ranks a head among others: its comparable, then its hash. A stored head row has these without the entry. */
+export interface HeadRank {
+  readonly hash: Hash;
+  readonly comparable: number;
+}
+
+const order = (ac: number, ah: Hash, bc: number, bh: Hash): number => bc - ac || (ah < bh ? -1 : ah > bh ? 1 : 0);
+
+/** Higher comparable first; ties by hash, so all peers agree. Negative when `a` outranks `b`. */
+export const compareHeads = (a: HeadRank, b: HeadRank): number => order(a.comparable, a.hash, b.comparable, b.hash);
+
+/** compareHeads for entries. */
+export const compareEntries = (a: Entry, b: Entry): number => order(a.body.comparable, a.hash, b.body.comparable, b.hash);
+
+/** The rank of an entry, to compare it with a stored head. */
+export const rankOf = (entry: Entry): HeadRank => ({ hash: entry.hash, comparable: entry.body.comparable });
 
 /** An in-memory feed: any valid entry of the identity may be added, in any order. */
 export class Feed {

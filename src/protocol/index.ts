@@ -1,5 +1,6 @@
 /** The protocol core: pure and isomorphic, shared by the Worker, the peer engine and the web app. */
 export * from './bytes.ts';
+export * from './codes.ts';
 export * from './directory.ts';
 export * from './domain.ts';
 export * from './ed25519.ts';
@@ -8,6 +9,7 @@ export * from './entry.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './feed.ts';
+export * from './frames.ts';
 export * from './hash.ts';
 export * from './keys.ts';
 export * from './limits.ts';
@@ -16,5 +18,6 @@ export * from './payloads.ts';
 export * from './request.ts';
 export * from './schema.ts';
 export * from './session.ts';
+export * from './signals.ts';
 export * from './synod.ts';
 export * from './wire.ts';

@@ -16,6 +16,12 @@ export const LIMITS = {
   feedBatch: 256,
   /** `message_to` payload as JSON text, bytes. */
   messageBytes: 48 * 1024,
+  /** A session description in a peer signal (§13.6); a video offer is a few KiB. */
+  sdpChars: 32 * 1024,
+  /** One ICE candidate line in a peer signal. */
+  candidateChars: 1024,
+  /** A reason given in a peer signal (a relay closed, a negotiation or call ended). */
+  reasonChars: 200,
   textChars: 10_000,
   nameChars: 64,
   aboutChars: 1_000,

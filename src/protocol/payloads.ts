@@ -2,11 +2,21 @@
  * The eleven payload types of the design. A payload is a JSON object whose
  * `type` names it; private_note and mute carry an encrypted envelope.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LIMITS } from './limits.ts';
-import { base64urlSchema, blobRefSchema, endpointSchema, entryRefSchema, identitySchema, signatureSchema } from './schema.ts';
+import {
+  base64urlSchema,
+  blobRefSchema,
+  chars,
+  endpointSchema,
+  entryRefSchema,
+  identitySchema,
+  integer,
+  list,
+  signatureSchema,
+} from './schema.ts';
 
-const text = z.string().min(1).max(LIMITS.textChars);
+const text = chars(LIMITS.textChars, 1);
 const envelope = base64urlSchema(LIMITS.entryBytes);
 
 /** Synod operations live in the synod's own feed, signed by the synod key. */
@@ -16,35 +26,35 @@ const synodAddDevice = z.strictObject({
   device: identitySchema,
   /** The device's signature over the membership statement (see synod.ts). */
   proof: signatureSchema,
-  name: z.string().max(LIMITS.nameChars).optional(),
+  name: z.optional(chars(LIMITS.nameChars)),
 });
 const synodRevokeDevice = z.strictObject({
   type: z.literal('synod'),
   op: z.literal('revoke_device'),
   device: identitySchema,
   /** The device's last valid comparable: its entries above it are invalid. */
-  cut: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  cut: integer(0),
 });
 const synodServers = z.strictObject({
   type: z.literal('synod'),
   op: z.literal('servers'),
-  signalling: z.array(endpointSchema).max(LIMITS.servers),
-  dropboxes: z.array(endpointSchema).max(LIMITS.servers),
+  signalling: list(endpointSchema, LIMITS.servers),
+  dropboxes: list(endpointSchema, LIMITS.servers),
 });
 const synodFinal = z.strictObject({ type: z.literal('synod'), op: z.literal('final') });
 export const synodPayloadSchema = z.discriminatedUnion('op', [synodAddDevice, synodRevokeDevice, synodServers, synodFinal]);
 
 export const identificationSchema = z.strictObject({
   type: z.literal('identification'),
-  name: z.string().max(LIMITS.nameChars).optional(),
-  about: z.string().max(LIMITS.aboutChars).optional(),
-  avatar: blobRefSchema.optional(),
+  name: z.optional(chars(LIMITS.nameChars)),
+  about: z.optional(chars(LIMITS.aboutChars)),
+  avatar: z.optional(blobRefSchema),
 });
 
 export const publicNoteSchema = z.strictObject({
   type: z.literal('public_note'),
   text,
-  mentions: z.array(identitySchema).max(32).optional(),
+  mentions: z.optional(list(identitySchema, 32)),
 });
 
 /** Encrypted to several readers; see envelope.ts. */
@@ -55,28 +65,24 @@ export const imageSchema = z.strictObject({
   type: z.literal('image'),
   blob: blobRefSchema,
   mime: z.enum(IMAGE_TYPES),
-  width: z.number().int().min(1).max(65_535).optional(),
-  height: z.number().int().min(1).max(65_535).optional(),
-  alt: z.string().max(LIMITS.aboutChars).optional(),
-  caption: z.string().max(LIMITS.textChars).optional(),
+  width: z.optional(integer(1, 65_535)),
+  height: z.optional(integer(1, 65_535)),
+  alt: z.optional(chars(LIMITS.aboutChars)),
+  caption: z.optional(chars(LIMITS.textChars)),
 });
 
 /** A directory blob (directory.ts) is the Merkle root of the collection. */
 export const collectionSchema = z.strictObject({
   type: z.literal('collection'),
   root: blobRefSchema,
-  name: z.string().max(LIMITS.nameChars).optional(),
-  about: z.string().max(LIMITS.aboutChars).optional(),
+  name: z.optional(chars(LIMITS.nameChars)),
+  about: z.optional(chars(LIMITS.aboutChars)),
 });
 
 export const tagSchema = z.strictObject({
   type: z.literal('tag'),
   target: entryRefSchema,
-  tag: z
-    .string()
-    .min(1)
-    .max(LIMITS.tagChars)
-    .regex(/^[^\s]+$/u, { message: 'a tag has no whitespace' }),
+  tag: chars(LIMITS.tagChars, 1).check(z.regex(/^[^\s]+$/u, { message: 'a tag has no whitespace' })),
 });
 
 export const commentSchema = z.strictObject({ type: z.literal('comment'), target: entryRefSchema, text });
@@ -86,7 +92,7 @@ export const followSchema = z.strictObject({ type: z.literal('follow'), identity
 export const blockSchema = z.strictObject({
   type: z.literal('block'),
   identity: identitySchema,
-  reason: z.string().max(LIMITS.aboutChars).optional(),
+  reason: z.optional(chars(LIMITS.aboutChars)),
 });
 
 /** A block nobody else can read: the envelope's plaintext is a block payload for the author's own readers. */

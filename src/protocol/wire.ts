@@ -4,36 +4,38 @@
  * size is bounded before parsing and its shape checked by schema. A request
  * may carry `id`; its answer (or error) carries it back as `re`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { utf8Length } from './bytes.ts';
+import { WIRE_ERROR_CODES } from './codes.ts';
 import { fromBase64url } from './encoding.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
-import { base64urlSchema, hashSchema, identitySchema, signatureSchema, sizeSchema } from './schema.ts';
+import { base64urlSchema, chars, hashSchema, identitySchema, integer, list as bounded, signatureSchema, sizeSchema } from './schema.ts';
 
 export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video'] as const;
 export const serviceSchema = z.enum(SERVICES);
 export type Service = z.infer<typeof serviceSchema>;
 
-const id = z.string().min(1).max(64).optional();
-const re = z.string().min(1).max(64).optional();
-const list = <T extends z.ZodType>(item: T) => z.array(item).max(LIMITS.listItems);
-const entryText = z.string().max(LIMITS.entryBytes);
-const challenge = z
-  .string()
-  .length(43)
-  .refine((c) => fromBase64url(c, LIMITS.challengeBytes).ok, { message: 'a challenge is 32 bytes of canonical base64url' });
+const id = z.optional(chars(64, 1));
+const re = z.optional(chars(64, 1));
+const list = <T extends z.ZodMiniType>(item: T) => bounded(item, LIMITS.listItems);
+const entryText = chars(LIMITS.entryBytes);
+const challenge = z.string().check(
+  z.length(43),
+  z.refine((c: string) => fromBase64url(c, LIMITS.challengeBytes).ok, { message: 'a challenge is 32 bytes of canonical base64url' }),
+);
 const headPair = z.tuple([identitySchema, hashSchema]);
-const peer = z.strictObject({ identity: identitySchema, head: hashSchema.nullable() });
+const peer = z.strictObject({ identity: identitySchema, head: z.nullable(hashSchema) });
 
-const m = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), id, re, ...shape });
+const m = <T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), id, re, ...shape });
 
 export const wireSchemas = {
   // Session (design: Startup)
-  session_request: m('session_request', { identity: identitySchema, head: hashSchema.nullable(), challenge }),
+  session_request: m('session_request', { identity: identitySchema, head: z.nullable(hashSchema), challenge }),
   session_auth: m('session_auth', { signature: signatureSchema }),
   // Service discovery
-  provides: m('provides', { services: z.array(serviceSchema).max(SERVICES.length) }),
+  provides: m('provides', { services: bounded(serviceSchema, SERVICES.length) }),
   request_service: m('request_service', { service: serviceSchema }),
   // Head tracking
   get_heads: m('get_heads', { identities: list(identitySchema) }),
@@ -41,15 +43,17 @@ export const wireSchemas = {
   announce: m('announce', { entry: entryText }),
   head: m('head', { identity: identitySchema, head: hashSchema }),
   // Presence
-  online: m('online', { identity: identitySchema, head: hashSchema.nullable() }),
+  online: m('online', { identity: identitySchema, head: z.nullable(hashSchema) }),
   offline: m('offline', { identity: identitySchema }),
   presence_list: m('presence_list', { peers: list(peer) }),
   // Messaging
   message_to: m('message_to', {
     to: identitySchema,
-    payload: z.unknown().refine((p) => p !== undefined && utf8Length(JSON.stringify(p)) <= LIMITS.messageBytes, {
-      message: `a payload is JSON of at most ${LIMITS.messageBytes} bytes`,
-    }),
+    payload: z.unknown().check(
+      z.refine((p) => p !== undefined && utf8Length(JSON.stringify(p)) <= LIMITS.messageBytes, {
+        message: `a payload is JSON of at most ${LIMITS.messageBytes} bytes`,
+      }),
+    ),
   }),
   message_from: m('message_from', { from: identitySchema, payload: z.unknown() }),
   // Blobs
@@ -66,20 +70,21 @@ export const wireSchemas = {
   get_feed: m('get_feed', {
     identity: identitySchema,
     from: hashSchema,
-    known: hashSchema.nullable(),
-    limit: z.number().int().min(1).max(LIMITS.feedBatch),
+    known: z.nullable(hashSchema),
+    limit: integer(1, LIMITS.feedBatch),
   }),
-  entries: m('entries', { identity: identitySchema, entries: z.array(entryText).max(LIMITS.feedBatch) }),
+  entries: m('entries', { identity: identitySchema, entries: bounded(entryText, LIMITS.feedBatch) }),
   // Dropbox
   drop: m('drop', { target: identitySchema, sender: identitySchema, entry: entryText }),
   drops: m('drops', {
-    drops: z
-      .array(z.strictObject({ hash: hashSchema, target: identitySchema, sender: identitySchema, size: sizeSchema, expires: sizeSchema }))
-      .max(LIMITS.dropNotices),
+    drops: bounded(
+      z.strictObject({ hash: hashSchema, target: identitySchema, sender: identitySchema, size: sizeSchema, expires: sizeSchema }),
+      LIMITS.dropNotices,
+    ),
   }),
-  fetch_drops: m('fetch_drops', { hashes: z.array(hashSchema).max(LIMITS.feedBatch) }),
+  fetch_drops: m('fetch_drops', { hashes: bounded(hashSchema, LIMITS.feedBatch) }),
   drop_delivery: m('drop_delivery', {
-    drops: z.array(z.strictObject({ hash: hashSchema, target: identitySchema, entry: entryText })).max(LIMITS.feedBatch),
+    drops: bounded(z.strictObject({ hash: hashSchema, target: identitySchema, entry: entryText }), LIMITS.feedBatch),
   }),
   drop_ack: m('drop_ack', { hashes: list(hashSchema) }),
   // Data leasing (design: call(service, datalease, head))
@@ -87,16 +92,12 @@ export const wireSchemas = {
     service: z.literal('datalease'),
     identity: identitySchema,
     head: hashSchema,
-    seconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(366 * 24 * 3600),
+    seconds: integer(60, 366 * 24 * 3600),
   }),
   lease: m('lease', { identity: identitySchema, head: hashSchema, expires: sizeSchema }),
   // Generic answers
   ok: m('ok', {}),
-  error: m('error', { code: z.string().min(1).max(32), message: z.string().max(1000) }),
+  error: m('error', { code: z.enum(WIRE_ERROR_CODES), message: chars(1000) }),
   ping: m('ping', {}),
   pong: m('pong', {}),
 } as const;
@@ -123,7 +124,7 @@ export function parseWire(frame: unknown): Result<WireMessage> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('bad_schema', 'a frame is a JSON object');
   const type = (raw as { type?: unknown }).type;
   if (!isWireType(type)) return fail('unknown_type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
-  const parsed = (wireSchemas[type] as z.ZodType<WireMessage>).safeParse(raw);
+  const parsed = (wireSchemas[type] as z.ZodMiniType<WireMessage>).safeParse(raw);
   if (!parsed.success) return fail('bad_schema', `${type}: ${z.prettifyError(parsed.error)}`);
   return ok(parsed.data);
 }

@@ -1,9 +1,9 @@
-import type { Room } from './room.ts';
 import type { TurnEnv } from './turn/config.ts';
 
 /** Bindings and vars declared in wrangler.toml. */
 export interface Env extends TurnEnv {
-  ROOM: DurableObjectNamespace<Room>;
+  /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
+  ROOM: DurableObjectNamespace;
   DB: D1Database;
   BLOBS: R2Bucket;
   ASSETS: Fetcher;

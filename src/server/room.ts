@@ -1,32 +1,59 @@
 /**
- * One room per name: a Durable Object holding hibernatable WebSockets.
+ * One room per name: a Durable Object holding hibernatable WebSockets, and
+ * the composition root of the room: the services it runs, and the storage
+ * they read (its own heads table, the deployment's hosted storage).
  *
  * Lifecycle (the shape of PartyKit's partyserver): onStart when the object
  * starts or wakes (tables, the room's key, presence rebuilt from the sockets'
  * attachments), onConnect per upgrade (greet with a challenge, arm the auth
- * timeout), onMessage per frame (dispatch.ts), onClose per socket. Sessions
- * are in room/session.ts; everything a socket can ask for after that is a
- * service module listed in room/services.ts.
+ * timeout), onMessage per frame (room/dispatch.ts), onClose per socket.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { canonicalEndpoint, encodeWire, newChallenge, type Identity, type KeyPair, type WireMessage } from '../protocol/index.ts';
+import {
+  canonicalEndpoint,
+  CLOSE,
+  encodeWire,
+  newChallenge,
+  type Identity,
+  type KeyPair,
+  type WireErrorCode,
+  type WireMessage,
+} from '../protocol/index.ts';
 import type { Env } from './env.ts';
+import { datalease } from './hosted/datalease.ts';
+import { dropbox } from './hosted/dropbox.ts';
+import { hostedStorage } from './hosted/serve.ts';
+import { errorResponse } from './http.ts';
+import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
-import type { RoomCore } from './room/dispatch.ts';
+import { discovery } from './room/discovery.ts';
 import { handleFrame } from './room/dispatch.ts';
-import { ROOM_ERRORS, type RoomErrorCode } from './room/errors.ts';
-import { CLOSE, ROOM_LIMITS } from './room/limits.ts';
+import { headtracking, trackedHeads } from './room/headtracking.ts';
+import { ROOM_LIMITS, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
-import { buildRegistry, type Registry } from './room/service.ts';
-import { ROOM_SERVICES } from './room/services.ts';
-import { forgetOldChallenges, greet, initSessionTables, loadServerKeys } from './room/session.ts';
+import { relaying } from './room/relaying.ts';
+import { Requests } from './room/requests.ts';
+import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
+import { forgetOldChallenges, greet, loadServerKeys, session } from './room/session.ts';
+import { signalling } from './room/signalling.ts';
+import type { HostedStorage, TrackedHeads } from './room/storage.ts';
 
-const json = (status: number, code: string, message: string): Response => Response.json({ error: { code, message } }, { status });
+/**
+ * The services a room runs, in the order their hooks run: each owns the
+ * message types it handles (docs/room.md §4). To add one, write a RoomService
+ * (room/service.ts) and list it here.
+ */
+function roomServices(): RoomService<RoomCore>[] {
+  return [session, discovery, signalling, headtracking, relaying, blobs, dropbox, datalease()];
+}
 
 export class Room extends DurableObject<Env> implements RoomCore {
   readonly sql: SqlStorage;
   readonly presence = new Presence();
-  readonly registry: Registry = buildRegistry(ROOM_SERVICES);
+  readonly registry: Registry = buildRegistry(roomServices());
+  readonly requests = new Requests();
+  readonly heads: TrackedHeads;
+  readonly hosted: HostedStorage;
   /** A fresh value per instance: tests use it to see that an eviction really happened. */
   readonly bootId: string = crypto.randomUUID();
   #keys: KeyPair | undefined;
@@ -37,6 +64,8 @@ export class Room extends DurableObject<Env> implements RoomCore {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.heads = trackedHeads(this.sql);
+    this.hosted = hostedStorage(env);
     // Keepalives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(() => this.onStart());
@@ -58,7 +87,6 @@ export class Room extends DurableObject<Env> implements RoomCore {
   // ---- lifecycle ----
 
   async onStart(): Promise<void> {
-    initSessionTables(this.sql);
     for (const service of this.registry.services) service.init?.(this.sql);
     this.#keys = await loadServerKeys(this.sql);
     for (const ws of this.ctx.getWebSockets()) this.#adopt(ws);
@@ -66,7 +94,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return json(426, 'upgrade_required', 'expected a WebSocket upgrade');
+      return errorResponse(426, 'upgrade_required', 'expected a WebSocket upgrade');
     }
     const { 0: client, 1: server } = new WebSocketPair();
     if (this.ctx.getWebSockets().length >= ROOM_LIMITS.maxConnections) {
@@ -158,7 +186,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
     const change = this.presence.add(conn);
     this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
     for (const service of this.registry.services) {
-      if (conn.att.granted?.includes(service.name)) service.onJoin?.(this, conn, change);
+      if (granted(conn, service)) service.onJoin?.(this, conn, change);
     }
   }
 
@@ -178,7 +206,15 @@ export class Room extends DurableObject<Env> implements RoomCore {
     }
   }
 
-  fail(conn: Conn, code: RoomErrorCode, message: string, re?: string, strike: boolean = ROOM_ERRORS[code].strike): void {
+  reply(conn: Conn, request: { readonly id?: string | undefined }, answer: WireMessage): void {
+    this.send(conn, request.id ? { ...answer, re: request.id } : answer);
+  }
+
+  request(conn: Conn, message: WireMessage, timeoutMs: number): Promise<WireMessage> {
+    return this.requests.ask(conn, message, timeoutMs, (m) => this.send(conn, m));
+  }
+
+  fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike: boolean = STRIKES.has(code)): void {
     this.send(conn, { type: 'error', code, message: message.slice(0, 1000), ...(re ? { re } : {}) });
     if (strike && conn.errors.hit(Date.now()) >= ROOM_LIMITS.maxErrors) {
       this.close(conn, CLOSE.policy, 'too many errors');
@@ -222,13 +258,14 @@ export class Room extends DurableObject<Env> implements RoomCore {
     return conn;
   }
 
-  /** Takes a socket out of the room: presence, then the services' leave hooks (offline). */
+  /** Takes a socket out of the room: its pending requests, presence, then the services' leave hooks (offline). */
   #depart(conn: Conn): void {
     this.#conns.delete(conn.ws);
+    this.requests.drop(conn);
     if (!conn.authed) return;
     const last = this.presence.remove(conn);
     for (const service of this.registry.services) {
-      if (conn.att.granted?.includes(service.name)) service.onLeave?.(this, conn, last);
+      if (granted(conn, service)) service.onLeave?.(this, conn, last);
     }
   }
 

@@ -1,10 +1,12 @@
 /**
- * Checks a signed HTTP request (docs/protocol.md §15): the three Effigy-*
- * headers in canonical form, the time window, and the signature over
- * (method, path, time, length). Answers the identity, or a JSON error the
- * route returns as it is.
+ * Signed HTTP requests (docs/protocol.md §15) as a Hono middleware: the three
+ * Effigy-* headers in canonical form, the time window, and the signature
+ * over (method, path, time, length). A route that takes it reads the signer
+ * as `c.get('identity')`; a request that fails never reaches the route and
+ * is answered with a JSON error: 401 `unsigned`, `stale_request`,
+ * `bad_signature`; 400 `bad_identity`, `bad_time`.
  */
-import type { Context } from 'hono';
+import type { Context, Env, MiddlewareHandler } from 'hono';
 import {
   parseDecimal,
   parseIdentity,
@@ -13,23 +15,32 @@ import {
   requestTimeOk,
   verifyRequest,
   type Identity,
+  type RequestFields,
 } from '../protocol/index.ts';
+import { errorResponse } from './http.ts';
 
-export type SignedRequestResult = { ok: true; identity: Identity; time: number } | { ok: false; response: Response };
+/** What a signed route adds to the context. */
+export interface Signed {
+  Variables: { identity: Identity };
+}
 
-const refuse = (c: Context, status: 400 | 401, code: string, message: string): SignedRequestResult => ({
-  ok: false,
-  response: c.json({ error: { code, message } }, status),
-});
+type Statement = Omit<RequestFields, 'time'>;
 
-export async function checkSignedRequest(
-  c: Context,
-  what: { method: string; path: string; length: number },
-  now = Date.now(),
-): Promise<SignedRequestResult> {
-  const identityText = c.req.header(REQUEST_HEADERS.identity);
-  const timeText = c.req.header(REQUEST_HEADERS.time);
-  const signature = c.req.header(REQUEST_HEADERS.signature);
+/** Checks the request's signature over `statement(c)` (the canonical path, the signed length) before the route runs. */
+export function signedRequest<E extends Env>(statement: (c: Context<E & Signed>) => Statement): MiddlewareHandler<E & Signed> {
+  return async (c, next) => {
+    const signer = await check(c.req.raw.headers, statement(c));
+    if (signer instanceof Response) return signer;
+    c.set('identity', signer);
+    await next();
+  };
+}
+
+/** The signer, or the error answer. */
+async function check(headers: Headers, what: Statement): Promise<Identity | Response> {
+  const identityText = headers.get(REQUEST_HEADERS.identity);
+  const timeText = headers.get(REQUEST_HEADERS.time);
+  const signature = headers.get(REQUEST_HEADERS.signature);
   const missing = [
     [REQUEST_HEADERS.identity, identityText],
     [REQUEST_HEADERS.time, timeText],
@@ -37,27 +48,27 @@ export async function checkSignedRequest(
   ]
     .filter(([, v]) => !v)
     .map(([k]) => k);
-  if (missing.length > 0) return refuse(c, 401, 'unsigned', `this request is signed: missing ${missing.join(', ')} (docs/protocol.md §15)`);
+  if (missing.length > 0) {
+    return errorResponse(401, 'unsigned', `this request is signed: missing ${missing.join(', ')} (docs/protocol.md §15)`);
+  }
   const identity = parseIdentity(identityText as string);
-  if (!identity.ok) return refuse(c, 400, 'bad_identity', `${REQUEST_HEADERS.identity}: ${identity.error.message}`);
+  if (!identity.ok) return errorResponse(400, 'bad_identity', `${REQUEST_HEADERS.identity}: ${identity.error.message}`);
   const time = parseDecimal(timeText);
-  if (time === null) return refuse(c, 400, 'bad_time', `${REQUEST_HEADERS.time} must be Unix milliseconds in plain decimal`);
+  if (time === null) return errorResponse(400, 'bad_time', `${REQUEST_HEADERS.time} must be Unix milliseconds in plain decimal`);
+  const now = Date.now();
   if (!requestTimeOk(time, now)) {
-    return refuse(
-      c,
+    return errorResponse(
       401,
       'stale_request',
       `${REQUEST_HEADERS.time} ${time} is more than ${REQUEST_WINDOW_MS / 60_000} minutes from the server's clock ${now}`,
     );
   }
-  const fields = { method: what.method, path: what.path, time, length: what.length };
-  if (!(await verifyRequest(identity.value, fields, signature as string))) {
-    return refuse(
-      c,
+  if (!(await verifyRequest(identity.value, { ...what, time }, signature as string))) {
+    return errorResponse(
       401,
       'bad_signature',
       `${REQUEST_HEADERS.signature} does not verify for ${identity.value} over "${what.method}\\n${what.path}\\n${time}\\n${what.length}"`,
     );
   }
-  return { ok: true, identity: identity.value, time };
+  return identity.value;
 }

@@ -18,7 +18,7 @@ describe('call signals', () => {
       op: 'ice',
       candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 },
     });
-    expect(asCallSignal({ ch: 'call', id: 'x', op: 'hangup', reason: 'r'.repeat(500) })).toEqual({
+    expect(asCallSignal({ ch: 'call', id: 'x', op: 'hangup', reason: 'r'.repeat(200) })).toEqual({
       ch: 'call',
       id: 'x',
       op: 'hangup',
@@ -33,6 +33,9 @@ describe('call signals', () => {
       { ch: 'call', id: 'x', op: 'offer' },
       { ch: 'call', id: 'x', op: 'ice', candidate: {} },
       { ch: 'call', id: 'x', op: 'ring' },
+      // Over the reason bound (LIMITS.reasonChars), and a member the schema does not list.
+      { ch: 'call', id: 'x', op: 'hangup', reason: 'r'.repeat(201) },
+      { ch: 'call', id: 'x', op: 'busy', extra: 1 },
     ]) {
       expect(asCallSignal(bad)).toBeNull();
     }

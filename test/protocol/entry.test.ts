@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEntry, generateKeyPair, LIMITS, openEntry, utf8, type ErrorCode } from '../../src/protocol/index.ts';
+import { createEntry, generateKeyPair, LIMITS, openEntry, trustedEntry, utf8, type ErrorCode } from '../../src/protocol/index.ts';
 import { fakeHash, note, signBody } from './helpers.ts';
 
 const keys = await generateKeyPair();
@@ -18,6 +18,12 @@ describe('entries', () => {
     expect(r.value.hash).toBe(e.hash);
     expect(r.value.body.payload).toEqual(note('hi'));
     expect(r.value.size).toBe(utf8(e.text).length);
+  });
+
+  it('rebuilds a stored entry (trustedEntry) exactly as openEntry opened it', async () => {
+    const e = await createEntry(keys, { parent: null, comparable: 5, synod: null, payload: note('日本 and 🦊') });
+    const opened = await openEntry(e.text);
+    expect(opened.ok && trustedEntry(e.hash, e.text)).toEqual(opened.ok && opened.value);
   });
 
   it('accepts one spelling only: whitespace, escapes and duplicate members are refused after the signature', async () => {

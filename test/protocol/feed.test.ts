@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createEntry, Feed, generateKeyPair, nextComparable, rebase, traceChain, type Entry } from '../../src/protocol/index.ts';
+import {
+  compareEntries,
+  compareHeads,
+  createEntry,
+  Feed,
+  generateKeyPair,
+  nextComparable,
+  rankOf,
+  rebase,
+  traceChain,
+  type Entry,
+} from '../../src/protocol/index.ts';
 import { chainOf, note } from './helpers.ts';
 
 const keys = await generateKeyPair();
@@ -54,6 +65,23 @@ describe('feeds', () => {
     const expected = a.hash < b.hash ? a.hash : b.hash;
     expect(feedOf([a, b]).head()?.hash).toBe(expected);
     expect(feedOf([b, a]).head()?.hash).toBe(expected);
+  });
+
+  it('ranks a stored head (hash and comparable, no entry) by the same rule as entries', async () => {
+    const a = await createEntry(keys, { parent: null, comparable: 10, synod: null, payload: note('a') });
+    const b = await createEntry(keys, { parent: null, comparable: 10, synod: null, payload: note('b') });
+    const c = await createEntry(keys, { parent: null, comparable: 11, synod: null, payload: note('c') });
+    for (const [x, y] of [
+      [a, b],
+      [a, c],
+      [c, b],
+      [a, a],
+    ] as const) {
+      expect(Math.sign(compareHeads(rankOf(x), { hash: y.hash, comparable: y.body.comparable }))).toBe(Math.sign(compareEntries(x, y)));
+    }
+    expect(compareHeads(rankOf(c), rankOf(a))).toBeLessThan(0);
+    expect(compareHeads(rankOf(a), rankOf(a))).toBe(0);
+    expect(compareHeads({ hash: a.hash, comparable: 9 }, rankOf(a))).toBeGreaterThan(0);
   });
 
   it('never runs the comparable clock backwards', async () => {

@@ -1,20 +1,25 @@
 /**
  * The contract: docs/protocol-vectors.json holds exact bytes computed from
  * fixed seeds; this suite recomputes them, checks the doc quotes them, and
- * checks every wire example in docs/protocol.md against the real parser.
+ * checks every wire example and peer signal in docs/protocol.md against the
+ * real parsers, and its code tables against the code's.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  CLOSE,
+  encodeWire,
   forceBackend,
   fromUtf8,
   keyPairFromSeed,
   mnemonicToSeed,
   open,
   openEntry,
+  parseSignal,
   parseWire,
   verifyMembership,
   verifySession,
+  WIRE_ERROR_CODES,
   WIRE_TYPES,
   type EnvelopeKind,
   type Identity,
@@ -82,5 +87,37 @@ describe('docs/protocol.md', () => {
       if (r.ok) seen.add(r.value.type);
     }
     expect([...seen].sort()).toEqual([...WIRE_TYPES].sort());
+  });
+
+  it('lists exactly the error codes and close codes of src/protocol/codes.ts (§13.4)', () => {
+    const section = doc.slice(doc.indexOf('### 13.4'), doc.indexOf('### 13.5'));
+    const codes = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(codes).toEqual([...WIRE_ERROR_CODES]);
+    const closes = [...section.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1]));
+    expect(closes.sort()).toEqual(Object.values(CLOSE).sort());
+  });
+
+  it('gives one valid example of every peer signal, each fitting a message_to (§13.6)', () => {
+    const examples = [...doc.matchAll(/```json signal\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const seen = new Set<string>();
+    for (const ex of examples) {
+      const r = parseSignal(JSON.parse(ex));
+      expect(r.ok, `invalid signal: ${ex}\n${r.ok ? '' : r.error.message}`).toBe(true);
+      if (!r.ok) continue;
+      const s = r.value;
+      seen.add(s.ch === 'call' ? `call ${s.op}` : `${s.ch} ${Object.keys(s).find((k) => k !== 'ch')}`);
+      const frame = encodeWire({ type: 'message_to', to: stored.keys.a.identity as Identity, payload: s });
+      expect(parseWire(frame).ok).toBe(true);
+    }
+    expect([...seen].sort()).toEqual(
+      [
+        'relay m',
+        'relay close',
+        'rtc sdp',
+        'rtc candidate',
+        'rtc fail',
+        ...['offer', 'answer', 'ice', 'decline', 'hangup', 'refused', 'busy'].map((op) => `call ${op}`),
+      ].sort(),
+    );
   });
 });

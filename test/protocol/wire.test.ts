@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWire, LIMITS, parseWire, WIRE_TYPES, type ErrorCode } from '../../src/protocol/index.ts';
+import { encodeWire, LIMITS, parseWire, WIRE_ERROR_CODES, WIRE_TYPES, wireErrorOf, type ErrorCode } from '../../src/protocol/index.ts';
 import vectors from '../../docs/protocol-vectors.json' with { type: 'json' };
 
 const A = vectors.keys.a.identity;
@@ -34,8 +34,23 @@ describe('wire frames', () => {
     ['unknown service', '{"type":"request_service","service":"mining"}', 'bad_schema'],
     ['non-canonical challenge', `{"type":"session_request","identity":"${A}","head":null,"challenge":"${'A'.repeat(42)}B"}`, 'bad_schema'],
     ['oversized relay payload', JSON.stringify({ type: 'message_to', to: A, payload: 'x'.repeat(LIMITS.messageBytes) }), 'bad_schema'],
+    ['an error code outside §13.4', '{"type":"error","code":"bad_encoding","message":"x"}', 'bad_schema'],
   ])('rejects %s', (_, frame, expected) => {
     expect(code(frame)).toBe(expected);
+  });
+
+  it('knows the error codes of §13.4, and names the wire code for each parse failure', () => {
+    for (const c of WIRE_ERROR_CODES) expect(code(JSON.stringify({ type: 'error', code: c, message: 'm' }))).toBe('ok');
+    const wireCode = (frame: unknown) => {
+      const r = parseWire(frame);
+      return r.ok ? 'ok' : wireErrorOf(r.error.code);
+    };
+    expect(wireCode(new Uint8Array(3))).toBe('bad_frame');
+    expect(wireCode('{type:')).toBe('bad_json');
+    expect(wireCode('{"type":"hello"}')).toBe('unknown_type');
+    expect(wireCode(' '.repeat(LIMITS.frameBytes + 1))).toBe('too_big');
+    expect(wireCode('[]')).toBe('bad_schema');
+    expect(wireErrorOf('bad_signature')).toBe('bad_schema');
   });
 
   it('refuses to encode a frame a peer would reject', () => {

@@ -1,13 +1,71 @@
+/**
+ * The blobs service: in a room (iwant, getblob over the socket; leased
+ * entries and get_feed are in datalease.test.ts), and over HTTP (signed
+ * uploads, public downloads, cleanup).
+ */
 import { env, exports } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
-import { generateKeyPair, hashOf, REQUEST_HEADERS, signRequest, utf8 } from '../../src/protocol/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fromBase64url, fromUtf8, generateKeyPair, hashOf, REQUEST_HEADERS, signRequest, utf8 } from '../../src/protocol/index.ts';
 import { cleanup } from '../../src/server/hosted/cleanup.ts';
 import { HOSTED_LIMITS } from '../../src/server/hosted/limits.ts';
-import { blobUrl, bytesOf, count, errorOf, putBlob } from './hosted-helpers.ts';
+import { blobUrl, bytesOf, count, errorOf, getBlobOverRoom, putBlob } from './hosted-helpers.ts';
+import { entry, join, roomName, settleRooms } from './room-helpers.ts';
+
+afterAll(settleRooms);
 
 const keys = await generateKeyPair();
 const put = (bytes: Uint8Array, opts?: Parameters<typeof putBlob>[2]) => putBlob(keys, bytes, opts);
 const get = (hash: string, init?: RequestInit) => exports.default.fetch(blobUrl(hash), init);
+
+describe('blobs in a room', { timeout: 20_000 }, () => {
+  it('serves the head entries it holds as blobs (iwant → ihave, getblob → blob)', async () => {
+    const room = roomName('blobs');
+    const a = await join(room);
+    const e = await entry(a.keys, 1000);
+    a.client.send({ type: 'announce', entry: e.text });
+    await a.client.next('ok');
+    const missing = hashOf(utf8('nothing'));
+    a.client.send({ type: 'iwant', id: 'w', hashes: [e.hash, missing] });
+    expect((await a.client.next('ihave')).blobs).toEqual([[e.hash, e.size]]);
+    a.client.send({ type: 'getblob', id: 'b', hash: e.hash, maxsize: 1 << 20 });
+    const blob = await a.client.next('blob', (m) => m.re === 'b');
+    expect(blob).toMatchObject({ hash: e.hash, offset: 0, total: e.size });
+    const bytes = fromBase64url(blob.data);
+    expect(bytes.ok && fromUtf8(bytes.value)).toBe(e.text);
+    expect(bytes.ok && hashOf(bytes.value)).toBe(e.hash);
+    a.client.send({ type: 'getblob', id: 'small', hash: e.hash, maxsize: 10 });
+    expect((await a.client.error('small')).code).toBe('too_big');
+    a.client.send({ type: 'getblob', id: 'nf', hash: missing, maxsize: 100 });
+    expect((await a.client.error('nf')).code).toBe('not_found');
+    a.client.close();
+  });
+
+  it('serves stored blobs over the socket in chunks of blobChunkBytes, every one with re', async () => {
+    const bytes = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+    const hash = hashOf(bytes);
+    expect((await put(bytes)).status).toBe(201);
+    const s = await join(roomName('blobs-r2'));
+    s.client.send({ type: 'iwant', id: 'w', hashes: [hash] });
+    expect((await s.client.next('ihave', (m) => m.re === 'w')).blobs).toEqual([[hash, bytes.length]]);
+    expect(await getBlobOverRoom(s, hash)).toEqual(bytes);
+    s.client.send({ type: 'getblob', id: 'c', hash, maxsize: bytes.length });
+    const sizes: [number, number][] = [];
+    for (let at = 0; at < bytes.length;) {
+      const chunk = await s.client.next('blob', (m) => m.re === 'c');
+      const data = fromBase64url(chunk.data);
+      sizes.push([chunk.offset, data.ok ? data.value.length : -1]);
+      at += data.ok ? data.value.length : bytes.length;
+    }
+    expect(sizes).toEqual([
+      [0, 32768],
+      [32768, 32768],
+      [65536, 32768],
+      [98304, 1696],
+    ]);
+    await expect(getBlobOverRoom(s, hash, bytes.length - 1)).rejects.toThrow(/^too_big/);
+    s.client.close();
+  });
+});
 
 describe('blob upload', { timeout: 20_000 }, () => {
   it('stores a signed upload under its hash, answers 201, then 200 for the same bytes again', async () => {

@@ -2,11 +2,14 @@
 import { env, exports } from 'cloudflare:workers';
 import {
   createEntry,
+  FRAME_BUDGET,
+  FramePacker,
   fromBase64url,
   hashOf,
   LIMITS,
   signRequest,
-  utf8Length,
+  trustedEntry,
+  utf8,
   type Entry,
   type Hash,
   type Identity,
@@ -130,13 +133,10 @@ export function serveFeed(session: Session, chain: readonly Entry[], tamper?: Ta
       }
       asked.push(msg);
       const out: string[] = [];
-      let bytes = 0;
+      const frame = new FramePacker(FRAME_BUDGET.relayable);
       let at = entries.get(msg.from);
-      while (at && at.body.identity === msg.identity && at.hash !== msg.known && out.length < msg.limit) {
-        const cost = utf8Length(JSON.stringify(at.text));
-        if (out.length > 0 && bytes + cost > 40 * 1024) break;
+      while (at && at.body.identity === msg.identity && at.hash !== msg.known && out.length < msg.limit && frame.take(at.text)) {
         out.push(at.text);
-        bytes += cost;
         at = at.body.parent ? entries.get(at.body.parent) : undefined;
       }
       session.client.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: server.tamper ? server.tamper(out, msg) : out });
@@ -157,8 +157,8 @@ export async function fetchFeed(session: Session, identity: Identity, head: Hash
     const reply = await session.client.next('entries', (m) => m.re === id);
     if (reply.entries.length === 0) throw new Error(`no entries from ${from}`);
     out.push(...reply.entries);
-    const last = JSON.parse(reply.entries[reply.entries.length - 1]!.slice(0, -87)) as { parent: Hash | null };
-    from = last.parent;
+    const last = reply.entries[reply.entries.length - 1]!;
+    from = trustedEntry(hashOf(utf8(last)), last).body.parent;
   }
   return out;
 }

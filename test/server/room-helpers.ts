@@ -33,7 +33,7 @@ export async function settleRooms(): Promise<void> {
 export const urlOf = (room: string): string => `${BASE}/room/${room}`;
 export const endpointOf = (room: string): string => canonicalEndpoint(urlOf(room));
 
-export const stubOf = (room: string): DurableObjectStub<Room> => env.ROOM.get(env.ROOM.idFromName(room));
+export const stubOf = (room: string): DurableObjectStub<Room> => env.ROOM.get(env.ROOM.idFromName(room)) as DurableObjectStub<Room>;
 
 /** An open socket to `room`, not yet authenticated (the room's session_request is queued). */
 export async function open(room: string): Promise<RoomClient> {

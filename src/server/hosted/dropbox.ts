@@ -13,9 +13,8 @@
  * acknowledged drop is deleted, so delivery is at least once; the rest wait
  * until they expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
  */
-import { encodeWire, LIMITS, openEntry, utf8Length, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
+import { encodeWire, LIMITS, openEntry, packFrame, type Entry, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
-import { headStore } from '../room/heads.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { chunks, placeholders } from './d1.ts';
 import { dropTtlMs, HOSTED_LIMITS } from './limits.ts';
@@ -31,9 +30,6 @@ interface DropRow {
   size: number;
   expires_at: number;
 }
-
-/** Frames stay this far under the frame limit, for the envelope around the items. */
-const FRAME_BUDGET = LIMITS.frameBytes - 1024;
 
 const notice = (r: DropRow): Notice => ({ hash: r.hash, target: r.target, sender: r.sender, size: r.size, expires: r.expires_at });
 
@@ -93,14 +89,13 @@ async function notifyPresent(room: RoomApi, row: DropRow, now: number): Promise<
   for (const peer of room.presence.peers()) {
     const match =
       peer.identity === row.target ||
-      (headStore.get(room.sql, peer.identity)?.synod === row.target && (await isMember(room, row.target, peer.identity, now)));
+      (room.heads.get(peer.identity)?.synod === row.target && (await isMember(room, row.target, peer.identity, now)));
     if (!match) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) room.send(conn, frame);
   }
 }
 
 async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<void> {
-  const re = msg.id ? { re: msg.id } : {};
   const opened = await openEntry(msg.entry, { identity: msg.sender });
   if (!opened.ok) {
     room.fail(
@@ -115,80 +110,74 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
   const db = room.bindings.DB;
   const now = Date.now();
   const expires = now + dropTtlMs(room.bindings.DROPBOX_TTL_DAYS);
-  const L = HOSTED_LIMITS;
   // An expired copy not yet swept does not count as held: the drop starts afresh.
   const [, held] = await db.batch<{ target: Identity }>([
     db.prepare('DELETE FROM drops WHERE hash = ? AND expires_at <= ?').bind(entry.hash, now),
     db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash),
   ]);
-  const existing = held?.results[0];
-  if (!existing) {
-    // One statement checks all four quotas and inserts, so concurrent drops cannot overshoot them.
-    const res = await db
-      .prepare(
-        `INSERT OR IGNORE INTO drops (hash, target, sender, entry, size, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?
-         WHERE (SELECT COUNT(*) FROM drops WHERE target = ? AND expires_at > ?) < ?
-           AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE target = ? AND expires_at > ?) + ? <= ?
-           AND (SELECT COUNT(*) FROM drops WHERE sender = ? AND expires_at > ?) < ?
-           AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
-      )
-      .bind(
-        entry.hash,
-        msg.target,
-        msg.sender,
-        entry.text,
-        entry.size,
-        now,
-        expires,
-        msg.target,
-        now,
-        L.dropsPerTarget,
-        msg.target,
-        now,
-        entry.size,
-        L.dropBytesPerTarget,
-        msg.sender,
-        now,
-        L.dropsPerSender,
-        msg.sender,
-        now,
-        entry.size,
-        L.dropBytesPerSender,
-      )
-      .run();
-    if ((res.meta.changes ?? 0) === 1) {
-      room.send(conn, { type: 'ok', ...re });
+  let holder = held?.results[0];
+  if (!holder) {
+    if (await insertDrop(db, entry, msg, expires, now)) {
+      room.reply(conn, msg, { type: 'ok' });
       await notifyPresent(room, { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }, now);
       return;
     }
-    const raced = await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>();
-    if (!raced) {
+    // Not inserted: a quota is full, or the same drop raced in.
+    holder = (await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>()) ?? undefined;
+    if (!holder) {
       room.fail(conn, 'quota', await quotaMessage(db, msg.target, msg.sender, entry.size, now), msg.id);
       return;
     }
-    if (raced.target === msg.target) {
-      room.send(conn, { type: 'ok', ...re });
-      return;
-    }
-    room.fail(
-      conn,
-      'forbidden',
-      `${entry.hash} is already held here for ${raced.target}: a drop has one target; sign a new entry for ${msg.target}`,
-      msg.id,
-    );
-    return;
   }
-  if (existing.target === msg.target) {
-    room.send(conn, { type: 'ok', ...re });
+  if (holder.target === msg.target) {
+    room.reply(conn, msg, { type: 'ok' });
     return;
   }
   room.fail(
     conn,
     'forbidden',
-    `${entry.hash} is already held here for ${existing.target}: a drop has one target; sign a new entry for ${msg.target}`,
+    `${entry.hash} is already held here for ${holder.target}: a drop has one target; sign a new entry for ${msg.target}`,
     msg.id,
   );
+}
+
+/** Stores a drop if every quota allows it, in one statement so concurrent drops cannot overshoot them. Answers whether it did. */
+async function insertDrop(db: D1Database, entry: Entry, msg: WireOf<'drop'>, expires: number, now: number): Promise<boolean> {
+  const L = HOSTED_LIMITS;
+  const res = await db
+    .prepare(
+      `INSERT OR IGNORE INTO drops (hash, target, sender, entry, size, created_at, expires_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?
+       WHERE (SELECT COUNT(*) FROM drops WHERE target = ? AND expires_at > ?) < ?
+         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE target = ? AND expires_at > ?) + ? <= ?
+         AND (SELECT COUNT(*) FROM drops WHERE sender = ? AND expires_at > ?) < ?
+         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
+    )
+    .bind(
+      entry.hash,
+      msg.target,
+      msg.sender,
+      entry.text,
+      entry.size,
+      now,
+      expires,
+      msg.target,
+      now,
+      L.dropsPerTarget,
+      msg.target,
+      now,
+      entry.size,
+      L.dropBytesPerTarget,
+      msg.sender,
+      now,
+      L.dropsPerSender,
+      msg.sender,
+      now,
+      entry.size,
+      L.dropBytesPerSender,
+    )
+    .run();
+  return (res.meta.changes ?? 0) === 1;
 }
 
 async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): Promise<void> {
@@ -206,19 +195,11 @@ async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): P
     for (const r of rows.results) found.set(r.hash, r);
   }
   // One frame, in the order asked: what does not fit is left for the next fetch_drops (§13.1 rule 8).
-  const drops: Delivered[] = [];
-  let bytes = 0;
-  for (const hash of wanted) {
-    const d = found.get(hash);
-    if (!d) continue;
-    const cost = utf8Length(JSON.stringify(d)) + 1;
-    if (drops.length > 0 && bytes + cost > FRAME_BUDGET) break;
-    drops.push(d);
-    bytes += cost;
-  }
-  const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', ...(msg.id ? { re: msg.id } : {}), drops };
-  encodeWire(frame); // a drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse
-  room.send(conn, frame);
+  const drops = packFrame(wanted.flatMap((hash) => found.get(hash) ?? []));
+  const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', drops };
+  // A drop is at most 15 KiB, so one always fits; this throws rather than send a frame the peer would refuse.
+  encodeWire(msg.id ? { ...frame, re: msg.id } : frame);
+  room.reply(conn, msg, frame);
 }
 
 async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promise<void> {
@@ -231,7 +212,7 @@ async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promis
       .bind(...part, ...targets),
   );
   if (statements.length > 0) await db.batch(statements);
-  if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
+  if (msg.id) room.reply(conn, msg, { type: 'ok' });
 }
 
 export const dropbox: RoomService = {

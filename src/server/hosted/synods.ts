@@ -4,7 +4,7 @@
  * synod's devices lease for each other). The rule, in docs/hosted.md:
  *
  * 1. An identity's *claim* is the synod named in its newest entry the server
- *    holds: the head tracked in this room (heads.ts) or the head of its
+ *    holds: the head tracked in this room (headtracking.ts) or the head of its
  *    live lease, whichever ranks higher.
  * 2. X is a member of synod S if X is S; else, when the server holds a live
  *    lease of S's feed (complete, at most synodStateEntries long), if S's
@@ -14,16 +14,7 @@
  * leased here, membership rests on the device's word; leasing the synod's
  * feed makes every check here exact.
  */
-import {
-  synodState,
-  type Entry,
-  type EntryBody,
-  type Hash,
-  type Identity,
-  type SignatureText,
-  type SynodState,
-} from '../../protocol/index.ts';
-import { headStore } from '../room/heads.ts';
+import { compareHeads, synodState, trustedEntry, type Entry, type Hash, type Identity, type SynodState } from '../../protocol/index.ts';
 import type { RoomApi } from '../room/service.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 
@@ -48,19 +39,12 @@ export async function leasedHead(db: D1Database, identity: string, now: number):
 
 /** The synod `identity` claims in the newest of its heads the server holds (rule 1), or null. */
 export async function claimedSynod(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity | null> {
-  const tracked = headStore.get(room.sql, identity);
+  const tracked = room.heads.get(identity);
   const leased = await leasedHead(room.bindings.DB, identity, now);
   if (tracked && leased) {
-    const trackedWins = tracked.comparable > leased.comparable || (tracked.comparable === leased.comparable && tracked.hash < leased.head);
-    return trackedWins ? tracked.synod : leased.synod;
+    return compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0 ? tracked.synod : leased.synod;
   }
   return tracked?.synod ?? leased?.synod ?? null;
-}
-
-/** Stored entries were validated when stored: rebuild them without verifying again. */
-function storedEntry(hash: string, text: string): Entry {
-  const body = JSON.parse(text.slice(0, text.length - 87)) as EntryBody;
-  return { hash: hash as Hash, text, size: new TextEncoder().encode(text).length, body, signature: text.slice(-86) as SignatureText };
 }
 
 const stateCache = new Map<string, SynodState | null>();
@@ -77,12 +61,12 @@ export async function leasedSynodState(db: D1Database, synod: Identity, now = Da
   const rows = await db
     .prepare('SELECT hash, parent, text FROM leased_entries WHERE identity = ? AND pull IS NULL LIMIT ?')
     .bind(synod, HOSTED_LIMITS.synodStateEntries + 1)
-    .all<{ hash: string; parent: string | null; text: string }>();
+    .all<{ hash: Hash; parent: Hash | null; text: string }>();
   const byHash = new Map(rows.results.map((r) => [r.hash, r]));
   const chain: Entry[] = [];
   let at = byHash.get(lease.head);
   while (at && chain.length <= rows.results.length) {
-    chain.push(storedEntry(at.hash, at.text));
+    chain.push(trustedEntry(at.hash, at.text));
     if (at.parent === null) break;
     at = byHash.get(at.parent);
   }

@@ -1,31 +1,19 @@
 /**
  * Every frame a socket sends passes here: rate limit, then parseWire (size
- * before JSON, schema after), then the session gate, then the core's own
- * messages, then the service that registered the type.
+ * before JSON, schema after), then one table (the registry) routes it to the
+ * service that handles its type. In order:
+ *
+ * 1. an answer to a request the room made of this socket (`re`) goes to it;
+ * 2. the session's own messages (service `offer: 'anyone'`) run for any socket;
+ * 3. anything else needs an authenticated socket (`unauthenticated`);
+ * 4. a type no service handles is `unavailable`, unless it is a late answer
+ *    (it carries `re`): that needs no answer;
+ * 5. a protocol service's messages need that service granted (`forbidden`).
  */
-import { LIMITS, parseWire, type ErrorCode, type KeyPair, type WireMessage } from '../../protocol/index.ts';
+import { CLOSE, LIMITS, parseWire, wireErrorOf, type ErrorCode, type WireMessage } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
-import type { RoomErrorCode } from './errors.ts';
-import { CLOSE, ROOM_LIMITS } from './limits.ts';
-import type { Registry, RoomApi } from './service.ts';
-import { onSessionAuth, onSessionRequest } from './session.ts';
-
-/** What the dispatcher needs beyond what services see. */
-export interface RoomCore extends RoomApi {
-  readonly keys: KeyPair;
-  readonly registry: Registry;
-  /** The socket proved its identity: make it present. */
-  join(conn: Conn): void;
-}
-
-/** parseWire's codes, as the room reports them. */
-const PARSE_ERRORS: Partial<Record<ErrorCode, RoomErrorCode>> = {
-  too_big: 'too_big',
-  bad_encoding: 'bad_frame',
-  bad_json: 'bad_json',
-  bad_schema: 'bad_schema',
-  unknown_type: 'unknown_type',
-};
+import { ROOM_LIMITS } from './limits.ts';
+import { granted, type RoomCore } from './service.ts';
 
 export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuffer): Promise<void> | undefined {
   const now = Date.now();
@@ -42,7 +30,7 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
   }
   const parsed = parseWire(data);
   if (!parsed.ok) {
-    core.fail(conn, PARSE_ERRORS[parsed.error.code] ?? 'bad_schema', parsed.error.message, requestId(parsed.error.code, data));
+    core.fail(conn, wireErrorOf(parsed.error.code), parsed.error.message, requestId(parsed.error.code, data));
     if (parsed.error.code === 'too_big') core.close(conn, CLOSE.tooBig, 'frame too big');
     return;
   }
@@ -69,50 +57,18 @@ function requestId(code: ErrorCode, frame: string | ArrayBuffer): string | undef
 
 async function dispatch(core: RoomCore, conn: Conn, msg: WireMessage): Promise<void> {
   if (conn.closed) return;
-  switch (msg.type) {
-    case 'ping':
-      core.send(conn, { type: 'pong', ...(msg.id ? { re: msg.id } : {}) });
-      return;
-    case 'session_request':
-      return onSessionRequest(core, core.keys, conn, msg, Date.now());
-    case 'session_auth':
-      if (await onSessionAuth(core, conn, msg)) core.join(conn);
-      return;
-    // An error needs no answer (and before authentication is the only other thing allowed).
-    case 'error':
-      return;
-  }
+  if (conn.authed && msg.re !== undefined && core.requests.answer(conn, msg)) return;
+  const route = core.registry.byType.get(msg.type);
+  if (route?.service.offer === 'anyone') return route.handler(core, conn, msg);
   if (!conn.authed) {
     core.fail(conn, 'unauthenticated', `authenticate (session_request, session_auth) before sending ${msg.type}`, msg.id);
     return;
   }
-  switch (msg.type) {
-    // Answers need no answer.
-    case 'ok':
-    case 'pong':
-      return;
-    case 'provides':
-      conn.update({ provides: [...new Set(msg.services)] });
-      return;
-    case 'request_service': {
-      if (!core.registry.offers(msg.service)) {
-        core.fail(conn, 'unavailable', `this room does not offer ${msg.service}`, msg.id);
-        return;
-      }
-      const granted = [...new Set([...(conn.att.granted ?? []), msg.service])];
-      conn.update({ granted });
-      const re = msg.id ? { re: msg.id } : {};
-      core.send(conn, { type: 'ok', ...re });
-      core.send(conn, { type: 'provides', ...re, services: granted });
-      return;
-    }
-  }
-  const route = core.registry.byType.get(msg.type);
   if (!route) {
-    core.fail(conn, 'unavailable', `this room does not answer ${msg.type}`, msg.id);
+    if (msg.re === undefined) core.fail(conn, 'unavailable', `this room does not answer ${msg.type}`, msg.id);
     return;
   }
-  if (!conn.att.granted?.includes(route.service.name)) {
+  if (!granted(conn, route.service)) {
     core.fail(conn, 'forbidden', `${msg.type} needs the ${route.service.name} service: request_service it first`, msg.id);
     return;
   }

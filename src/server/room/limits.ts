@@ -1,3 +1,5 @@
+import type { WireErrorCode } from '../../protocol/index.ts';
+
 /**
  * Every bound the room enforces, in one place (docs/room.md quotes them),
  * plus the two small counters that apply them per socket.
@@ -22,20 +24,20 @@ export const ROOM_LIMITS = {
   listChunk: 256,
 } as const;
 
-/** Close codes the room sends. */
-export const CLOSE = {
-  normal: 1000,
-  /** Too many protocol errors. */
-  policy: 1008,
-  /** A frame over the frame limit. */
-  tooBig: 1009,
-  internal: 1011,
-  /** Bad signature, replayed challenge, second session_request. */
-  authFailed: 4001,
-  authTimeout: 4002,
-  rateLimited: 4008,
-  roomFull: 4029,
-} as const;
+/**
+ * Error codes that count as a strike toward closing the socket (maxErrors in
+ * abuseWindowMs, then close 1008): malformed or forbidden input. The others
+ * describe an ordinary race or refusal.
+ */
+export const STRIKES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
+  'bad_frame',
+  'bad_json',
+  'unknown_type',
+  'bad_schema',
+  'unauthenticated',
+  'forbidden',
+  'bad_entry',
+]);
 
 /** Token bucket: `take` spends one token, refilled continuously at `rate` per second up to `burst`. */
 export class TokenBucket {

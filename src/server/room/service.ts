@@ -1,15 +1,18 @@
 /**
- * A room service is a small module: a name from the protocol's service list,
- * the message types it handles, and optional hooks. The room's core knows
- * only sessions, service discovery and this interface; adding a service
- * (dropbox, data lease) means writing one such module and listing it in
- * services.ts.
+ * A room service is a small module: a name, the message types it handles,
+ * and optional hooks. Every message type the room answers belongs to exactly
+ * one service, so one table routes every frame (dispatch.ts); the session
+ * and service discovery are services too, open to sockets not yet
+ * authenticated or not granted anything. Adding a service (a protocol
+ * service of docs/protocol.md §13.2) means writing one such module and
+ * listing it in room.ts.
  */
-import type { Identity, Service, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
+import type { Identity, KeyPair, Service, WireErrorCode, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
 import type { Env } from '../env.ts';
 import type { Conn } from './conn.ts';
-import type { RoomErrorCode } from './errors.ts';
 import type { Presence } from './presence.ts';
+import type { Requests } from './requests.ts';
+import type { HostedStorage, TrackedHeads } from './storage.ts';
 
 /** What a service may do with the room. */
 export interface RoomApi {
@@ -18,59 +21,101 @@ export interface RoomApi {
   /** The Worker's bindings (D1, R2, vars). */
   readonly bindings: Env;
   readonly presence: Presence;
+  /** The heads this room tracks (headtracking.ts). */
+  readonly heads: TrackedHeads;
+  /** What every room of the deployment stores (src/server/hosted/). */
+  readonly hosted: HostedStorage;
   /** The room's own identity, as sent in its session_request. */
   readonly identity: Identity;
   send(conn: Conn, message: WireMessage): void;
+  /** Sends the answer to `request`, carrying its id as `re` when it had one. */
+  reply(conn: Conn, request: { readonly id?: string | undefined }, answer: WireMessage): void;
   /**
-   * Sends `error {code, message, re}`. A strike (by default: the code's, see
-   * errors.ts) counts toward closing an abusive socket.
+   * Sends `error {code, message, re}`. A strike (by default: the codes in
+   * STRIKES, limits.ts) counts toward closing an abusive socket.
    */
-  fail(conn: Conn, code: RoomErrorCode, message: string, re?: string, strike?: boolean): void;
+  fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike?: boolean): void;
   /** Sends one message to every authenticated socket, but those `skip` answers true for. */
   broadcast(message: WireMessage, skip?: (conn: Conn) => boolean): void;
   close(conn: Conn, code: number, reason: string): void;
+  /** Asks the socket something and waits for the answer that carries the request's id (requests.ts). */
+  request(conn: Conn, message: WireMessage, timeoutMs: number): Promise<WireMessage>;
 }
 
-export type Handler<K extends WireType> = (room: RoomApi, conn: Conn, message: WireOf<K>) => void | Promise<void>;
-export type Handlers = { [K in WireType]?: Handler<K> };
+/** What the session and service discovery need beyond what services see. */
+export interface RoomCore extends RoomApi {
+  readonly keys: KeyPair;
+  readonly registry: Registry;
+  /** The room's requests awaiting answers. */
+  readonly requests: Requests;
+  /** The socket proved its identity: make it present. */
+  join(conn: Conn): void;
+}
 
-export interface RoomService {
-  readonly name: Service;
-  /** "default": every socket gets it at authentication; "on_request": only after request_service. */
-  readonly offer: 'default' | 'on_request';
+export type Handler<K extends WireType, Api = RoomApi> = (room: Api, conn: Conn, message: WireOf<K>) => void | Promise<void>;
+export type Handlers<Api = RoomApi> = { [K in WireType]?: Handler<K, Api> };
+
+interface Parts<Api> {
   /** Create its tables (CREATE ... IF NOT EXISTS): runs once each time the object starts. */
   init?(sql: SqlStorage): void;
-  /** Message types it answers; a type belongs to at most one service. Only authenticated sockets reach these. */
-  readonly handlers?: Handlers;
+  /** Message types it answers; a type belongs to at most one service. */
+  readonly handlers?: Handlers<Api>;
   /** A socket authenticated (presence already includes it; `provides` was sent). */
-  onJoin?(room: RoomApi, conn: Conn, change: { first: boolean; headChanged: boolean }): void;
+  onJoin?(room: Api, conn: Conn, change: { first: boolean; headChanged: boolean }): void;
   /** An authenticated socket left; `last` when no socket of its identity remains. */
-  onLeave?(room: RoomApi, conn: Conn, last: boolean): void;
+  onLeave?(room: Api, conn: Conn, last: boolean): void;
+}
+
+export type RoomService<Api = RoomApi> = Parts<Api> &
+  (
+    | {
+        /** The room's own parts: not a protocol service, never listed in `provides`. */
+        readonly name: 'session' | 'discovery';
+        /** "anyone": every socket, before authentication too; "authed": every authenticated socket. */
+        readonly offer: 'anyone' | 'authed';
+      }
+    | {
+        readonly name: Service;
+        /** "default": every socket gets it at authentication; "on_request": only after request_service. */
+        readonly offer: 'default' | 'on_request';
+      }
+  );
+
+export interface Route {
+  readonly service: RoomService<RoomCore>;
+  readonly handler: Handler<WireType, RoomCore>;
 }
 
 export interface Registry {
-  readonly services: readonly RoomService[];
-  readonly byType: ReadonlyMap<WireType, { service: RoomService; handler: Handler<WireType> }>;
+  readonly services: readonly RoomService<RoomCore>[];
+  readonly byType: ReadonlyMap<WireType, Route>;
+  /** Services granted to every socket at authentication. */
   readonly defaults: readonly Service[];
+  /** Whether a socket may request_service `name`. */
   offers(name: Service): boolean;
 }
 
-export function buildRegistry(services: readonly RoomService[]): Registry {
-  const byType = new Map<WireType, { service: RoomService; handler: Handler<WireType> }>();
-  const names = new Set<Service>();
+/** Whether an authenticated socket may use `service`: the room's own parts always, a protocol service once granted. */
+export function granted(conn: Conn, service: RoomService<RoomCore>): boolean {
+  if (service.offer === 'default' || service.offer === 'on_request') return conn.att.granted?.includes(service.name) ?? false;
+  return true;
+}
+
+export function buildRegistry(services: readonly RoomService<RoomCore>[]): Registry {
+  const byType = new Map<WireType, Route>();
+  const names = new Set<string>();
+  const offered = new Set<Service>();
+  const defaults: Service[] = [];
   for (const service of services) {
     if (names.has(service.name)) throw new Error(`service ${service.name} listed twice`);
     names.add(service.name);
-    for (const [type, handler] of Object.entries(service.handlers ?? {}) as [WireType, Handler<WireType>][]) {
+    if (service.offer === 'default' || service.offer === 'on_request') offered.add(service.name);
+    if (service.offer === 'default') defaults.push(service.name);
+    for (const [type, handler] of Object.entries(service.handlers ?? {}) as [WireType, Handler<WireType, RoomCore>][]) {
       const owner = byType.get(type);
       if (owner) throw new Error(`${type} is handled by both ${owner.service.name} and ${service.name}`);
       byType.set(type, { service, handler });
     }
   }
-  return {
-    services,
-    byType,
-    defaults: services.filter((s) => s.offer === 'default').map((s) => s.name),
-    offers: (name) => names.has(name),
-  };
+  return { services, byType, defaults, offers: (name) => offered.has(name) };
 }

@@ -7,9 +7,12 @@
  *   client → room: session_auth {signSession(C, endpoint, peer room, K, S)}
  *
  * The endpoint is canonicalEndpoint of the URL the socket was opened at, so a
- * signature made for one room (or one server) is useless at another.
+ * signature made for one room (or one server) is useless at another. These
+ * handlers, with `ping` and `error`, are the only ones a socket reaches before
+ * it authenticates.
  */
 import {
+  CLOSE,
   fromBase64url,
   keyPairFromSeed,
   newChallenge,
@@ -21,8 +24,8 @@ import {
   type WireOf,
 } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
-import { CLOSE, ROOM_LIMITS } from './limits.ts';
-import type { RoomApi } from './service.ts';
+import { ROOM_LIMITS } from './limits.ts';
+import type { RoomApi, RoomCore, RoomService } from './service.ts';
 
 export function initSessionTables(sql: SqlStorage): void {
   sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
@@ -60,35 +63,29 @@ export function greet(room: RoomApi, conn: Conn): void {
   room.send(conn, { type: 'session_request', identity: room.identity, head: null, challenge: conn.att.serverChallenge! });
 }
 
-export async function onSessionRequest(
-  room: RoomApi,
-  keys: KeyPair,
-  conn: Conn,
-  msg: WireOf<'session_request'>,
-  now: number,
-): Promise<void> {
+async function onSessionRequest(room: RoomCore, conn: Conn, msg: WireOf<'session_request'>): Promise<void> {
   if (conn.att.phase !== 'hello') {
     room.fail(conn, 'auth_failed', 'one session_request per connection', msg.id);
     room.close(conn, CLOSE.authFailed, 'second session_request');
     return;
   }
-  if (msg.challenge === conn.att.serverChallenge || !rememberChallenge(room.sql, msg.challenge, now)) {
+  if (msg.challenge === conn.att.serverChallenge || !rememberChallenge(room.sql, msg.challenge, Date.now())) {
     room.fail(conn, 'auth_failed', 'challenge replayed: this room has seen it before; send 32 fresh random bytes', msg.id);
     room.close(conn, CLOSE.authFailed, 'replayed challenge');
     return;
   }
   conn.update({ phase: 'requested', identity: msg.identity, head: msg.head, clientChallenge: msg.challenge });
-  const signature = await signSession(keys, {
+  const signature = await signSession(room.keys, {
     endpoint: conn.att.endpoint!,
     peer: msg.identity,
     signerChallenge: conn.att.serverChallenge!,
     peerChallenge: msg.challenge,
   });
-  if (!conn.closed) room.send(conn, { type: 'session_auth', signature, ...(msg.id ? { re: msg.id } : {}) });
+  if (!conn.closed) room.reply(conn, msg, { type: 'session_auth', signature });
 }
 
-/** Answers true once the client proved its key; the caller then lets it join. */
-export async function onSessionAuth(room: RoomApi, conn: Conn, msg: WireOf<'session_auth'>): Promise<boolean> {
+/** Answers true once the client proved its key. */
+async function verifyClient(room: RoomApi, conn: Conn, msg: WireOf<'session_auth'>): Promise<boolean> {
   if (conn.att.phase === 'authed') {
     room.fail(conn, 'auth_failed', 'this socket is already authenticated: one session per connection', msg.id, true);
     return false;
@@ -115,3 +112,20 @@ export async function onSessionAuth(room: RoomApi, conn: Conn, msg: WireOf<'sess
   }
   return true;
 }
+
+export const session: RoomService<RoomCore> = {
+  name: 'session',
+  offer: 'anyone',
+  init: initSessionTables,
+  handlers: {
+    session_request: onSessionRequest,
+    async session_auth(room, conn, msg) {
+      if (await verifyClient(room, conn, msg)) room.join(conn);
+    },
+    ping(room, conn, msg) {
+      room.reply(conn, msg, { type: 'pong' });
+    },
+    // An error needs no answer; the room's own requests get theirs before any service (dispatch.ts).
+    error() {},
+  },
+};

@@ -50,7 +50,7 @@ export const signalling: RoomService = {
         return;
       }
       const changed = room.presence.claimHead(conn, msg.head);
-      if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
+      if (msg.id) room.reply(conn, msg, { type: 'ok' });
       if (changed) announceOnline(room, conn);
     },
 
@@ -66,7 +66,7 @@ export const signalling: RoomService = {
         }
       }
       if (delivered === 0) room.fail(conn, 'not_present', `${msg.to} is not in this room`, msg.id);
-      else if (msg.id) room.send(conn, { type: 'ok', re: msg.id });
+      else if (msg.id) room.reply(conn, msg, { type: 'ok' });
     },
   },
 };

@@ -5,25 +5,37 @@
  * to anyone (it gives nothing away): clients then use STUN/host candidates
  * only and say so, without an error in the browser console.
  */
-import { Hono } from 'hono';
-import { checkSignedRequest } from '../signed-request.ts';
-import { turnConfig, type TurnEnv } from './config.ts';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { signedRequest } from '../signed-request.ts';
+import { turnConfig, type TurnConfig, type TurnEnv } from './config.ts';
 import { mintTurnCredentials } from './credentials.ts';
 
 export const TURN_PATH = '/api/turn';
 
-export const turnApi = new Hono<{ Bindings: TurnEnv }>();
+type TurnRoutes = { Bindings: TurnEnv; Variables: { turn: TurnConfig } };
 
-turnApi.get('/', async (c) => {
+export const turnApi = new Hono<TurnRoutes>();
+
+/** The deployment's TURN server, as c.get('turn'), checked before the signature. */
+const configured: MiddlewareHandler<TurnRoutes> = async (c, next) => {
   const config = turnConfig(c.env);
   c.header('Cache-Control', 'no-store');
   if (!config) return c.json({ configured: false, iceServers: [] });
-  const signed = await checkSignedRequest(c, { method: 'GET', path: TURN_PATH, length: 0 });
-  if (!signed.ok) return signed.response;
-  const minted = await mintTurnCredentials(config.secret, config.urls, signed.identity, config.ttlSeconds);
-  return c.json({
-    configured: true,
-    iceServers: [{ urls: minted.urls, username: minted.username, credential: minted.credential }],
-    expires: minted.expires,
-  });
-});
+  c.set('turn', config);
+  await next();
+};
+
+turnApi.get(
+  '/',
+  configured,
+  signedRequest<TurnRoutes>(() => ({ method: 'GET', path: TURN_PATH, length: 0 })),
+  async (c) => {
+    const config = c.get('turn');
+    const minted = await mintTurnCredentials(config.secret, config.urls, c.get('identity'), config.ttlSeconds);
+    return c.json({
+      configured: true,
+      iceServers: [{ urls: minted.urls, username: minted.username, credential: minted.credential }],
+      expires: minted.expires,
+    });
+  },
+);

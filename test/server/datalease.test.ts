@@ -246,6 +246,15 @@ describe('data leases', { timeout: 30_000 }, () => {
     o.client.send({ type: 'call', id: 'gone', service: 'datalease', identity: owner.identity, head: head(chain).hash, seconds: 600 });
     await o.client.next('get_feed');
     await leaveAll([o]);
+    // A pull whose caller refuses the room's get_feed ends at once, saying so (not after the answer wait).
+    const r = await join(room, { keys: owner });
+    r.client.send({ type: 'call', id: 'refuse', service: 'datalease', identity: owner.identity, head: head(chain).hash, seconds: 600 });
+    const asked = await r.client.next('get_feed');
+    r.client.send({ type: 'error', re: asked.id, code: 'forbidden', message: 'blocked' });
+    const refused = await r.client.error('refuse');
+    expect(refused.code).toBe('unavailable');
+    expect(refused.message).toContain('refused get_feed');
+    await leaveAll([r]);
 
     expect(await leaseRow(owner.identity)).toBeNull();
     expect(await committed(owner.identity)).toBe(0);

@@ -177,19 +177,4 @@ describe('session handshake', () => {
     expect((await authed.client.next('pong')).re).toBe('still');
     authed.client.close();
   }, 15_000);
-
-  it('grants services the room offers on request and refuses the others', async () => {
-    const s = await join(roomName('svc'));
-    s.client.send({ type: 'request_service', id: 'r1', service: 'voice' });
-    expect((await s.client.error('r1')).code).toBe('unavailable');
-    s.client.send({ type: 'request_service', id: 'r2', service: 'headtracking' });
-    await s.client.next('ok', (m) => m.re === 'r2');
-    expect((await s.client.next('provides', (m) => m.re === 'r2')).services).toContain('headtracking');
-    // A client's own provides is recorded, not answered.
-    s.client.send({ type: 'provides', services: ['blobs', 'headtracking'] });
-    s.client.send({ type: 'ping', id: 'after' });
-    await s.client.next('pong');
-    expect(s.client.inbox.filter((m) => m.type === 'error')).toEqual([]);
-    s.client.close();
-  });
 });

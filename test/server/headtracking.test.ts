@@ -1,7 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromBase64url, fromUtf8, generateKeyPair, hashOf, utf8, type Entry } from '../../src/protocol/index.ts';
-import { outranks } from '../../src/server/room/heads.ts';
+import { generateKeyPair, type Entry } from '../../src/protocol/index.ts';
 import { entry, join, leaveAll, note, roomName, stubOf, settleRooms } from './room-helpers.ts';
 import { createEntry } from '../../src/protocol/index.ts';
 
@@ -69,14 +68,6 @@ describe('head tracking', () => {
     a.client.close();
   });
 
-  it("uses the protocol's ordering rule (compareEntries) to decide", async () => {
-    const keys = await generateKeyPair();
-    const e = await entry(keys, 10);
-    expect(outranks(e, { hash: e.hash, comparable: 9 })).toBe(true);
-    expect(outranks(e, { hash: e.hash, comparable: 11 })).toBe(false);
-    expect(outranks(e, { hash: `&${'z'.repeat(43)}` as Entry['hash'], comparable: 10 })).toBe(e.hash < `&${'z'.repeat(43)}`);
-  });
-
   it('accepts a rebase: re-signed entries above the old head', async () => {
     const room = roomName('rebase');
     const a = await join(room);
@@ -129,28 +120,6 @@ describe('head tracking', () => {
     device.client.send({ type: 'get_heads', id: 'g', identities: [synod.identity] });
     expect((await device.client.next('last_known_heads')).heads).toEqual([[synod.identity, s1.hash]]);
     device.client.close();
-  });
-
-  it('serves the head entries it holds as blobs (iwant → ihave, getblob → blob)', async () => {
-    const room = roomName('blobs');
-    const a = await join(room);
-    const e = await entry(a.keys, 1000);
-    a.client.send({ type: 'announce', entry: e.text });
-    await a.client.next('ok');
-    const missing = hashOf(utf8('nothing'));
-    a.client.send({ type: 'iwant', id: 'w', hashes: [e.hash, missing] });
-    expect((await a.client.next('ihave')).blobs).toEqual([[e.hash, e.size]]);
-    a.client.send({ type: 'getblob', id: 'b', hash: e.hash, maxsize: 1 << 20 });
-    const blob = await a.client.next('blob', (m) => m.re === 'b');
-    expect(blob).toMatchObject({ hash: e.hash, offset: 0, total: e.size });
-    const bytes = fromBase64url(blob.data);
-    expect(bytes.ok && fromUtf8(bytes.value)).toBe(e.text);
-    expect(bytes.ok && hashOf(bytes.value)).toBe(e.hash);
-    a.client.send({ type: 'getblob', id: 'small', hash: e.hash, maxsize: 10 });
-    expect((await a.client.error('small')).code).toBe('too_big');
-    a.client.send({ type: 'getblob', id: 'nf', hash: missing, maxsize: 100 });
-    expect((await a.client.error('nf')).code).toBe('not_found');
-    a.client.close();
   });
 
   it("remembers heads (and the room's identity) across an object restart", async () => {

@@ -1,0 +1,76 @@
+/**
+ * Peer signals (docs/protocol.md §13.6): what peers put in `message_to`
+ * payloads for each other. The room forwards payloads without reading them;
+ * the receiving peer checks them here. `ch` says whose they are: `relay`
+ * carries replication frames between peers that cannot connect directly,
+ * `rtc` negotiates a WebRTC data channel, `call` a voice or video call.
+ */
+import * as z from 'zod/mini';
+import { fail, ok, type Result } from './errors.ts';
+import { LIMITS } from './limits.ts';
+import { chars, integer } from './schema.ts';
+
+const reason = chars(LIMITS.reasonChars);
+const sdp = chars(LIMITS.sdpChars);
+
+/** RTCIceCandidateInit as browsers write it (RTCIceCandidate.toJSON()). */
+export const iceCandidateSchema = z.strictObject({
+  candidate: chars(LIMITS.candidateChars),
+  sdpMid: z.optional(z.nullable(chars(64))),
+  sdpMLineIndex: z.optional(z.nullable(integer(0, 65535))),
+  usernameFragment: z.optional(z.nullable(chars(256))),
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export const relaySignalSchema = z.union([
+  /** A wire frame (§13), as a JSON value so it is not escaped twice; the receiving link parses it like any frame. */
+  z.strictObject({
+    ch: z.literal('relay'),
+    m: z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }),
+  }),
+  /** The sender closed the relayed link. */
+  z.strictObject({ ch: z.literal('relay'), close: reason }),
+]);
+
+export const rtcSignalSchema = z.union([
+  z.strictObject({ ch: z.literal('rtc'), sdp: z.strictObject({ type: z.enum(['offer', 'answer']), sdp }) }),
+  z.strictObject({ ch: z.literal('rtc'), candidate: iceCandidateSchema }),
+  /** The sender gave up on the negotiation. */
+  z.strictObject({ ch: z.literal('rtc'), fail: reason }),
+]);
+
+const call = <O extends string, S extends z.core.$ZodLooseShape>(op: O, shape: S) =>
+  z.strictObject({ ch: z.literal('call'), id: chars(64, 1), op: z.literal(op), ...shape });
+
+export const callSignalSchema = z.discriminatedUnion('op', [
+  call('offer', { sdp, video: z.boolean() }),
+  call('answer', { sdp }),
+  call('ice', { candidate: iceCandidateSchema }),
+  call('decline', { reason: z.optional(reason) }),
+  call('hangup', { reason: z.optional(reason) }),
+  call('refused', { reason: z.optional(reason) }),
+  call('busy', { reason: z.optional(reason) }),
+]);
+
+export type IceCandidate = z.infer<typeof iceCandidateSchema>;
+export type RelaySignal = z.infer<typeof relaySignalSchema>;
+export type RtcSignal = z.infer<typeof rtcSignalSchema>;
+export type CallSignal = z.infer<typeof callSignalSchema>;
+export type Signal = RelaySignal | RtcSignal | CallSignal;
+export type SignalChannel = Signal['ch'];
+
+const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSignalSchema } as const;
+
+/**
+ * Checks a `message_from` payload. `unknown_type` when it is not a signal
+ * (no known `ch`: some other use of message_to); `bad_schema` when it is one
+ * but malformed. Receivers drop both without an answer.
+ */
+export function parseSignal(payload: unknown): Result<Signal> {
+  const ch = isObject(payload) ? payload.ch : undefined;
+  if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call') return fail('unknown_type', 'not a peer signal: no known "ch"');
+  const parsed = (schemas[ch] as z.ZodMiniType<Signal>).safeParse(payload);
+  if (!parsed.success) return fail('bad_schema', `${ch} signal: ${z.prettifyError(parsed.error)}`);
+  return ok(parsed.data);
+}

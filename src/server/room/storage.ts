@@ -1,0 +1,51 @@
+/**
+ * What room services read beyond a message: the heads this room tracks
+ * (headtracking.ts keeps them in the object's SQLite storage) and the hosted
+ * storage every room of a deployment shares (D1 and R2, src/server/hosted/).
+ * The room hands both to its services through RoomApi; room modules never
+ * import the hosted side, so the arrows point one way (room.ts wires them).
+ */
+import type { Hash, HeadRank, Identity, WireOf } from '../../protocol/index.ts';
+
+/** The newest verified head the room holds for an identity. */
+export interface TrackedHead {
+  identity: Identity;
+  hash: Hash;
+  comparable: number;
+  /** The synod its entry claims, or null. */
+  synod: Identity | null;
+  size: number;
+}
+
+export interface TrackedHeads {
+  get(identity: Identity): TrackedHead | undefined;
+  /** The text of a tracked head entry, by its hash. */
+  entry(hash: Hash): { size: number; text: string } | undefined;
+}
+
+/** A blob as the room can send it over a socket. */
+export interface StoredBlob {
+  readonly size: number;
+  /** Set when it is not sent over a room socket, saying why and where to get it instead. */
+  readonly refusal?: string;
+  /** Its bytes, in pieces of any size; null when it went away meanwhile. */
+  read(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null>;
+}
+
+export type FeedRun =
+  | { status: 'ok'; entries: string[] }
+  /** No live lease of the identity. */
+  | { status: 'no_lease' }
+  /** `from` is not in the leased feed. */
+  | { status: 'not_held' };
+
+export interface HostedStorage {
+  /** Sizes of the hashes held as entries of live leases or as stored blobs. */
+  sizes(hashes: readonly Hash[]): Promise<Map<Hash, number>>;
+  /** An entry of a live lease or a stored blob. */
+  blob(hash: Hash): Promise<StoredBlob | null>;
+  /** Heads of live leases among `identities`. */
+  leasedHeads(identities: readonly Identity[]): Promise<Map<Identity, HeadRank>>;
+  /** A run of a leased feed for get_feed: from `from` through parents, stopping before `known`, at a root, or at `limit`. */
+  leasedFeed(request: Omit<WireOf<'get_feed'>, 'type' | 'id' | 're'>): Promise<FeedRun>;
+}
