@@ -29,6 +29,7 @@ import {
 import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
 import { TokenBucket } from './rate.ts';
+import { Requests } from './requests.ts';
 import type { Session } from './session.ts';
 
 /** Frames stay below this so relaying them inside message_to still fits a frame. */
@@ -64,15 +65,12 @@ export interface LinkHooks {
   log?: (line: string) => void;
 }
 
-type Pending = { resolve: (m: WireMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
-
+/** A blob arriving in chunks, for the `getblob` request of the same id. */
 interface Incoming {
   hash: Hash;
   total: number;
   chunks: Uint8Array[];
   received: number;
-  resolve: (bytes: Uint8Array) => void;
-  reject: (e: Error) => void;
 }
 
 /** The parent an unvalidated entry text names, read without trusting it (validation follows). */
@@ -94,8 +92,8 @@ export class Link {
   readonly interests = new Set<Identity>();
   #replica: Replica;
   #hooks: LinkHooks;
-  #nextId = 0;
-  #pending = new Map<string, Pending>();
+  #requests = new Requests<WireMessage>('q');
+  #blobs = new Requests<Uint8Array>('b');
   #incoming = new Map<string, Incoming>();
   #pulling = new Map<Identity, Hash>();
   #strikes = 0;
@@ -131,15 +129,11 @@ export class Link {
 
   /** Send a request and wait for the message that answers it (`re`). */
   request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
-    const id = `q${++this.#nextId}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${message.type} to ${this.peer} timed out`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      this.send({ ...message, id });
-    });
+    return this.#requests.ask(
+      (id) => this.send({ ...message, id }),
+      timeoutMs,
+      () => new Error(`${message.type} to ${this.peer} timed out`),
+    );
   }
 
   /** Ask the peer for its heads of the identities we watch (or of some), then pull what is newer. */
@@ -218,17 +212,17 @@ export class Link {
 
   /** Fetch a blob by hash, verified, with progress; stored in the replica's store. */
   async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
-    const id = `b${++this.#nextId}`;
-    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-      this.#incoming.set(id, { hash, total: -1, chunks: [], received: 0, resolve, reject });
-      this.send({ type: 'getblob', id, hash, maxsize });
-      setTimeout(
-        () => {
-          if (this.#incoming.delete(id)) reject(new Error(`blob ${hash} timed out`));
-        },
-        Math.max(REQUEST_TIMEOUT_MS, maxsize / 50),
-      );
-    });
+    const bytes = await this.#blobs.ask(
+      (id) => {
+        this.#incoming.set(id, { hash, total: -1, chunks: [], received: 0 });
+        this.send({ type: 'getblob', id, hash, maxsize });
+      },
+      Math.max(REQUEST_TIMEOUT_MS, maxsize / 50),
+      (id) => {
+        this.#incoming.delete(id);
+        return new Error(`blob ${hash} timed out`);
+      },
+    );
     await this.#replica.store.putBlob(hash, bytes);
     return bytes;
   }
@@ -246,12 +240,7 @@ export class Link {
     const msg = parsed.value;
     if (msg.re !== undefined) {
       if (msg.type === 'blob' || (msg.type === 'error' && this.#incoming.has(msg.re))) return this.#blobChunk(msg);
-      const waiting = this.#pending.get(msg.re);
-      if (waiting) {
-        this.#pending.delete(msg.re);
-        clearTimeout(waiting.timer);
-        return waiting.resolve(msg);
-      }
+      if (this.#requests.answer(msg.re, msg)) return;
     }
     const blocked = this.#replica.isBlocked(this.peer);
     switch (msg.type) {
@@ -335,11 +324,13 @@ export class Link {
   }
 
   #blobChunk(msg: WireMessage): void {
-    const into = this.#incoming.get(msg.re as string);
+    const re = msg.re as string;
+    const into = this.#incoming.get(re);
     if (!into) return;
+    // Settled at once, so a chunk still on its way finds nothing to add to.
     const fail = (why: string) => {
-      this.#incoming.delete(msg.re as string);
-      into.reject(new Error(why));
+      this.#incoming.delete(re);
+      this.#blobs.fail(re, new Error(why));
     };
     if (msg.type === 'error') return fail(`${msg.code}: ${msg.message}`);
     if (msg.type !== 'blob') return;
@@ -354,7 +345,7 @@ export class Link {
     if (into.received > into.total) return fail('blob longer than announced');
     this.#hooks.onBlobProgress?.({ hash: into.hash, done: into.received, total: into.total });
     if (into.received < into.total) return;
-    this.#incoming.delete(msg.re as string);
+    this.#incoming.delete(re);
     const whole = new Uint8Array(into.total);
     let at = 0;
     for (const c of into.chunks) {
@@ -363,9 +354,9 @@ export class Link {
     }
     if (hashOf(whole) !== into.hash) {
       this.#strike(`blob ${into.hash} does not hash to its name`);
-      return into.reject(new Error('blob does not match its hash'));
+      return this.#blobs.fail(re, new Error('blob does not match its hash'));
     }
-    into.resolve(whole);
+    this.#blobs.answer(re, whole);
   }
 
   #strike(reason: string): void {
@@ -378,12 +369,8 @@ export class Link {
     if (this.#ended) return;
     this.#ended = true;
     this.#offHead();
-    for (const [, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`link closed: ${reason}`));
-    }
-    this.#pending.clear();
-    for (const [, b] of this.#incoming) b.reject(new Error(`link closed: ${reason}`));
+    this.#requests.failAll(new Error(`link closed: ${reason}`));
+    this.#blobs.failAll(new Error(`link closed: ${reason}`));
     this.#incoming.clear();
     this.#hooks.onClose?.(reason);
   }

@@ -1,8 +1,7 @@
 /** The account (synod): profile, devices, servers. Changing them needs the synod key. */
 import { useId, useState } from 'preact/hooks';
-import { dropboxRoom } from '../../../src/peer/peer.ts';
 import { endpointSchema, type BlobRef, type Identity } from '../../../src/protocol/index.ts';
-import { defaultServers, explain, notify, peer, rooms, tick, toRoomUrl, transportOf } from '../engine.ts';
+import { defaultServers, dropboxRoom, explain, notify, peer, rooms, tick, toRoomUrl, transportOf } from '../engine.ts';
 import { exactTime, shortId } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
 import { Avatar, BlobImage, Confirm, CopyButton, IdentityCard, ScreenTitle, useProfile, useAction } from './common.tsx';

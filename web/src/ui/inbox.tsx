@@ -5,10 +5,8 @@
  */
 import { signal } from '@preact/signals';
 import { useEffect, useId, useState } from 'preact/hooks';
-import type { InboxMessage } from '../../../src/peer/peer.ts';
-import { dropboxRoom } from '../../../src/peer/peer.ts';
 import type { Identity } from '../../../src/protocol/index.ts';
-import { defaultServers, explain, notify, peer, rooms, tick } from '../engine.ts';
+import { defaultServers, dropboxRoom, explain, notify, peer, rooms, tick, type InboxMessage } from '../engine.ts';
 import { exactTime, when } from '../lib/format.ts';
 import { checkIdentity, IdentityField, ScreenTitle, useAsync, Who, useAction } from './common.tsx';
 import { isFollowing } from './people.tsx';
