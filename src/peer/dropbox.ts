@@ -22,6 +22,13 @@ import {
 } from '../protocol/index.ts';
 import type { Link } from './link.ts';
 import type { InboxItem, Store } from './store.ts';
+import { PeerError } from './errors.ts';
+import { within } from './events.ts';
+import { openingSeeds, type Keys } from './keys.ts';
+import type { Mesh } from './mesh.ts';
+import type { PrivateNotes } from './private-notes.ts';
+import type { Replica } from './replica.ts';
+import { trustedEntry } from './store.ts';
 
 /** Seal `text` for the target's readers and sign it as a standalone entry. */
 export async function makeDrop(keys: KeyPair, readers: readonly Identity[], text: string, now = Date.now()): Promise<Entry> {
@@ -97,4 +104,70 @@ export async function receiveDrops(link: Link, store: Store, server: string, not
   }
   if (valid.size > 0) link.channel.send(encodeWire({ type: 'drop_ack', hashes: [...valid] }));
   return kept;
+}
+
+/** A dropbox endpoint is an origin; its drops go through the room named "dropbox" there. */
+export function dropboxRoom(endpoint: string): string {
+  const u = new URL(endpoint);
+  if (u.pathname.startsWith('/room/')) return u.toString().replace(/^http/, 'ws');
+  return `${u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss' : 'ws'}://${u.host}/room/dropbox`;
+}
+
+/** A dropbox message as the app shows it. */
+export interface InboxMessage extends InboxItem {
+  /** The plaintext, when one of our keys reads it. */
+  readonly text: string | null;
+}
+
+/** This peer's side of the dropbox: leaving drops for others, and the inbox of drops left for us. */
+export class Dropbox {
+  constructor(
+    private readonly keys: Keys,
+    private readonly replica: Replica,
+    private readonly mesh: Mesh,
+    private readonly notes: PrivateNotes,
+  ) {}
+
+  /**
+   * Reach someone who may not follow us: seal `text` to their readers (their
+   * synod's, when we know it) and leave it at a dropbox room. `via` is a room
+   * URL; by default the first dropbox their synod publishes.
+   */
+  async send(target: Identity, text: string, via?: string, timeoutMs = 15_000): Promise<Entry> {
+    const state = this.replica.synod(target);
+    const url = via ?? (state?.dropboxes[0] ? dropboxRoom(state.dropboxes[0]) : undefined);
+    if (!url) throw new PeerError('bad_input', 'no dropbox known for this identity: give a server');
+    const joinedHere = !this.mesh.rooms.has(url);
+    const room = this.mesh.join(url);
+    try {
+      if (!room.link) await within(room.events.once('link'), timeoutMs);
+      const link = room.link;
+      if (!link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
+      const drop = await makeDrop(this.keys.device, await this.notes.readersFor(target), text);
+      await sendDrop(link, target, drop);
+      return drop;
+    } finally {
+      if (joinedHere) this.mesh.leave(url);
+    }
+  }
+
+  /** Dropbox messages received, newest first, with their text where we can read it. */
+  async inbox(): Promise<InboxMessage[]> {
+    const items = await this.replica.store.inbox();
+    return items.sort((a, b) => b.receivedAt - a.receivedAt).map((i) => this.#message(i));
+  }
+
+  async acknowledge(hash: Hash): Promise<void> {
+    const item = (await this.replica.store.inbox()).find((i) => i.hash === hash);
+    if (item) await this.replica.store.putInbox({ ...item, acknowledged: true });
+  }
+
+  /** A room's `drops` notice: the messages newly kept. */
+  async receive(server: string, link: Link, notice: WireMessage): Promise<InboxMessage[]> {
+    return (await receiveDrops(link, this.replica.store, server, notice)).map((i) => this.#message(i));
+  }
+
+  #message(item: InboxItem): InboxMessage {
+    return { ...item, text: readDrop(trustedEntry(item.hash, item.entry), openingSeeds(this.keys)) };
+  }
 }

@@ -32,3 +32,14 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
     }
   }
 }
+
+/** Whether `promise` settles within `ms` (an event awaited with a deadline); the timer never outlives it. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

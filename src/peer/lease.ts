@@ -6,7 +6,10 @@
  * us over the room link, which serves get_feed to any peer.
  */
 import { parseDirectory, signRequest, type BlobRef, type Entry, type Hash, type Identity, type KeyPair } from '../protocol/index.ts';
+import type { Keys } from './keys.ts';
 import type { Link } from './link.ts';
+import type { Mesh } from './mesh.ts';
+import type { Replica } from './replica.ts';
 import type { Store } from './store.ts';
 
 /** The HTTP origin of a room URL (ws://host/room/x → http://host). */
@@ -68,4 +71,28 @@ export async function callLease(link: Link, identity: Identity, head: Hash, seco
   if (reply.type === 'lease') return { identity: reply.identity, head: reply.head, expires: reply.expires };
   if (reply.type === 'error') throw new Error(`lease refused: ${reply.code}: ${reply.message}`);
   throw new Error(`lease answered ${reply.type}`);
+}
+
+/**
+ * Ask the server behind a room to lease our feeds (this device's, and the
+ * synod's when we hold its key), blobs included, so others can fetch them
+ * while we are offline. Renewing is asking again.
+ */
+export async function requestLease(keys: Keys, replica: Replica, mesh: Mesh, roomUrl: string, seconds: number): Promise<LeaseGrant[]> {
+  const room = mesh.join(roomUrl);
+  if (!room.link) await room.events.once('link');
+  const grants: LeaseGrant[] = [];
+  for (const signer of [keys.device, keys.synod]) {
+    if (!signer) continue;
+    const head = await replica.head(signer.identity);
+    if (!head) continue;
+    for (const entry of await replica.chain(signer.identity)) {
+      for (const ref of await blobRefsOf(entry, replica.store)) {
+        const bytes = await replica.store.getBlob(ref.hash);
+        if (bytes) await uploadBlob(httpOrigin(roomUrl), signer, ref.hash, bytes);
+      }
+    }
+    grants.push(await callLease(room.link!, signer.identity, head.hash, seconds));
+  }
+  return grants;
 }

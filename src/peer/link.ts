@@ -6,20 +6,17 @@
  * Pull: on [identity, head] for a watched identity, ask `get_feed` from
  * that head down to what we hold, validate every entry (full validation,
  * batched), check each link, store, then offer the head to the replica.
- * Serve: answer get_heads, get_feed, iwant and getblob from the store,
- * unless the asker is blocked. Abuse (invalid entries, lies, floods) earns
+ * Serve: answer get_heads, get_feed, iwant and getblob (blob-transfer.ts)
+ * from the store, unless the asker is blocked. Abuse (invalid entries, lies, floods) earns
  * strikes; enough strikes close the link.
  */
 import {
   encodeWire,
   FRAME_BUDGET,
   FramePacker,
-  fromBase64url,
-  hashOf,
   LIMITS,
   openEntry,
   parseWire,
-  toBase64url,
   wireErrorOf,
   type Entry,
   type Hash,
@@ -28,9 +25,11 @@ import {
   type WireMessage,
   type WireOf,
 } from '../protocol/index.ts';
+import { BlobTransfer, type BlobProgress } from './blob-transfer.ts';
 import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
 import { TokenBucket } from './rate.ts';
+import { Requests } from './requests.ts';
 import type { Session } from './session.ts';
 
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -39,11 +38,7 @@ const MAX_STRIKES = 5;
 const FRAME_RATE = 200;
 const FRAME_BURST = 400;
 
-export interface BlobProgress {
-  readonly hash: Hash;
-  readonly done: number;
-  readonly total: number;
-}
+export type { BlobProgress } from './blob-transfer.ts';
 
 export interface SyncProgress {
   readonly identity: Identity;
@@ -62,17 +57,6 @@ export interface LinkHooks {
   onSync?: (progress: SyncProgress) => void;
   onClose?: (reason: string) => void;
   log?: (line: string) => void;
-}
-
-type Pending = { resolve: (m: WireMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
-
-interface Incoming {
-  hash: Hash;
-  total: number;
-  chunks: Uint8Array[];
-  received: number;
-  resolve: (bytes: Uint8Array) => void;
-  reject: (e: Error) => void;
 }
 
 /** The parent an unvalidated entry text names, read without trusting it (validation follows). */
@@ -94,9 +78,8 @@ export class Link {
   readonly interests = new Set<Identity>();
   #replica: Replica;
   #hooks: LinkHooks;
-  #nextId = 0;
-  #pending = new Map<string, Pending>();
-  #incoming = new Map<string, Incoming>();
+  #requests = new Requests<WireMessage>('q');
+  #blobs: BlobTransfer;
   #pulling = new Map<Identity, Hash>();
   #strikes = 0;
   #bucket = new TokenBucket(FRAME_RATE, FRAME_BURST);
@@ -108,6 +91,15 @@ export class Link {
     this.channel = session.channel;
     this.#replica = replica;
     this.#hooks = hooks;
+    this.#blobs = new BlobTransfer(
+      {
+        send: (m) => this.send(m),
+        strike: (reason) => this.#strike(reason),
+        ...(hooks.onBlobProgress && { progress: hooks.onBlobProgress }),
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      },
+      replica.store,
+    );
     this.#offHead = replica.events.on('head', (h) => {
       if (this.interests.has(h.identity) && !replica.isBlocked(this.peer)) this.send({ type: 'head', identity: h.identity, head: h.hash });
     });
@@ -131,15 +123,11 @@ export class Link {
 
   /** Send a request and wait for the message that answers it (`re`). */
   request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
-    const id = `q${++this.#nextId}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${message.type} to ${this.peer} timed out`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      this.send({ ...message, id });
-    });
+    return this.#requests.ask(
+      (id) => this.send({ ...message, id }),
+      timeoutMs,
+      () => new Error(`${message.type} to ${this.peer} timed out`),
+    );
   }
 
   /** Ask the peer for its heads of the identities we watch (or of some), then pull what is newer. */
@@ -218,17 +206,7 @@ export class Link {
 
   /** Fetch a blob by hash, verified, with progress; stored in the replica's store. */
   async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
-    const id = `b${++this.#nextId}`;
-    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-      this.#incoming.set(id, { hash, total: -1, chunks: [], received: 0, resolve, reject });
-      this.send({ type: 'getblob', id, hash, maxsize });
-      setTimeout(
-        () => {
-          if (this.#incoming.delete(id)) reject(new Error(`blob ${hash} timed out`));
-        },
-        Math.max(REQUEST_TIMEOUT_MS, maxsize / 50),
-      );
-    });
+    const bytes = await this.#blobs.fetch(hash, maxsize);
     await this.#replica.store.putBlob(hash, bytes);
     return bytes;
   }
@@ -245,13 +223,8 @@ export class Link {
     }
     const msg = parsed.value;
     if (msg.re !== undefined) {
-      if (msg.type === 'blob' || (msg.type === 'error' && this.#incoming.has(msg.re))) return this.#blobChunk(msg);
-      const waiting = this.#pending.get(msg.re);
-      if (waiting) {
-        this.#pending.delete(msg.re);
-        clearTimeout(waiting.timer);
-        return waiting.resolve(msg);
-      }
+      if (this.#blobs.answers(msg)) return this.#blobs.receive(msg);
+      if (this.#requests.answer(msg.re, msg)) return;
     }
     const blocked = this.#replica.isBlocked(this.peer);
     switch (msg.type) {
@@ -282,7 +255,7 @@ export class Link {
       case 'iwant':
         return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg);
       case 'getblob':
-        return blocked ? this.#refuse(msg.id) : this.#serveBlob(msg);
+        return blocked ? this.#refuse(msg.id) : this.#blobs.serve(msg);
       default:
         this.#hooks.onOther?.(msg);
     }
@@ -313,59 +286,6 @@ export class Link {
     this.send({ type: 'ihave', re: msg.id, blobs });
   }
 
-  async #serveBlob(msg: WireOf<'getblob'>): Promise<void> {
-    const entry = await this.#replica.store.getEntry(msg.hash);
-    const bytes = (await this.#replica.store.getBlob(msg.hash)) ?? (entry ? new TextEncoder().encode(entry.text) : undefined);
-    if (!bytes) return this.send({ type: 'error', re: msg.id, code: 'not_found', message: `no blob ${msg.hash}` });
-    if (bytes.length > msg.maxsize) {
-      return this.send({
-        type: 'error',
-        re: msg.id,
-        code: 'too_big',
-        message: `blob is ${bytes.length} bytes, over maxsize ${msg.maxsize}`,
-      });
-    }
-    for (let offset = 0; offset < bytes.length || offset === 0; offset += LIMITS.blobChunkBytes) {
-      const data = toBase64url(bytes.subarray(offset, offset + LIMITS.blobChunkBytes));
-      this.send({ type: 'blob', re: msg.id, hash: msg.hash, offset, total: bytes.length, data });
-      if (bytes.length === 0) break;
-    }
-  }
-
-  #blobChunk(msg: WireMessage): void {
-    const into = this.#incoming.get(msg.re as string);
-    if (!into) return;
-    const fail = (why: string) => {
-      this.#incoming.delete(msg.re as string);
-      into.reject(new Error(why));
-    };
-    if (msg.type === 'error') return fail(`${msg.code}: ${msg.message}`);
-    if (msg.type !== 'blob') return;
-    const data = fromBase64url(msg.data);
-    if (msg.hash !== into.hash || !data.ok || msg.offset !== into.received || (into.total >= 0 && msg.total !== into.total)) {
-      this.#strike(`blob ${into.hash}: chunk out of order or malformed`);
-      return fail('malformed blob chunk');
-    }
-    into.total = msg.total;
-    into.chunks.push(data.value);
-    into.received += data.value.length;
-    if (into.received > into.total) return fail('blob longer than announced');
-    this.#hooks.onBlobProgress?.({ hash: into.hash, done: into.received, total: into.total });
-    if (into.received < into.total) return;
-    this.#incoming.delete(msg.re as string);
-    const whole = new Uint8Array(into.total);
-    let at = 0;
-    for (const c of into.chunks) {
-      whole.set(c, at);
-      at += c.length;
-    }
-    if (hashOf(whole) !== into.hash) {
-      this.#strike(`blob ${into.hash} does not hash to its name`);
-      return into.reject(new Error('blob does not match its hash'));
-    }
-    into.resolve(whole);
-  }
-
   #strike(reason: string): void {
     if (this.#ended) return;
     this.#hooks.log?.(`${this.peer}: ${reason}`);
@@ -376,13 +296,8 @@ export class Link {
     if (this.#ended) return;
     this.#ended = true;
     this.#offHead();
-    for (const [, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`link closed: ${reason}`));
-    }
-    this.#pending.clear();
-    for (const [, b] of this.#incoming) b.reject(new Error(`link closed: ${reason}`));
-    this.#incoming.clear();
+    this.#requests.failAll(new Error(`link closed: ${reason}`));
+    this.#blobs.end(reason);
     this.#hooks.onClose?.(reason);
   }
 }

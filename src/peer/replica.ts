@@ -94,6 +94,26 @@ export class Replica {
     return this.#synods.get(identity);
   }
 
+  /** The synod a device's head claims, when that synod lists the device. */
+  async synodOfDevice(device: Identity): Promise<{ identity: Identity; state: SynodState } | undefined> {
+    const head = await this.store.getHead(device);
+    const claimed = head ? (await this.store.getEntry(head.hash))?.body.synod?.[0] : undefined;
+    const state = claimed ? this.#synods.get(claimed) : undefined;
+    return claimed && state?.devices.has(device) ? { identity: claimed, state } : undefined;
+  }
+
+  /** An identity's feed along its head chain, newest first, at most `limit` entries. */
+  async feed(identity: Identity, limit: number): Promise<Entry[]> {
+    const out: Entry[] = [];
+    const head = await this.store.getHead(identity);
+    let at = head ? await this.store.getEntry(head.hash) : undefined;
+    while (at && out.length < limit) {
+      out.push(at);
+      at = at.body.parent ? await this.store.getEntry(at.body.parent) : undefined;
+    }
+    return out;
+  }
+
   /** Root first. */
   async chain(identity: Identity): Promise<Entry[]> {
     const head = await this.store.getHead(identity);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/peer/memory-store.ts';
 import { Peer } from '../../src/peer/peer.ts';
-import { hashOf, type Entry } from '../../src/protocol/index.ts';
+import { hashOf, type Entry, type Identity } from '../../src/protocol/index.ts';
 import { startLocalWorker, type LocalWorker } from '../support/local-worker.ts';
 import { eventually, headOf } from '../peer/helpers.ts';
 
@@ -69,6 +69,28 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     const texts = (await c.feed(a.identity, 100)).map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
     expect(texts).not.toContain('n10');
     expect(texts).toHaveLength(19);
+  });
+
+  it("publishing announces: the room tracks each new head, and the synod's once the device's feed names it", async () => {
+    const url = roomUrl();
+    const alice = await peerIn(url);
+    const room = alice.mesh.rooms.get(url)!;
+    const tracked = async (identity: Identity) => {
+      // Poll gently: a room rate-limits a session that floods it with requests.
+      await new Promise((r) => setTimeout(r, 100));
+      const reply = await room.link!.request({ type: 'get_heads', identities: [identity] });
+      return reply.type === 'last_known_heads' ? reply.heads[0]?.[1] : undefined;
+    };
+    // Online before anything exists: whatever the room tracks from here on, publishing announced.
+    await alice.createSynod({ name: 'Alice' });
+    const synodHead = (await alice.replica.head(alice.synodIdentity!))!.hash;
+    await eventually(async () => (await tracked(alice.identity)) === (await headOf(alice, alice.identity)), 10_000, 'the device head');
+    // The synod entries came before the device's first entry named the synod, when the room still refused them.
+    await eventually(async () => (await tracked(alice.synodIdentity!)) === synodHead, 10_000, 'the synod head');
+    const note = await alice.postNote('announced');
+    await eventually(async () => (await tracked(alice.identity)) === note.hash, 10_000, 'the new head');
+    const servers = await alice.setServers([url], []);
+    await eventually(async () => (await tracked(alice.synodIdentity!)) === servers.hash, 10_000, 'the new synod head');
   });
 
   it("a revoked device's later entries are refused", async () => {

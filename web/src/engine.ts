@@ -5,15 +5,24 @@
  * engine (`peer()`) directly for actions.
  */
 import { batch, computed, signal } from '@preact/signals';
-import { loadKeys } from '../../src/peer/account.ts';
-import { Calls, type CallInfo } from '../../src/peer/calls.ts';
-import { IdbStore } from '../../src/peer/idb-store.ts';
-import type { BlobProgress } from '../../src/peer/link.ts';
-import type { PeerLinkInfo } from '../../src/peer/mesh.ts';
-import { dropboxRoom, Peer, PeerError } from '../../src/peer/peer.ts';
-import type { RoomStatus } from '../../src/peer/room-client.ts';
-import { TurnCredentialSource, type IceConfig } from '../../src/peer/turn.ts';
+import {
+  Calls,
+  dropboxRoom,
+  IdbStore,
+  loadKeys,
+  Peer,
+  PeerError,
+  TurnCredentialSource,
+  type BlobProgress,
+  type CallInfo,
+  type IceConfig,
+  type PeerLinkInfo,
+  type RoomStatus,
+} from '../../src/peer/index.ts';
 import type { Identity } from '../../src/protocol/index.ts';
+
+// Screens reach the engine only through this module.
+export { dropboxRoom, type InboxMessage } from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
 

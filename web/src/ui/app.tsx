@@ -2,12 +2,15 @@
 import { useEffect } from 'preact/hooks';
 import { anyRoomOnline, bootError, membership, notices, online, rejoinStalled, tick, updateReady } from '../engine.ts';
 import { route } from '../router.ts';
-import { Devices, Profile, Servers } from './account.tsx';
+import { Devices, Profile } from './account.tsx';
 import { Inbox, refreshUnread, unread } from './inbox.tsx';
 import { CallPanel } from './call.tsx';
+import { Alert } from './forms.tsx';
 import { Network } from './network.tsx';
-import { IdentityPage, People, Private } from './people.tsx';
+import { IdentityPage, People } from './people.tsx';
 import { EntryPage, Post, Timeline } from './posts.tsx';
+import { Private } from './private.tsx';
+import { Servers } from './servers.tsx';
 import { freshWords, Start } from './start.tsx';
 
 const NAV: [string, string][] = [
@@ -83,9 +86,7 @@ export function App() {
     return (
       <main id="main" class="start">
         <h1>Effigy could not start</h1>
-        <p class="error" role="alert">
-          {bootError.value}
-        </p>
+        <Alert>{bootError.value}</Alert>
       </main>
     );
   }

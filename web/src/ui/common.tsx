@@ -1,11 +1,12 @@
-/** Pieces every screen uses: async data, names and avatars, images from blobs, identity input. */
+/** Pieces every screen uses: async data, names and avatars, images from blobs, identity input, progress, titles. */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, links, notify, peer, tick } from '../engine.ts';
 import { bytes, hueOf, identityLink, parseIdentityInput, shortId } from '../lib/format.ts';
 import { inspectImage, MAX_INCOMING_BYTES, sniff } from '../lib/image.ts';
-import { QrCode, Scanner } from './qr.tsx';
+import { Alert } from './forms.tsx';
+import { QrCode, useScan } from './qr.tsx';
 
 export interface Async<T> {
   value: T | undefined;
@@ -27,27 +28,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[], options: { 
     );
   }, [...deps, t]);
   return state;
-}
-
-/**
- * A form's action: busy while it runs, its failure explained in words; the
- * one pattern every form here shares.
- */
-export function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async (action: () => Promise<void>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(explain(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, setError, run };
 }
 
 export type Profile = Awaited<ReturnType<ReturnType<typeof peer>['profileOf']>>;
@@ -208,7 +188,7 @@ export function IdentityField({
   error?: string | null;
 }) {
   const id = useId();
-  const [scanning, setScanning] = useState(false);
+  const scan = useScan(onValue);
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -225,24 +205,10 @@ export function IdentityField({
           aria-describedby={error ? `${id}-err` : undefined}
           onInput={(e) => onValue((e.target as HTMLInputElement).value)}
         />
-        <button type="button" class="secondary" onClick={() => setScanning((s) => !s)} aria-expanded={scanning}>
-          Scan
-        </button>
+        {scan.button}
       </div>
-      {error && (
-        <p class="error" id={`${id}-err`} role="alert">
-          {error}
-        </p>
-      )}
-      {scanning && (
-        <Scanner
-          onClose={() => setScanning(false)}
-          onResult={(text) => {
-            setScanning(false);
-            onValue(text);
-          }}
-        />
-      )}
+      <Alert id={`${id}-err`}>{error}</Alert>
+      {scan.scanner}
     </div>
   );
 }
@@ -250,63 +216,6 @@ export function IdentityField({
 export function checkIdentity(text: string): { identity: Identity | null; error: string | null } {
   const r = parseIdentityInput(text);
   return r.ok ? { identity: r.value, error: null } : { identity: null, error: text.trim() ? r.message : null };
-}
-
-/** A destructive action behind an inline warning, rather than a modal. */
-export function Confirm({
-  label,
-  warning,
-  confirmLabel,
-  onConfirm,
-  class: cls = 'danger',
-}: {
-  label: string;
-  warning: ComponentChildren;
-  confirmLabel: string;
-  onConfirm: () => Promise<void> | void;
-  class?: string;
-}) {
-  const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const cancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (open) cancel.current?.focus();
-  }, [open]);
-  if (!open) {
-    return (
-      <button type="button" class={`${cls} small`} onClick={() => setOpen(true)}>
-        {label}
-      </button>
-    );
-  }
-  return (
-    <div class="confirm" role="alertdialog" aria-label={label} onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
-      <div class="warning">{warning}</div>
-      <div class="row">
-        <button
-          type="button"
-          class="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            try {
-              await onConfirm();
-              setOpen(false);
-            } catch (err) {
-              notify(explain(err), 'error');
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          {confirmLabel}
-        </button>
-        <button type="button" class="secondary" ref={cancel} onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-      </div>
-    </div>
-  );
 }
 
 export function Progress({ value, max, label }: { value: number; max: number | null; label: string }) {

@@ -1,9 +1,10 @@
 /** One entry as people see it, with what they can do to it: comment, tag, delete. */
-import { useId, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { parseDirectory, type BlobRef, type Entry, type Hash, type Identity } from '../../../src/protocol/index.ts';
-import { explain, notify, peer } from '../engine.ts';
+import { notify, peer } from '../engine.ts';
 import { bytes, exactTime, when } from '../lib/format.ts';
-import { BlobImage, Confirm, useAsync, Who } from './common.tsx';
+import { BlobImage, useAsync, Who } from './common.tsx';
+import { Alert, Confirm, Field, useAction } from './forms.tsx';
 
 const DIRECTORY_LIMIT = 512 * 1024;
 
@@ -121,43 +122,36 @@ const CONTENT = new Set(['public_note', 'image', 'collection', 'comment', 'priva
 /** Posts others can answer; the rest (follows, profile updates) are shown as a compact line. */
 export const isContent = (e: Entry): boolean => CONTENT.has(e.body.payload.type);
 
+const RESPONSES = [
+  ['comment', 'Comment'],
+  ['tag', 'Tag'],
+] as const;
+
 function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag'; onDone: () => void }) {
-  const id = useId();
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
     const value = text.trim();
     if (!value) return setError(mode === 'comment' ? 'Write something first.' : 'Type a tag first.');
     if (mode === 'tag' && (/\s/.test(value) || value.length > 64))
       return setError('A tag is one word of at most 64 characters, with no spaces.');
-    setBusy(true);
-    try {
+    await run(async () => {
       const ref = { entry: entry.hash, identity: entry.body.identity };
       if (mode === 'comment') await peer().comment(ref, value);
       else await peer().tag(ref, value.replace(/^#/, ''));
       notify(mode === 'comment' ? 'Comment posted.' : 'Tag added.');
       onDone();
-    } catch (err) {
-      setError(explain(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="respond" onSubmit={submit}>
-      <label for={id}>{mode === 'comment' ? 'Your comment' : 'Tag (one word)'}</label>
       {mode === 'comment' ? (
-        <textarea id={id} rows={2} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        <Field bare label="Your comment" rows={2} maxLength={10_000} value={text} onValue={setText} />
       ) : (
-        <input id={id} type="text" maxLength={65} value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        <Field bare label="Tag (one word)" maxLength={65} value={text} onValue={setText} />
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert>{error}</Alert>
       <div class="row">
         <button type="submit" disabled={busy}>
           {mode === 'comment' ? 'Post comment' : 'Add tag'}
@@ -227,26 +221,18 @@ export function EntryCard({ entry, compact = false }: { entry: Entry; compact?: 
       <Body entry={entry} />
       {content && !compact && (
         <div class="actions">
-          {type !== 'private_note' && (
-            <>
+          {type !== 'private_note' &&
+            RESPONSES.map(([m, label]) => (
               <button
+                key={m}
                 type="button"
                 class="secondary small"
-                aria-expanded={mode === 'comment'}
-                onClick={() => setMode(mode === 'comment' ? null : 'comment')}
+                aria-expanded={mode === m}
+                onClick={() => setMode(mode === m ? null : m)}
               >
-                Comment
+                {label}
               </button>
-              <button
-                type="button"
-                class="secondary small"
-                aria-expanded={mode === 'tag'}
-                onClick={() => setMode(mode === 'tag' ? null : 'tag')}
-              >
-                Tag
-              </button>
-            </>
-          )}
+            ))}
           {mine && <DeleteEntry entry={entry} />}
         </div>
       )}

@@ -4,13 +4,12 @@
  * acknowledged, answered or ignored. The sender learns nothing either way.
  */
 import { signal } from '@preact/signals';
-import { useEffect, useId, useState } from 'preact/hooks';
-import type { InboxMessage } from '../../../src/peer/peer.ts';
-import { dropboxRoom } from '../../../src/peer/peer.ts';
+import { useEffect, useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
-import { defaultServers, explain, notify, peer, rooms, tick } from '../engine.ts';
+import { defaultServers, dropboxRoom, notify, peer, rooms, tick, type InboxMessage } from '../engine.ts';
 import { exactTime, when } from '../lib/format.ts';
-import { checkIdentity, IdentityField, ScreenTitle, useAsync, Who, useAction } from './common.tsx';
+import { checkIdentity, IdentityField, ScreenTitle, useAsync, Who } from './common.tsx';
+import { Alert, Field, useAction } from './forms.tsx';
 import { isFollowing } from './people.tsx';
 
 const IGNORED = 'inbox-ignored';
@@ -57,8 +56,6 @@ export async function sendMessage(target: Identity, text: string, server: string
 }
 
 function Compose({ to: initialTo }: { to: string }) {
-  const textId = useId();
-  const serverId = useId();
   const [to, setTo] = useState(initialTo);
   const [text, setText] = useState('');
   const [server, setServer] = useState(defaultServers().dropboxes[0] ?? '');
@@ -83,22 +80,12 @@ function Compose({ to: initialTo }: { to: string }) {
       <h3>Message someone</h3>
       <p class="hint">For people who may not follow you: the message is sealed for them and left at a dropbox they watch.</p>
       <IdentityField label="To (identity)" value={to} onValue={setTo} error={to ? check.error : null} />
-      <div class="field">
-        <label for={textId}>Message</label>
-        <textarea id={textId} rows={3} maxLength={10_000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-      </div>
+      <Field label="Message" rows={3} maxLength={10_000} value={text} onValue={setText} />
       <details>
         <summary>Dropbox server</summary>
-        <div class="field">
-          <label for={serverId}>Server (one of theirs, if you know it)</label>
-          <input id={serverId} type="url" value={server} onInput={(e) => setServer((e.target as HTMLInputElement).value)} />
-        </div>
+        <Field label="Server (one of theirs, if you know it)" type="url" value={server} onValue={setServer} />
       </details>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert>{error}</Alert>
       <button type="submit" disabled={busy}>
         {busy ? 'Sending…' : 'Send message'}
       </button>
@@ -110,8 +97,7 @@ function Message({ m, stranger, onIgnore }: { m: InboxMessage; stranger: boolean
   const [open, setOpen] = useState(!m.acknowledged);
   const [replying, setReplying] = useState(false);
   const [reply, setReply] = useState('');
-  const [busy, setBusy] = useState(false);
-  const replyId = useId();
+  const { busy, run } = useAction({ notifyErrors: true });
   return (
     <li class={`message ${stranger ? 'stranger' : ''} ${m.acknowledged ? 'read' : 'unread'}`} data-hash={m.hash}>
       <header>
@@ -169,21 +155,15 @@ function Message({ m, stranger, onIgnore }: { m: InboxMessage; stranger: boolean
           onSubmit={async (e) => {
             e.preventDefault();
             if (!reply.trim()) return;
-            setBusy(true);
-            try {
+            await run(async () => {
               await sendMessage(m.sender, reply.trim(), m.server);
               setReply('');
               setReplying(false);
               notify('Reply left at the dropbox.');
-            } catch (err) {
-              notify(explain(err), 'error');
-            } finally {
-              setBusy(false);
-            }
+            });
           }}
         >
-          <label for={replyId}>Your reply</label>
-          <textarea id={replyId} rows={2} value={reply} onInput={(e) => setReply((e.target as HTMLTextAreaElement).value)} />
+          <Field bare label="Your reply" rows={2} value={reply} onValue={setReply} />
           <button type="submit" disabled={busy}>
             Send reply
           </button>

@@ -1,20 +1,10 @@
-/** People: follow, block and mute by identity; someone's page; private notes to chosen people. */
-import { useId, useState } from 'preact/hooks';
+/** People: follow, block and mute by identity; someone's page (private.tsx: private notes to chosen people). */
+import { useState } from 'preact/hooks';
 import type { Entry, Identity } from '../../../src/protocol/index.ts';
-import { explain, notify, peer, tick, transportOf } from '../engine.ts';
+import { notify, peer, tick, transportOf } from '../engine.ts';
 import { shortId } from '../lib/format.ts';
-import {
-  Avatar,
-  checkIdentity,
-  displayName,
-  IdentityCard,
-  IdentityField,
-  ScreenTitle,
-  useAsync,
-  useProfile,
-  Who,
-  useAction,
-} from './common.tsx';
+import { Avatar, checkIdentity, displayName, IdentityCard, IdentityField, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
+import { Alert, useAction } from './forms.tsx';
 import { EntryList } from './entry.tsx';
 
 /** Identities of this person's own account: never in "following". */
@@ -30,7 +20,7 @@ function ownIdentities(): Set<Identity> {
 }
 
 /** The people followed: accounts, and devices whose account is not itself followed. */
-async function following(): Promise<Identity[]> {
+export async function following(): Promise<Identity[]> {
   const p = peer();
   const own = ownIdentities();
   const followed = p
@@ -61,25 +51,22 @@ async function blockedList(): Promise<Identity[]> {
   return (await peer().replica.store.getSetting<Identity[]>('blocked')) ?? [];
 }
 
+const BLOCKED = 'Blocked. You no longer share their data, and everyone can see you did.';
+const MUTED = 'Muted. Only you can see that you did.';
+
 /** Follow / Block / Mute buttons for one identity. */
 export function Relations({ identity }: { identity: Identity }) {
   const p = peer();
   void tick.value;
   const blocked = p.replica.isBlocked(identity);
   const followed = isFollowing(identity);
-  const [busy, setBusy] = useState(false);
-  const act = (what: string, run: () => Promise<unknown>) => async () => {
-    setBusy(true);
-    try {
-      await run();
+  const { busy, run } = useAction({ notifyErrors: true });
+  const act = (what: string, action: () => Promise<unknown>) => () =>
+    run(async () => {
+      await action();
       tick.value++;
       notify(what);
-    } catch (err) {
-      notify(explain(err), 'error');
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   if (ownIdentities().has(identity)) return <p class="hint">This is you.</p>;
   return (
     <div class="row actions" role="group" aria-label="Relationship">
@@ -98,20 +85,10 @@ export function Relations({ identity }: { identity: Identity }) {
       </a>
       {!blocked && (
         <>
-          <button
-            type="button"
-            class="secondary"
-            disabled={busy}
-            onClick={act('Blocked. You no longer share their data, and everyone can see you did.', () => p.block(identity))}
-          >
+          <button type="button" class="secondary" disabled={busy} onClick={act(BLOCKED, () => p.block(identity))}>
             Block
           </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={busy}
-            onClick={act('Muted. Only you can see that you did.', () => p.mute(identity))}
-          >
+          <button type="button" class="secondary" disabled={busy} onClick={act(MUTED, () => p.mute(identity))}>
             Mute
           </button>
         </>
@@ -165,7 +142,7 @@ async function followedElsewhere(): Promise<Identity[]> {
 
 function FollowLikeOtherDevices() {
   const others = useAsync(followedElsewhere, []);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction({ notifyErrors: true });
   const n = others.value?.length ?? 0;
   if (n === 0) return null;
   return (
@@ -177,18 +154,13 @@ function FollowLikeOtherDevices() {
       <button
         type="button"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          try {
+        onClick={() =>
+          run(async () => {
             for (const i of others.value ?? []) await peer().follow(i);
             tick.value++;
             notify('Following them here too.');
-          } catch (err) {
-            notify(explain(err), 'error');
-          } finally {
-            setBusy(false);
-          }
-        }}
+          })
+        }
       >
         Follow them here too
       </button>
@@ -257,9 +229,7 @@ export function IdentityPage({ identity: raw }: { identity: string }) {
     return (
       <>
         <ScreenTitle>Unknown identity</ScreenTitle>
-        <p class="error" role="alert">
-          {check.error ?? 'No identity given.'}
-        </p>
+        <Alert>{check.error ?? 'No identity given.'}</Alert>
       </>
     );
   }
@@ -303,95 +273,5 @@ function IdentityView({ identity }: { identity: Identity }) {
         />
       )}
     </>
-  );
-}
-
-/** People one can write privately to: followed accounts and devices. */
-export function Private() {
-  const textId = useId();
-  const p = peer();
-  const people = useAsync(following, []);
-  const notes = useAsync(
-    async () => (await p.timeline(500)).filter((e) => e.body.payload.type === 'private_note' && p.readPrivate(e) !== null),
-    [],
-  );
-  const [chosen, setChosen] = useState<Set<Identity>>(new Set());
-  const [extra, setExtra] = useState('');
-  const [text, setText] = useState('');
-  const { busy, error, setError, run } = useAction();
-  const extraCheck = checkIdentity(extra);
-  const toggle = (i: Identity) => {
-    const next = new Set(chosen);
-    if (next.has(i)) next.delete(i);
-    else next.add(i);
-    setChosen(next);
-  };
-  return (
-    <>
-      <ScreenTitle>Private notes</ScreenTitle>
-      <form
-        class="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const to = new Set(chosen);
-          if (extra.trim()) {
-            if (!extraCheck.identity) return setError(extraCheck.error);
-            to.add(extraCheck.identity);
-          }
-          if (to.size === 0) return setError('Choose at least one person to write to.');
-          if (!text.trim()) return setError('Write something first.');
-          await run(async () => {
-            await p.sendPrivate(text.trim(), [...to]);
-            setText('');
-            setChosen(new Set());
-            setExtra('');
-            notify('Private note posted. Only the people you chose (and your own devices) can read it.');
-          });
-        }}
-      >
-        <p class="hint">
-          Sealed in this browser for the chosen people's devices and yours. Everyone can see that a note exists, not what it says or who it
-          is for.
-        </p>
-        <fieldset>
-          <legend>To</legend>
-          {people.value?.length ? (
-            people.value.map((i) => <Recipient key={i} identity={i} checked={chosen.has(i)} onToggle={() => toggle(i)} />)
-          ) : (
-            <p class="hint">Follow people to pick them here, or paste an identity below.</p>
-          )}
-        </fieldset>
-        <IdentityField label="Someone else (optional)" value={extra} onValue={setExtra} error={extra ? extraCheck.error : null} />
-        <div class="field">
-          <label for={textId}>Note</label>
-          <textarea
-            id={textId}
-            rows={3}
-            maxLength={10_000}
-            value={text}
-            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-          />
-        </div>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={busy}>
-          Send private note
-        </button>
-      </form>
-      <h3>Private notes you can read</h3>
-      <EntryList entries={notes.value} empty="No private notes yet." />
-    </>
-  );
-}
-
-function Recipient({ identity, checked, onToggle }: { identity: Identity; checked: boolean; onToggle: () => void }) {
-  const profile = useProfile(identity);
-  return (
-    <label class="check">
-      <input type="checkbox" checked={checked} onChange={onToggle} /> {displayName(identity, profile)}
-    </label>
   );
 }

@@ -4,7 +4,8 @@ import type { BlobRef, DirectoryItem, Entry, Hash } from '../../../src/protocol/
 import { anyRoomOnline, explain, notify, peer } from '../engine.ts';
 import { bytes } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
-import { ScreenTitle, useAsync, useAction } from './common.tsx';
+import { ScreenTitle, useAsync } from './common.tsx';
+import { Alert, Field, useAction } from './forms.tsx';
 import { EntryCard, EntryList, isContent } from './entry.tsx';
 
 const readable = (e: Entry): boolean => e.body.payload.type !== 'private_note' || peer().readPrivate(e) !== null;
@@ -14,7 +15,6 @@ function publishedNote(): string {
 }
 
 export function NoteForm({ compact = false }: { compact?: boolean }) {
-  const id = useId();
   const [text, setText] = useState('');
   const { busy, error, setError, run } = useAction();
   return (
@@ -31,19 +31,15 @@ export function NoteForm({ compact = false }: { compact?: boolean }) {
         });
       }}
     >
-      <label for={id}>{compact ? 'Write a public note' : 'Public note'}</label>
-      <textarea
-        id={id}
+      <Field
+        bare
+        label={compact ? 'Write a public note' : 'Public note'}
         rows={compact ? 2 : 4}
         maxLength={10_000}
         value={text}
-        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+        onValue={setText}
       />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert>{error}</Alert>
       <button type="submit" disabled={busy}>
         Post note
       </button>
@@ -60,14 +56,11 @@ interface Picked {
 
 function PhotoForm() {
   const fileId = useId();
-  const captionId = useId();
-  const altId = useId();
   const [picked, setPicked] = useState<Picked[]>([]);
   const [working, setWorking] = useState(false);
   const [caption, setCaption] = useState('');
   const [alt, setAlt] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
+  const { busy, error: formError, setError: setFormError, run } = useAction();
   const good = picked.filter((p) => p.image);
   const album = good.length > 1;
 
@@ -97,9 +90,7 @@ function PhotoForm() {
   const post = async (e: Event) => {
     e.preventDefault();
     if (good.length === 0) return setFormError('Pick an image first.');
-    setBusy(true);
-    setFormError(null);
-    try {
+    await run(async () => {
       const p = peer();
       const refs: BlobRef[] = [];
       for (const g of good) refs.push(await p.addBlob(g.image!.bytes));
@@ -132,11 +123,7 @@ function PhotoForm() {
       setCaption('');
       setAlt('');
       (document.getElementById(fileId) as HTMLInputElement | null)?.form?.reset();
-    } catch (err) {
-      setFormError(explain(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -166,9 +153,7 @@ function PhotoForm() {
                   </p>
                 </>
               ) : (
-                <p class="error" role="alert">
-                  {p.error}
-                </p>
+                <Alert>{p.error}</Alert>
               )}
             </li>
           ))}
@@ -176,29 +161,11 @@ function PhotoForm() {
       )}
       {good.length > 0 && (
         <>
-          <div class="field">
-            <label for={captionId}>{album ? 'Album name' : 'Caption'}</label>
-            <input
-              id={captionId}
-              type="text"
-              maxLength={album ? 64 : 10_000}
-              value={caption}
-              onInput={(e) => setCaption((e.target as HTMLInputElement).value)}
-            />
-          </div>
-          {!album && (
-            <div class="field">
-              <label for={altId}>Description for people who cannot see it (alt text)</label>
-              <input id={altId} type="text" maxLength={1000} value={alt} onInput={(e) => setAlt((e.target as HTMLInputElement).value)} />
-            </div>
-          )}
+          <Field label={album ? 'Album name' : 'Caption'} maxLength={album ? 64 : 10_000} value={caption} onValue={setCaption} />
+          {!album && <Field label="Description for people who cannot see it (alt text)" maxLength={1000} value={alt} onValue={setAlt} />}
         </>
       )}
-      {formError && (
-        <p class="error" role="alert">
-          {formError}
-        </p>
-      )}
+      <Alert>{formError}</Alert>
       <button type="submit" disabled={busy || working || good.length === 0}>
         {album ? `Post album of ${good.length}` : 'Post image'}
       </button>

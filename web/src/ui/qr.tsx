@@ -3,6 +3,7 @@
  * or jsQR). Both load on first use, keeping them out of the start-up bundle.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Alert } from './forms.tsx';
 
 export function QrCode({ text, label, size = 232 }: { text: string; label: string; size?: number }) {
   const [drawn, setDrawn] = useState<{ d: string; n: number; text: string } | null>(null);
@@ -81,9 +82,7 @@ export function Scanner({ onResult, onClose }: { onResult: (text: string) => voi
   return (
     <div class="scanner">
       {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
+        <Alert>{error}</Alert>
       ) : (
         <video ref={video} muted playsInline aria-label="Camera view: hold the QR code in front of the camera" />
       )}
@@ -92,4 +91,28 @@ export function Scanner({ onResult, onClose }: { onResult: (text: string) => voi
       </button>
     </div>
   );
+}
+
+/**
+ * A "Scan" button and the scanner it opens, placed apart by the caller
+ * (`button` beside the field, `scanner` below it); a code read goes to
+ * `onResult` and closes the scanner.
+ */
+export function useScan(onResult: (text: string) => void, label = 'Scan') {
+  const [scanning, setScanning] = useState(false);
+  const button = (
+    <button type="button" class="secondary" aria-expanded={scanning} onClick={() => setScanning(!scanning)}>
+      {label}
+    </button>
+  );
+  const scanner = scanning && (
+    <Scanner
+      onClose={() => setScanning(false)}
+      onResult={(text) => {
+        setScanning(false);
+        onResult(text);
+      }}
+    />
+  );
+  return { button, scanner };
 }

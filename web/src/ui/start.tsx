@@ -1,9 +1,11 @@
 /** First visit: create an identity and account, restore from the 24 words, or join as a new device. */
 import { signal } from '@preact/signals';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { mnemonicToSeed } from '../../../src/protocol/index.ts';
-import { anyRoomOnline, defaultServers, explain, membership, notify, peer, tick } from '../engine.ts';
-import { checkIdentity, CopyButton, IdentityField, ScreenTitle, useAction } from './common.tsx';
+import { anyRoomOnline, defaultServers, membership, notify, peer, tick } from '../engine.ts';
+import { checkIdentity, CopyButton, IdentityField, ScreenTitle } from './common.tsx';
+import { Alert, Field, useAction } from './forms.tsx';
 import { QrCode } from './qr.tsx';
 
 /** The words just made, shown once after creating (the app proper waits until they are written down). */
@@ -41,10 +43,21 @@ export function Words({ words, onDone }: { words: string; onDone?: () => void })
   );
 }
 
+/** A start form's buttons: its own, then Back to the choices. */
+function Buttons({ onBack, children }: { onBack: () => void; children: ComponentChildren }) {
+  return (
+    <div class="row">
+      {children}
+      <button type="button" class="secondary" onClick={onBack}>
+        Back
+      </button>
+    </div>
+  );
+}
+
 function Create({ onBack }: { onBack: () => void }) {
-  const id = useId();
   const [name, setName] = useState('');
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
   return (
     <form
       class="card"
@@ -59,30 +72,13 @@ function Create({ onBack }: { onBack: () => void }) {
     >
       <h3>Create your identity</h3>
       <p>This browser makes a key pair for itself and a new account (a synod) that can later include your other devices.</p>
-      <div class="field">
-        <label for={id}>Display name (optional)</label>
-        <input
-          id={id}
-          type="text"
-          maxLength={64}
-          autoComplete="nickname"
-          value={name}
-          onInput={(e) => setName((e.target as HTMLInputElement).value)}
-        />
-      </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      <div class="row">
+      <Field label="Display name (optional)" maxLength={64} autoComplete="nickname" value={name} onValue={setName} />
+      <Alert>{error}</Alert>
+      <Buttons onBack={onBack}>
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create my identity'}
         </button>
-        <button type="button" class="secondary" onClick={onBack}>
-          Back
-        </button>
-      </div>
+      </Buttons>
     </form>
   );
 }
@@ -90,8 +86,7 @@ function Create({ onBack }: { onBack: () => void }) {
 function Restore({ onBack }: { onBack: () => void }) {
   const id = useId();
   const [words, setWords] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const count = words.trim() ? words.trim().split(/\s+/).length : 0;
   const pendingRestore = peer().holdsSynodKey && !peer().synodState();
   return (
@@ -99,19 +94,16 @@ function Restore({ onBack }: { onBack: () => void }) {
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        setError(null);
         const check = mnemonicToSeed(words);
         if (!check.ok) return setError(`These words cannot be right: ${check.error.message}. Nothing was changed.`);
-        setBusy(true);
-        try {
-          await peer().restoreSynod(words, 25_000);
-          tick.value++;
-          notify('Account restored. Your feeds are syncing.');
-        } catch (err) {
-          setError(`${explain(err)}. Nothing was lost: keep one of your other devices online and try again.`);
-        } finally {
-          setBusy(false);
-        }
+        await run(
+          async () => {
+            await peer().restoreSynod(words, 25_000);
+            tick.value++;
+            notify('Account restored. Your feeds are syncing.');
+          },
+          (why) => `${why}. Nothing was lost: keep one of your other devices online and try again.`,
+        );
       }}
     >
       <h3>Restore from your 24 words</h3>
@@ -124,41 +116,33 @@ function Restore({ onBack }: { onBack: () => void }) {
         This browser joins your account as a new device. Your account's data comes from your other devices, so keep one of them open and
         online.
       </p>
-      <div class="field">
-        <label for={id}>Recovery words</label>
-        <textarea
-          id={id}
-          rows={4}
-          autoComplete="off"
-          autoCapitalize="none"
-          spellcheck={false}
-          value={words}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={`${id}-count`}
-          onInput={(e) => setWords((e.target as HTMLTextAreaElement).value)}
-        />
+      <Field
+        label="Recovery words"
+        id={id}
+        rows={4}
+        autoComplete="off"
+        autoCapitalize="none"
+        spellcheck={false}
+        value={words}
+        invalid={error !== null}
+        describedBy={`${id}-count`}
+        onValue={setWords}
+      >
         <p class="hint" id={`${id}-count`}>
           {count} of 24 words
         </p>
-      </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      </Field>
+      <Alert>{error}</Alert>
       {busy && (
         <p role="status" aria-live="polite">
           Looking for your account on connected devices…
         </p>
       )}
-      <div class="row">
+      <Buttons onBack={onBack}>
         <button type="submit" disabled={busy}>
           Restore
         </button>
-        <button type="button" class="secondary" onClick={onBack}>
-          Back
-        </button>
-      </div>
+      </Buttons>
     </form>
   );
 }
@@ -168,15 +152,9 @@ function Pair({ onBack }: { onBack: () => void }) {
   const pending = p.synodIdentity && !p.holdsSynodKey ? p.synodIdentity : null;
   const [account, setAccount] = useState('');
   const [code, setCode] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, run } = useAction();
   const check = checkIdentity(account);
-  const makeCode = async (synod: NonNullable<typeof pending>) => {
-    try {
-      setCode(await p.pairingCode(synod));
-    } catch (err) {
-      setError(explain(err));
-    }
-  };
+  const makeCode = (synod: NonNullable<typeof pending>) => run(async () => setCode(await p.pairingCode(synod)));
   useEffect(() => {
     if (pending) void makeCode(pending);
   }, []);
@@ -189,10 +167,14 @@ function Pair({ onBack }: { onBack: () => void }) {
           this code, or paste the text below. This page continues by itself once it is accepted.
         </p>
         <QrCode text={code} label="Pairing code as a QR code" size={260} />
-        <div class="field">
-          <label for="pairing-code">Pairing code</label>
-          <textarea id="pairing-code" readOnly rows={4} value={code} onFocus={(e) => (e.target as HTMLTextAreaElement).select()} />
-        </div>
+        <Field
+          label="Pairing code"
+          id="pairing-code"
+          readOnly
+          rows={4}
+          value={code}
+          onFocus={(e) => (e.target as HTMLTextAreaElement).select()}
+        />
         <div class="row">
           <CopyButton text={code} label="Copy code" />
           <button
@@ -221,7 +203,6 @@ function Pair({ onBack }: { onBack: () => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         if (!check.identity) return setError(check.error ?? 'Paste or scan the account identity first.');
-        setError(null);
         void makeCode(check.identity);
       }}
     >
@@ -230,12 +211,9 @@ function Pair({ onBack }: { onBack: () => void }) {
         On your other device, open <strong>Profile</strong>: it shows your account identity as text and as a QR code.
       </p>
       <IdentityField label="Account identity" value={account} onValue={setAccount} error={account ? check.error : error} />
-      <div class="row">
+      <Buttons onBack={onBack}>
         <button type="submit">Next</button>
-        <button type="button" class="secondary" onClick={onBack}>
-          Back
-        </button>
-      </div>
+      </Buttons>
     </form>
   );
 }

@@ -10,9 +10,12 @@ export const DEVICE_SECRET = 'device-seed';
 export const SYNOD_SECRET = 'synod-seed';
 export const SYNOD_SETTING = 'synod-identity';
 
+/** Shared by the engine's parts and changed only by the synod module (create, restore, pairing). */
 export interface Keys {
-  device: KeyPair;
+  readonly device: KeyPair;
+  /** The synod key, on a device that created the synod or was restored from its words. */
   synod: KeyPair | null;
+  /** The synod this device belongs to or asked to join, with or without its key. */
   synodIdentity: Identity | null;
 }
 
@@ -25,3 +28,6 @@ export async function loadKeys(store: Store): Promise<Keys> {
   const synodIdentity = synod?.identity ?? (await store.getSetting<Identity>(SYNOD_SETTING)) ?? null;
   return { device, synod, synodIdentity };
 }
+
+/** The seeds that open envelopes sealed to us: the device's, and the synod's when held. */
+export const openingSeeds = (keys: Keys): Uint8Array[] => [keys.device.seed, ...(keys.synod ? [keys.synod.seed] : [])];

@@ -1,0 +1,19 @@
+/**
+ * The engine's public surface: what an app (web/src/engine.ts) or a headless
+ * peer builds on. Everything else in src/peer is how it works inside.
+ */
+export { Peer, type PeerEvents, type PeerOptions } from './peer.ts';
+export { PeerError } from './errors.ts';
+export { loadKeys, type Keys } from './keys.ts';
+export { dropboxRoom, type InboxMessage } from './dropbox.ts';
+export type { LeaseGrant } from './lease.ts';
+export { Calls, type CallInfo, type CallState, type CallOptions } from './calls.ts';
+export { IdbStore } from './idb-store.ts';
+export { MemoryStore } from './memory-store.ts';
+export type { Store, StoredHead, InboxItem, WatchReason } from './store.ts';
+export type { BlobProgress, SyncProgress } from './link.ts';
+export type { PeerLinkInfo } from './mesh.ts';
+export type { RoomClient, RoomStatus } from './room-client.ts';
+export type { TransportKind } from './channel.ts';
+export type { RtcOptions } from './rtc-channel.ts';
+export { TurnCredentialSource, type IceConfig } from './turn.ts';
