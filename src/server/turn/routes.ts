@@ -23,6 +23,8 @@ const configured: MiddlewareHandler<TurnRoutes> = async (c, next) => {
   if (!config) return c.json({ configured: false, iceServers: [] });
   c.set('turn', config);
   await next();
+  // Refusals from the signature middleware are fresh Responses: mark them too.
+  c.res.headers.set('Cache-Control', 'no-store');
 };
 
 turnApi.get(
