@@ -17,7 +17,7 @@ import { startLocalWorker } from '../test/support/local-worker.ts';
 import { FEEDS, measureAppOpen, PER_FEED } from './browser/app-open.ts';
 import { buildApp, buildPage, pageScript } from './browser/build.ts';
 import { benchPage, profile } from './browser/chromium.ts';
-import { moduleMap } from './browser/profile.ts';
+import { moduleAtChar, moduleMap } from './browser/profile.ts';
 import { printAppOpen, printControl, printEngine, printLimits, printProfiles } from './browser/report.ts';
 import {
   BLOB_BYTES,
@@ -38,10 +38,11 @@ const RESULTS = 'bench/results';
 type Track = (close: () => Promise<void>) => void;
 
 /** The observers must see a long task the page makes itself, or their zeros would mean nothing. */
-async function control(page: Page): Promise<string> {
+async function control(page: Page, where: (at: number) => string): Promise<string> {
   const seen = await page.evaluate(() => window.bench.control());
   if (seen.longtask.count === 0) throw new Error('the longtask observer missed a 120 ms task: long-task figures would be meaningless');
-  const loaf = seen.loaf.count ? `${seen.loaf.longestMs.toFixed(0)} ms` : 'not reported';
+  const script = seen.loaf.script ? `, its script ${seen.loaf.script.invoker} in ${where(seen.loaf.script.at)}` : ', no script attributed';
+  const loaf = seen.loaf.count ? `${seen.loaf.longestMs.toFixed(0)} ms${script}` : 'not reported';
   return `longtask ${seen.longtask.longestMs.toFixed(0)} ms, long-animation-frame ${loaf}`;
 }
 
@@ -64,7 +65,8 @@ async function suite(track: Track): Promise<void> {
   };
   const [A, B] = [await open(), await open()];
   const [a, b] = [A.page, B.page];
-  printControl({ a: await control(a), b: await control(b) });
+  const where = moduleAtChar(script);
+  printControl({ a: await control(a, where), b: await control(b, where) });
 
   const { feed, texts } = await makeAuthorFeed(a);
   step(`A made and stored a feed of ${feed.count.toLocaleString('en-US')} entries`);
@@ -83,7 +85,7 @@ async function suite(track: Track): Promise<void> {
     await b.evaluate(() => window.bench.closePeer());
     step(`engine run ${i + 1}: ${engine[i]!.seconds.toFixed(1)} s`);
   }
-  printEngine(engine, limits, tightest);
+  printEngine(engine, limits, tightest, where);
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(`${RESULTS}/browser.json`, JSON.stringify({ limits, engine }, null, 1));
   await linkFresh(a, aIdentity, b, room, RUNS);

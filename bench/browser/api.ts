@@ -12,9 +12,17 @@ export interface FeedInfo {
   bytes: number;
 }
 
+/** The script that ran longest in a long animation frame: who called it, its function, where it is in the page's bundle. */
+export interface LongScript {
+  invoker: string;
+  fn: string;
+  at: number;
+  ms: number;
+}
+
 export interface LongTaskSummary {
   longtask: { count: number; longestMs: number };
-  loaf: { count: number; longestMs: number };
+  loaf: { count: number; longestMs: number; script?: LongScript };
 }
 
 export interface SyncResult {

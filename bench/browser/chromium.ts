@@ -3,9 +3,9 @@
  * work on loopback here (see test/e2e/browser.ts and the project's recipes).
  * Each profile is its own browser on its own user-data-dir.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -67,7 +67,10 @@ export async function profile(origin: string): Promise<Profile> {
  */
 export async function benchPage(page: Page, script: string): Promise<void> {
   await page.goto('/health');
-  await page.addScriptTag({ path: script, type: 'module' });
+  // Named at the page's own origin: Chromium attributes long-animation-frame scripts only to same-origin
+  // sources (a file:// name, which `addScriptTag({ path })` gives, is left out); profiles find the bundle by its name.
+  const name = `${new URL(page.url()).origin}/bench/${basename(script)}`;
+  await page.addScriptTag({ content: `${readFileSync(script, 'utf8')}\n//# sourceURL=${name}\n`, type: 'module' });
   await page.waitForFunction(() => document.body.dataset.ready === 'yes');
 }
 

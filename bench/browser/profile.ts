@@ -35,6 +35,16 @@ function moduleOf(map: Map<string, { line: number; module: string }[]>, url: str
   return found;
 }
 
+/** The module holding a character offset of the page's script (long-animation-frame attributions give offsets). */
+export function moduleAtChar(script: string): (at: number) => string {
+  const text = readFileSync(script, 'utf8');
+  const marks = [...text.matchAll(/^\/\/ ((?:src|bench|node_modules|web)\/\S+\.[jt]sx?)$/gm)].map((m) => ({
+    at: m.index,
+    module: m[1] as string,
+  }));
+  return (at) => short(marks.filter((m) => m.at <= at).pop()?.module ?? '?');
+}
+
 /** Shorter names for the table: node_modules/zod/v4/core/x.js → zod (x.js). */
 const short = (module: string) => {
   const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)\/(?:.*\/)?([^/]+)$/.exec(module);

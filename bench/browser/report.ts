@@ -51,7 +51,7 @@ export function printLimits(limits: Limits[], entryBytes: number): Tightest {
   return tightest;
 }
 
-export function printEngine(runs: EngineRun[], limits: Limits[], tightest: Tightest): void {
+export function printEngine(runs: EngineRun[], limits: Limits[], tightest: Tightest, where: (at: number) => string): void {
   const rate = spread(runs.map((e) => e.entriesPerSecond));
   printTable(`${ENTRIES.toLocaleString('en-US')} entries A → B: the engine over WebRTC into IndexedDB (target < 2 s)`, [
     {
@@ -64,6 +64,13 @@ export function printEngine(runs: EngineRun[], limits: Limits[], tightest: Tight
 
   const lt = (side: 'longA' | 'longB', kind: 'longtask' | 'loaf', what: 'count' | 'longestMs') =>
     withRange(spread(runs.map((e) => e[side][kind][what])));
+  /** The script that ran longest in the longest frame of all runs: who called it, and where it lives. */
+  const culprit = (side: 'longA' | 'longB') => {
+    const top = [...runs].sort((x, y) => y[side].loaf.longestMs - x[side].loaf.longestMs)[0]?.[side].loaf.script;
+    return top
+      ? `${top.invoker} → ${top.fn || '(anonymous)'} in ${where(top.at)}, ${top.ms.toFixed(0)} ms`
+      : 'none over 5 ms: many short callbacks';
+  };
   printTable('main-thread long tasks during that sync (target: none over 50 ms)', [
     ...(['longB', 'longA'] as const).map((side) => ({
       page: side === 'longB' ? 'B (receiving)' : 'A (serving)',
@@ -71,6 +78,7 @@ export function printEngine(runs: EngineRun[], limits: Limits[], tightest: Tight
       'longest longtask ms': lt(side, 'longtask', 'longestMs'),
       'long-animation-frame count': lt(side, 'loaf', 'count'),
       'longest LoAF ms': lt(side, 'loaf', 'longestMs'),
+      "longest frame's longest script": culprit(side),
     })),
   ]);
 
