@@ -159,6 +159,9 @@ export class Peer {
   async follow(identity: Identity): Promise<Entry> {
     await this.replica.watch(identity, 'follow');
     await this.replica.setBlocked(identity, false);
+    // Already held (looked up before following): widen to its devices now, not at its next head.
+    const head = await this.replica.head(identity);
+    if (head) await watchAlong(this.replica, this.identity, head);
     return this.publish({ type: 'follow', identity });
   }
 

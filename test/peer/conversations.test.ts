@@ -78,3 +78,17 @@ describe('devices', () => {
     await expect(ada.renameDevice(stranger.identity, 'x')).rejects.toThrow(/not an active member/);
   });
 });
+
+describe('looking someone up, then following', () => {
+  it('following an account already fetched for its profile widens to its devices at once', async () => {
+    const [ada, bo] = await Promise.all([person('Ada'), person('Bo')]);
+    const note = await ada.postNote('from a device of Ada');
+    await link(ada, bo);
+    await bo.lookUp(ada.synodIdentity!);
+    await eventually(() => bo.synodState(ada.synodIdentity)?.profile.name === 'Ada', 5000, "Ada's profile");
+    // Only the account feed: looking up does not fetch the devices' posts.
+    expect(bo.replica.isWatched(ada.identity)).toBe(false);
+    await bo.follow(ada.synodIdentity!);
+    await eventually(async () => (await bo.replica.head(ada.identity))?.hash === note.hash, 5000, "Ada's device feed");
+  });
+});
