@@ -52,6 +52,7 @@ async function check(page: Page, width: string, screen: string): Promise<void> {
   await shot(page, `${width}-${screen}`);
   expect(violations, `${width} ${screen}`).toEqual([]);
   expect(title, `${width} ${screen}`).toMatch(/ · Effigy$|^Effigy$/);
+  expect(await page.locator('body').innerText(), `${width} ${screen} says "synod"`).not.toMatch(/synod/i);
   const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(wide, `${width} ${screen} is wider than the screen`).toBeLessThanOrEqual(1);
 }
@@ -148,6 +149,18 @@ describe.each([
     await ann.page.getByLabel('Your message').fill('Hi Cat!');
     await ann.page.getByRole('button', { name: 'Send' }).click();
     await visible(c.page.locator('.bubble.theirs', { hasText: 'Hi Cat!' }), 30_000);
+
+    // A mention is a link to the person, named; a hashtag a link to its view.
+    await nav(ann.page, 'Home');
+    await ann.page.getByLabel('Write a public note').fill(`Say hi to ${ben.account} #friends`);
+    await ann.page.getByRole('button', { name: 'Post note' }).click();
+    const mention = ann.page.locator('article.entry', { hasText: 'Say hi to @Ben #friends' });
+    await visible(mention);
+    await mention.getByRole('link', { name: '@Ben' }).click();
+    await visible(ann.page.getByRole('heading', { name: 'Ben' }));
+    await nav(ann.page, 'Home');
+    await mention.getByRole('link', { name: '#friends' }).click();
+    await visible(ann.page.getByRole('heading', { name: '#friends' }));
 
     // Delete: a quiet button, then a confirm that says what happens.
     await postNote(ann.page, 'A note to delete');

@@ -156,5 +156,25 @@ describe('bad input', () => {
       });
       expect(problems, screen).toEqual([]);
     }
+    // Small and large phones: nothing wider than the screen, the tab bar whole.
+    for (const width of [360, 430]) {
+      await page.setViewportSize({ width, height: 760 });
+      for (const screen of ['Home', 'Compose', 'People', 'Messages', 'Me']) {
+        await nav(page, screen);
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(wide, `${screen} at ${width} px`).toBeLessThanOrEqual(1);
+        const tabs = await page
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link')
+          .evaluateAll((links) =>
+            links.map((l) => {
+              const r = l.getBoundingClientRect();
+              return r.left >= 0 && r.right <= window.innerWidth + 1 && r.bottom <= window.innerHeight + 1 && r.height >= 44;
+            }),
+          );
+        expect(tabs, `tabs at ${width} px`).toEqual([true, true, true, true, true]);
+      }
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
   });
 });

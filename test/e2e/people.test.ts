@@ -323,7 +323,7 @@ describe('two people in two browser profiles', () => {
     await nav(page, 'Messages');
     await visible(page.locator('.thread-row', { hasText: 'Hello Carol!' }), 30_000);
     await page.locator('.thread-row', { hasText: 'Hello Carol!' }).getByRole('link').click();
-    expect(await page.locator('.bubble').count()).toBe(2);
+    await expect.poll(() => page.locator('.bubble').count()).toBe(2);
   });
 
   it("links a second device by its 12-digit code, which then gets the first device's feed", async () => {

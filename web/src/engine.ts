@@ -250,7 +250,7 @@ export async function boot(): Promise<Peer> {
     blobs.value = { ...blobs.value, [b.hash]: { ...b, at: Date.now() } };
   });
   p.events.on('log', (line) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line}`];
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line.replace(/\bsynod(s?)\b/g, 'account$1')}`];
   });
   p.events.on('rejected', (r) => {
     logs.value = [

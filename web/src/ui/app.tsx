@@ -74,7 +74,7 @@ function NetPill() {
 function Notices() {
   return (
     <div class="notices" role="status" aria-live="polite">
-      {notices.value.map((n) => (
+      {notices.value.slice(-2).map((n) => (
         <p key={n.id} class={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : undefined}>
           {n.text}
         </p>
@@ -83,10 +83,25 @@ function Notices() {
   );
 }
 
+/** The tab bar's unread count: recounted after data changes, at most every two seconds (a sync brings many). */
+let lastCount = 0;
+let countTimer: ReturnType<typeof setTimeout> | null = null;
+function recountUnread(): void {
+  if (countTimer) return;
+  countTimer = setTimeout(
+    () => {
+      countTimer = null;
+      lastCount = Date.now();
+      void loadThreads().catch(() => undefined);
+    },
+    Math.max(0, lastCount + 2000 - Date.now()),
+  );
+}
+
 export function App() {
   void tick.value;
   useEffect(() => {
-    if (membership.value === 'member') void loadThreads().catch(() => undefined);
+    if (membership.value === 'member') recountUnread();
   }, [tick.value, membership.value]);
   if (bootError.value) {
     return (

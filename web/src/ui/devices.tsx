@@ -107,9 +107,11 @@ export function Devices({ code = '' }: { code?: string }) {
             <PairingPanel role="holder" initialCode={code} onBack={() => setLinking(false)} />
           </>
         ) : (
-          <button type="button" onClick={() => setLinking(true)}>
-            Link a new device
-          </button>
+          <p>
+            <button type="button" onClick={() => setLinking(true)}>
+              Link a new device
+            </button>
+          </p>
         )
       ) : (
         <p class="hint">{KEY_NOTE}</p>

@@ -52,6 +52,8 @@ export function PairingPanel({
           setPhase({ step: 'done', text: `${name ?? 'The new device'} is now linked to your account.` });
         } else {
           setPhase({ step: 'done', text: 'Accepted. Getting your account from your other device…' });
+          // Once a member, the app opens at Home rather than at the pairing link it came by.
+          if (location.hash.startsWith('#/pair/')) location.hash = '#/';
         }
       },
       (err: Error) => {

@@ -1,15 +1,9 @@
 /** Note text with its links: hashtags open the tag's view, mentions (@ and an identity) open the person, web addresses open. */
 import { parseIdentity, type Identity } from '../../../src/protocol/index.ts';
+import { tagHref, TEXT_TOKENS } from '../lib/text.ts';
 import { displayName, useProfile } from './common.tsx';
 
-const TOKENS = /(?<![\p{L}\p{N}_&/#])#([\p{L}\p{N}_]{1,64})|(@[A-Za-z0-9_-]{43})|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/gu;
-
-/** The hashtags a text uses, lower-cased, without "#". */
-export function hashtagsOf(text: string): string[] {
-  return [...text.matchAll(TOKENS)].flatMap((m) => (m[1] ? [m[1].toLowerCase()] : []));
-}
-
-export const tagHref = (tag: string): string => `#/tag/${encodeURIComponent(tag.toLowerCase())}`;
+export { hashtagsOf, tagHref } from '../lib/text.ts';
 
 function Mention({ identity }: { identity: Identity }) {
   const profile = useProfile(identity);
@@ -23,7 +17,7 @@ function Mention({ identity }: { identity: Identity }) {
 export function RichText({ text, class: cls = 'note' }: { text: string; class?: string }) {
   const parts: (string | preact.JSX.Element)[] = [];
   let at = 0;
-  for (const m of text.matchAll(TOKENS)) {
+  for (const m of text.matchAll(TEXT_TOKENS)) {
     const start = m.index ?? 0;
     if (start > at) parts.push(text.slice(at, start));
     const [whole, tag, mention, url] = m;
