@@ -138,6 +138,14 @@ describe('a message to a stranger through the dropbox', { timeout: 120_000 }, ()
     expect(reply.dropped).toEqual([carol.synodIdentity]);
     await eventually(async () => (await carol.messages()).some((m) => m.id === reply.id), 30_000, 'carol to get the reply');
     expect((await carol.messages()).find((m) => m.id === reply.id)?.sender?.name).toBe('Alice');
+
+    // Alice follows Carol now: the feed copy of Carol's message arrives too, and it is still one message.
+    const carolsCopy = (await carol.messages()).find((m) => m.id === sent.id)!;
+    await alice.follow(carol.synodIdentity!);
+    await eventually(async () => (await alice.replica.store.hasEntry(carolsCopy.hash)) === true, 30_000, "Carol's feed on Alice's device");
+    const copies = (await alice.messages()).filter((m) => m.id === sent.id);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ via: 'feed', from: carol.synodIdentity, text: 'We met at the market' });
   });
 });
 

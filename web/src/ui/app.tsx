@@ -22,7 +22,23 @@ const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
 const Network = lazy(() => import('./network.tsx').then((m) => m.Network));
 const RecoveryWords = lazy(() => import('./start.tsx').then((m) => m.RecoveryWords));
 
+/** Settings open from Me; on a phone the way back is at the top, where the screen starts. */
+const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words']);
+
 function Screen() {
+  const { name } = route.value;
+  if (!UNDER_ME.has(name)) return <Page />;
+  return (
+    <>
+      <p class="back">
+        <a href="#/me">← Me</a>
+      </p>
+      <Page />
+    </>
+  );
+}
+
+function Page() {
   const { name, arg } = route.value;
   switch (name) {
     case 'compose':

@@ -181,13 +181,23 @@ export function ShareButton({ url, title }: { url: string; title: string }) {
 }
 
 /** An identity's invite link, as a QR code and as text, with copy (and share where the system has it). */
-export function IdentityCard({ identity, title, note }: { identity: Identity; title: string; note?: ComponentChildren }) {
+export function IdentityCard({
+  identity,
+  title,
+  note,
+  qrSize = 232,
+}: {
+  identity: Identity;
+  title: string;
+  note?: ComponentChildren;
+  qrSize?: number;
+}) {
   const link = inviteLink(identity);
   return (
     <section class="card identity-card" aria-label={title}>
       <h3>{title}</h3>
       {note && <p class="hint">{note}</p>}
-      <QrCode text={link} label={`QR code of ${title.toLowerCase()}`} />
+      <QrCode text={link} label={`QR code of ${title.toLowerCase()}`} size={qrSize} />
       <p>
         <code class="identity link" data-invite={link}>
           {link}

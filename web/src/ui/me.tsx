@@ -54,6 +54,7 @@ export function Me() {
         identity={synod}
         title="Your invite link"
         note="Send it, or let people scan the code: it opens Effigy at your profile, with a Follow button."
+        qrSize={168}
       />
       <h3>Settings</h3>
       <ul class="settings">

@@ -223,7 +223,7 @@ export function ThreadPage({ threadKey: key }: { threadKey: string }) {
   if (!valid) return <Alert>{'This conversation link is not valid.'}</Alert>;
   return (
     <>
-      <p>
+      <p class="back">
         <a href="#/messages">← Messages</a>
       </p>
       <ScreenTitle>
