@@ -131,9 +131,11 @@ export class Dropbox {
   /**
    * Reach someone who may not follow us: seal `text` to their readers (their
    * synod's, when we know it) and leave it at a dropbox room. `via` is a room
-   * URL; by default the first dropbox their synod publishes.
+   * URL; by default the first dropbox their synod publishes. `alsoReaders`
+   * adds readers we know of beyond the target's synod state (a device that
+   * wrote to us from an account we do not replicate).
    */
-  async send(target: Identity, text: string, via?: string, timeoutMs = 15_000): Promise<Entry> {
+  async send(target: Identity, text: string, via?: string, timeoutMs = 15_000, alsoReaders: readonly Identity[] = []): Promise<Entry> {
     const state = this.replica.synod(target);
     const url = via ?? (state?.dropboxes[0] ? dropboxRoom(state.dropboxes[0]) : undefined);
     if (!url) throw new PeerError('bad_input', 'no dropbox known for this identity: give a server');
@@ -143,7 +145,8 @@ export class Dropbox {
       if (!room.link) await within(room.events.once('link'), timeoutMs);
       const link = room.link;
       if (!link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
-      const drop = await makeDrop(this.keys.device, await this.notes.readersFor(target), text);
+      const readers = [...new Set([...(await this.notes.readersFor(target)), ...alsoReaders])];
+      const drop = await makeDrop(this.keys.device, readers, text);
       await sendDrop(link, target, drop);
       return drop;
     } finally {

@@ -6,6 +6,8 @@ export { Peer, type PeerEvents, type PeerOptions } from './peer.ts';
 export { PeerError } from './errors.ts';
 export { loadKeys, type Keys } from './keys.ts';
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
+export { threadsOf, type ChatMessage, type SendOptions, type SendResult, type Thread } from './conversations.ts';
+export { pairingRoomUrl, type PairingRun } from './pairing.ts';
 export type { LeaseGrant } from './lease.ts';
 export { Calls, type CallInfo, type CallState, type CallOptions } from './calls.ts';
 export { IdbStore } from './idb-store.ts';

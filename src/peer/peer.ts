@@ -17,12 +17,15 @@ import {
   type SynodState,
 } from '../protocol/index.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
+import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
+import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
+import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
@@ -45,6 +48,8 @@ export interface PeerEvents {
   blob: BlobProgress;
   sync: SyncProgress;
   log: string;
+  /** A room took entries of a feed we sign for, up to `comparable`: they are published. */
+  published: { identity: Identity; comparable: number };
 }
 
 export interface PeerOptions {
@@ -64,6 +69,8 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
+  readonly #conversations: Conversations;
+  readonly #WebSocket: unknown;
 
   private constructor(
     readonly replica: Replica,
@@ -79,10 +86,14 @@ export class Peer {
       rtc: options.rtc ?? null,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
-    this.#publisher = new Publisher(keys, replica, this.mesh);
+    this.#publisher = new Publisher(keys, replica, this.mesh, (identity, comparable) =>
+      this.events.emit('published', { identity, comparable }),
+    );
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
+    this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
+    this.#WebSocket = options.WebSocket;
     this.#wire();
   }
 
@@ -90,6 +101,7 @@ export class Peer {
     const replica = await Replica.open(options.store);
     const keys = await loadKeys(options.store);
     const peer = new Peer(replica, keys, options);
+    await peer.#publisher.loadPublished();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
     return peer;
@@ -111,11 +123,28 @@ export class Peer {
   // --- the account (synod.ts) ---------------------------------------------
 
   mnemonic = (): string | null => this.#synod.mnemonic();
-  createSynod = (profile?: SynodProfile, servers?: SynodServers): Promise<{ mnemonic: string }> => this.#synod.create(profile, servers);
-  restoreSynod = (words: string, waitMs = 15_000): Promise<void> => this.#synod.restore(words, waitMs);
+  createSynod = (profile?: SynodProfile, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> =>
+    this.#synod.create(profile, servers, deviceName);
+  restoreSynod = (words: string, waitMs = 15_000, deviceName?: string): Promise<void> => this.#synod.restore(words, waitMs, deviceName);
   pairingCode = (synod: Identity): Promise<string> => this.#synod.pairingCode(synod);
   acceptPairing = (code: string, name?: string): Promise<Entry> => this.#synod.acceptPairing(code, name);
   revokeDevice = (device: Identity, cut?: number): Promise<Entry> => this.#synod.revokeDevice(device, cut);
+  renameDevice = (device: Identity, name: string): Promise<Entry> => this.#synod.renameDevice(device, name);
+
+  // --- pairing by code (pairing.ts) -----------------------------------------
+
+  /** On the device holding the synod key: admit the device that shows or types `code`, meeting at `server`. */
+  holdPairing(code: string, server: string, deviceName?: string): PairingRun<{ device: Identity; name?: string }> {
+    const synod = this.#keys.synod;
+    if (!synod) throw new PeerError('not_synod_holder', 'only a device holding the synod key can add devices');
+    const name = this.replica.synod(synod.identity)?.profile.name;
+    return holdPairing(this.#pairingOptions(), { identity: synod.identity, ...(name && { name }) }, code, server, deviceName);
+  }
+
+  /** On a new device: join the account offered under `code` at `server`, asking to be called `name`. */
+  joinPairing(code: string, server: string, name?: string, timeoutMs?: number): PairingRun<{ synod: Identity; name?: string }> {
+    return joinPairing(this.#pairingOptions(), this.identity, code, server, name, timeoutMs);
+  }
   setServers = (signalling: string[], dropboxes: string[]): Promise<Entry> => this.#synod.setServers(signalling, dropboxes);
   setProfile = (profile: SynodProfile & { avatar?: BlobRef }): Promise<Entry> => this.#synod.setProfile(profile);
 
@@ -130,6 +159,9 @@ export class Peer {
   async follow(identity: Identity): Promise<Entry> {
     await this.replica.watch(identity, 'follow');
     await this.replica.setBlocked(identity, false);
+    // Already held (looked up before following): widen to its devices now, not at its next head.
+    const head = await this.replica.head(identity);
+    if (head) await watchAlong(this.replica, this.identity, head);
     return this.publish({ type: 'follow', identity });
   }
 
@@ -148,6 +180,21 @@ export class Peer {
 
   sendPrivate = (text: string, to: readonly Identity[]): Promise<Entry> => this.#notes.send(text, to);
   readPrivate = (entry: Entry): string | null => this.#notes.read(entry);
+
+  // --- conversations (conversations.ts) -------------------------------------
+
+  /** Private notes and drops as messages, newest first. */
+  messages = (): Promise<ChatMessage[]> => this.#conversations.messages();
+  sendMessage = (to: readonly Identity[], text: string, options?: SendOptions): Promise<SendResult> =>
+    this.#conversations.send(to, text, options);
+  followsMe = (identity: Identity): Promise<boolean> => this.#conversations.followsMe(identity);
+  personOf = (identity: Identity): Promise<Identity> => this.#conversations.personOf(identity);
+
+  /** Fetch someone's account feed (profile, devices) without following them: for an invite or a conversation. */
+  lookUp = (identity: Identity): Promise<void> => this.replica.watch(identity, 'contact');
+
+  /** The highest comparable of this device's feed a room has taken; later entries are still to be published. */
+  publishedUpTo = (identity: Identity = this.identity): number => this.#publisher.publishedUpTo(identity);
 
   // --- reading and blobs (blobs.ts) ----------------------------------------
 
@@ -193,6 +240,15 @@ export class Peer {
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
   close = (): void => this.mesh.close();
+
+  #pairingOptions() {
+    return {
+      replica: this.replica,
+      synod: this.#synod,
+      ...(this.#WebSocket !== undefined && { WebSocket: this.#WebSocket }),
+      log: (line: string) => this.events.emit('log', line),
+    };
+  }
 
   async #stopSharing(identity: Identity): Promise<void> {
     await this.replica.setBlocked(identity, true);

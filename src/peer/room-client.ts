@@ -155,14 +155,16 @@ export class RoomClient {
     return true;
   }
 
-  /** Tell the room's head tracker about a new head of ours. */
-  async announce(entry: Entry): Promise<void> {
-    if (!this.link) return;
+  /** Tell the room's head tracker about a new head of ours; answers whether the room took it (or already had a later one). */
+  async announce(entry: Entry): Promise<boolean> {
+    if (!this.link) return false;
     try {
       const reply = await this.link.request({ type: 'announce', entry: entry.text });
       if (reply.type === 'error' && reply.code !== 'rollback') this.options.log?.(`announce refused: ${reply.code}: ${reply.message}`);
+      return reply.type !== 'error' || reply.code === 'rollback';
     } catch (err) {
       this.options.log?.(`announce failed: ${(err as Error).message}`);
+      return false;
     }
   }
 

@@ -12,8 +12,12 @@ export interface StoredHead {
   readonly comparable: number;
 }
 
-/** Why an identity is replicated; an identity with no reasons is not watched. */
-export type WatchReason = 'self' | 'synod' | 'device' | 'follow' | 'lease';
+/**
+ * Why an identity is replicated; an identity with no reasons is not watched.
+ * `contact`: someone we look up or talk to without following (their account
+ * feed only: profile and devices; nothing is widened from it).
+ */
+export type WatchReason = 'self' | 'synod' | 'device' | 'follow' | 'lease' | 'contact';
 
 export interface WatchRecord {
   readonly identity: Identity;

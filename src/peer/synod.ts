@@ -47,11 +47,11 @@ export class SynodAccount {
     return this.keys.synod ? seedToMnemonic(this.keys.synod.seed) : null;
   }
 
-  /** First visit: a new synod with this device as its first member. */
-  async create(profile: SynodProfile = {}, servers?: SynodServers): Promise<{ mnemonic: string }> {
+  /** First visit: a new synod with this device as its first member (named `deviceName`). */
+  async create(profile: SynodProfile = {}, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> {
     const synod = await generateKeyPair();
     await this.#adoptKey(synod);
-    await this.#addThisDevice(synod.identity);
+    await this.#addThisDevice(synod.identity, deviceName);
     if (servers) await this.publisher.publishSynod({ type: 'synod', op: 'servers', ...servers });
     if (profile.name !== undefined || profile.about !== undefined)
       await this.publisher.publishSynod({ type: 'identification', ...profile });
@@ -66,7 +66,7 @@ export class SynodAccount {
    * synod. The synod's feed must first be found on a connected peer or lease
    * (appending to an empty copy would fork it), so this waits for it.
    */
-  async restore(words: string, waitMs: number): Promise<void> {
+  async restore(words: string, waitMs: number, deviceName?: string): Promise<void> {
     const seed = mnemonicToSeed(words);
     if (!seed.ok) throw new PeerError('bad_mnemonic', seed.error.message);
     const synod = await keyPairFromSeed(seed.value);
@@ -83,15 +83,21 @@ export class SynodAccount {
       }
     }
     await this.#adoptKey(synod);
-    if (!this.replica.synod(synod.identity)?.devices.has(this.keys.device.identity)) await this.#addThisDevice(synod.identity);
+    if (!this.replica.synod(synod.identity)?.devices.has(this.keys.device.identity)) await this.#addThisDevice(synod.identity, deviceName);
   }
 
-  /** On a new device: the code to show the device that holds the synod key (QR or paste). */
-  async pairingCode(synod: Identity): Promise<string> {
+  /** On a new device: ask to join `synod` (watch it, remember it) and sign the membership proof the holder needs. */
+  async askToJoin(synod: Identity): Promise<SignatureText> {
     const proof = await signMembership(this.keys.device, synod);
     this.keys.synodIdentity = synod;
     await this.replica.store.putSetting(SYNOD_SETTING, synod);
     await this.replica.watch(synod, 'synod');
+    return proof;
+  }
+
+  /** On a new device: the long code to show the device that holds the synod key (the code pairing by digits replaces for people). */
+  async pairingCode(synod: Identity): Promise<string> {
+    const proof = await this.askToJoin(synod);
     return `${PAIRING_PREFIX}${synod}.${this.keys.device.identity}.${proof}`;
   }
 
@@ -111,6 +117,17 @@ export class SynodAccount {
     return this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof, ...(name !== undefined && { name }) });
   }
 
+  /** Rename an active device: its `add_device` again, with the proof it was added with (§9.1 rule 5). */
+  async renameDevice(device: Identity, name: string): Promise<Entry> {
+    const synod = this.keys.synodIdentity;
+    const record = synod ? this.replica.synod(synod)?.devices.get(device) : undefined;
+    if (!record || record.cut !== null) throw new PeerError('not_found', 'that device is not an active member of this account');
+    const added = await this.replica.store.getEntry(record.addedIn);
+    const p = added?.body.payload;
+    if (p?.type !== 'synod' || p.op !== 'add_device') throw new PeerError('not_found', 'the entry that added this device is not here yet');
+    return this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof: p.proof, ...(name && { name }) });
+  }
+
   async revokeDevice(device: Identity, cut?: number): Promise<Entry> {
     const head = await this.replica.head(device);
     return this.publisher.publishSynod({ type: 'synod', op: 'revoke_device', device, cut: cut ?? head?.comparable ?? 0 });
@@ -124,9 +141,10 @@ export class SynodAccount {
     return this.publisher.publishSynod({ type: 'identification', ...profile });
   }
 
-  async #addThisDevice(synod: Identity): Promise<void> {
+  async #addThisDevice(synod: Identity, name?: string): Promise<void> {
     const device = this.keys.device.identity;
-    await this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof: await signMembership(this.keys.device, synod) });
+    const proof = await signMembership(this.keys.device, synod);
+    await this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof, ...(name && { name }) });
   }
 
   async #adoptKey(synod: KeyPair): Promise<void> {

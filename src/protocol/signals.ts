@@ -3,7 +3,9 @@
  * payloads for each other. The room forwards payloads without reading them;
  * the receiving peer checks them here. `ch` says whose they are: `relay`
  * carries replication frames between peers that cannot connect directly,
- * `rtc` negotiates a WebRTC data channel, `call` a voice or video call.
+ * `rtc` negotiates a WebRTC data channel, `call` a voice or video call,
+ * `pair` carries a pairing by code between two sockets of one rendezvous
+ * identity (pairing.ts).
  */
 import * as z from 'zod/mini';
 import { fail, ok, type Result } from './errors.ts';
@@ -53,14 +55,22 @@ export const callSignalSchema = z.discriminatedUnion('op', [
   call('busy', { reason: z.optional(reason) }),
 ]);
 
+/** Sealed pairing messages (pairing.ts): a 24-byte nonce and the XChaCha20-Poly1305 box, both base64url. */
+export const pairSignalSchema = z.strictObject({
+  ch: z.literal('pair'),
+  nonce: z.string().check(z.length(32), z.regex(/^[A-Za-z0-9_-]+$/)),
+  box: z.string().check(z.minLength(22), z.maxLength(2048), z.regex(/^[A-Za-z0-9_-]+$/)),
+});
+
 export type IceCandidate = z.infer<typeof iceCandidateSchema>;
 export type RelaySignal = z.infer<typeof relaySignalSchema>;
 export type RtcSignal = z.infer<typeof rtcSignalSchema>;
 export type CallSignal = z.infer<typeof callSignalSchema>;
-export type Signal = RelaySignal | RtcSignal | CallSignal;
+export type PairSignal = z.infer<typeof pairSignalSchema>;
+export type Signal = RelaySignal | RtcSignal | CallSignal | PairSignal;
 export type SignalChannel = Signal['ch'];
 
-const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSignalSchema } as const;
+const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSignalSchema, pair: pairSignalSchema } as const;
 
 /**
  * Checks a `message_from` payload. `unknown_type` when it is not a signal
@@ -69,7 +79,7 @@ const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSign
  */
 export function parseSignal(payload: unknown): Result<Signal> {
   const ch = isObject(payload) ? payload.ch : undefined;
-  if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call') return fail('unknown_type', 'not a peer signal: no known "ch"');
+  if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call' && ch !== 'pair') return fail('unknown_type', 'not a peer signal: no known "ch"');
   const parsed = (schemas[ch] as z.ZodMiniType<Signal>).safeParse(payload);
   if (!parsed.success) return fail('bad_schema', `${ch} signal: ${z.prettifyError(parsed.error)}`);
   return ok(parsed.data);

@@ -5,12 +5,15 @@
  */
 import {
   createEntry,
+  derivePairing,
+  sealPair,
   hashOf,
   keyPairFromSeed,
   seal,
   seedToMnemonic,
   signMembership,
   signSession,
+  toBase64url,
   utf8,
   type Identity,
 } from '../../src/protocol/index.ts';
@@ -86,6 +89,16 @@ export async function computeVectors() {
     random: seededRandom('effigy envelope vector'),
   });
 
+  const pairing = await derivePairing('123456789012');
+  const offer = sealPair(pairing.box, { op: 'offer', synod: s.identity, name: 'Ada' }, seededRandom('effigy pairing vector')(24));
+  const message = {
+    type: 'message' as const,
+    id: toBase64url(seededRandom('effigy message vector')(16)),
+    to: [b.identity],
+    text: 'See you at noon.',
+    from: { device: synodRoot.text },
+  };
+
   return {
     keys: {
       a: { seed: SEED_A, identity: a.identity, mnemonic: seedToMnemonic(a.seed) },
@@ -112,6 +125,14 @@ export async function computeVectors() {
       contentKey: toHex(sealed.contentKey),
       envelope: sealed.envelope,
     },
+    pairing: {
+      code: '123456789012',
+      identity: pairing.keys.identity,
+      room: pairing.room,
+      box: toHex(pairing.box),
+      offer,
+    },
+    message: { author: a.identity, plaintext: JSON.stringify(message) },
   };
 }
 

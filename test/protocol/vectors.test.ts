@@ -13,8 +13,12 @@ import {
   fromUtf8,
   keyPairFromSeed,
   mnemonicToSeed,
+  derivePairing,
   open,
   openEntry,
+  openPair,
+  parseMessage,
+  verifySender,
   parseSignal,
   parseWire,
   verifyMembership,
@@ -61,6 +65,26 @@ describe('test vectors', () => {
   });
 });
 
+describe('pairing and message vectors', () => {
+  it('the code derives the stated rendezvous identity, room and box key, and the offer opens', async () => {
+    const d = await derivePairing(stored.pairing.code);
+    expect(d.keys.identity).toBe(stored.pairing.identity);
+    expect(d.room).toBe(stored.pairing.room);
+    expect(toHex(d.box)).toBe(stored.pairing.box);
+    expect(openPair(d.box, stored.pairing.offer as never)).toEqual({
+      ok: true,
+      value: { op: 'offer', synod: stored.keys.s.identity, name: 'Ada' },
+    });
+  });
+
+  it("the message parses and its card proves the author's synod", async () => {
+    const m = parseMessage(stored.message.plaintext);
+    expect(m?.to).toEqual([stored.keys.b.identity]);
+    const sender = await verifySender(m!.from!, stored.message.author as Identity);
+    expect(sender).toEqual({ ok: true, value: { synod: stored.keys.s.identity } });
+  });
+});
+
 describe('docs/protocol.md', () => {
   it('quotes every vector verbatim', () => {
     const quoted = [
@@ -74,6 +98,11 @@ describe('docs/protocol.md', () => {
       stored.membership.proof,
       stored.session.signature,
       stored.envelope.envelope,
+      stored.pairing.identity,
+      stored.pairing.room,
+      stored.pairing.box,
+      stored.pairing.offer.box,
+      stored.message.plaintext,
     ];
     for (const q of quoted) expect(doc, `protocol.md lacks ${q.slice(0, 60)}`).toContain(q);
   });
@@ -116,6 +145,7 @@ describe('docs/protocol.md', () => {
         'rtc sdp',
         'rtc candidate',
         'rtc fail',
+        'pair nonce',
         ...['offer', 'answer', 'ice', 'decline', 'hangup', 'refused', 'busy'].map((op) => `call ${op}`),
       ].sort(),
     );

@@ -22,7 +22,7 @@ import {
 import type { Identity } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
-export { dropboxRoom, type InboxMessage } from '../../src/peer/index.ts';
+export { dropboxRoom, threadsOf, type ChatMessage, type InboxMessage, type PairingRun, type Thread } from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
 
@@ -102,9 +102,9 @@ export function notify(text: string, kind: Notice['kind'] = 'ok', ms = kind === 
   setTimeout(() => (notices.value = notices.value.filter((x) => x.id !== n.id)), ms);
 }
 
-/** A message a person can act on, from whatever went wrong. */
+/** A message a person can act on, from whatever went wrong ("synod" is the engine's word; people have an account). */
 export function explain(err: unknown): string {
-  const text = err instanceof PeerError || err instanceof Error ? err.message : String(err);
+  const text = (err instanceof PeerError || err instanceof Error ? err.message : String(err)).replace(/\bsynod(s?)\b/g, 'account$1');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -189,6 +189,22 @@ export function rejoinStalled(): void {
 
 export const anyRoomOnline = computed(() => Object.values(rooms.value).some((s) => s === 'online'));
 
+/** The moment the app started: "Connecting…" only means something for the first seconds. */
+const bootedAt = Date.now();
+export const startingUp = signal(true);
+if (typeof window !== 'undefined') setTimeout(() => (startingUp.value = false), 6000);
+
+/** What the header says: online, or offline (no network, or no server answering), or still connecting at start. */
+export const netState = computed<'online' | 'offline' | 'connecting'>(() => {
+  if (anyRoomOnline.value) return 'online';
+  if (!online.value) return 'offline';
+  const failed = Object.values(rooms.value).some((s) => s === 'offline' || s === 'closed');
+  return failed || (!startingUp.value && Date.now() - bootedAt > 6000) ? 'offline' : 'connecting';
+});
+
+/** This device's entries up to this comparable reached a room; later ones are pending. */
+export const published = signal(0);
+
 // --- boot -----------------------------------------------------------------
 
 export async function boot(): Promise<Peer> {
@@ -210,6 +226,10 @@ export async function boot(): Promise<Peer> {
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
 
+  published.value = p.publishedUpTo();
+  p.events.on('published', ({ identity, comparable }) => {
+    if (identity === p.identity) published.value = Math.max(published.value, comparable);
+  });
   p.events.on('entry', bump);
   p.events.on('head', bump);
   p.events.on('drop', bump);
@@ -230,7 +250,7 @@ export async function boot(): Promise<Peer> {
     blobs.value = { ...blobs.value, [b.hash]: { ...b, at: Date.now() } };
   });
   p.events.on('log', (line) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line}`];
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line.replace(/\bsynod(s?)\b/g, 'account$1')}`];
   });
   p.events.on('rejected', (r) => {
     logs.value = [

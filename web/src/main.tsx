@@ -13,10 +13,12 @@ if ('serviceWorker' in navigator && import.meta.env.PROD) {
 }
 
 const root = document.getElementById('app') as HTMLElement;
-boot().then(
-  () => render(<App />, root),
-  (err: Error) => {
-    bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
-    render(<App />, root);
-  },
-);
+// The "Starting…" placeholder goes: the app renders into an empty container.
+const mount = () => {
+  root.textContent = '';
+  render(<App />, root);
+};
+boot().then(mount, (err: Error) => {
+  bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
+  mount();
+});
