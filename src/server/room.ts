@@ -19,6 +19,7 @@ import {
   newChallenge,
   parseIdentity,
   trustedEntry,
+  type Entry,
   type Hash,
   type Identity,
   type KeyPair,
@@ -86,17 +87,19 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
     const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
     this.shards = new Shards(where.room, where.shard, roomShards(env), stubOf);
+    this.#table = new HeadTable(this.sql);
+    const claimOf = (identity: Identity) => this.#table.get(identity)?.synod ?? null;
     this.watchers = new Watchers(
       this.sql,
       this.presence,
       () => this.shards,
       (conn, m) => this.send(conn, m),
+      claimOf,
     );
-    this.#table = new HeadTable(this.sql);
     this.heads = shardedHeads(
       this.#table,
       () => this.shards,
-      (entry) => this.#headStored(entry.body.identity, entry.hash),
+      (entry) => this.#headStored(entry),
     );
     this.hosted = hostedStorage(env);
     // Keepalives are answered by the runtime without waking the object.
@@ -292,7 +295,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   async putHead(hash: Hash, text: string): Promise<PutResult> {
     this.handled.rpc++;
-    return this.#table.store(trustedEntry(hash, text), (entry) => this.#headStored(entry.body.identity, entry.hash));
+    return this.#table.store(trustedEntry(hash, text), (entry) => this.#headStored(entry));
   }
 
   async entriesOf(hashes: Hash[]): Promise<HeadEntry[]> {
@@ -318,9 +321,15 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   // ---- internals ----
 
-  /** A head stored at this shard: it is its identity's presence head too; answers who subscribes to it. */
-  #headStored(identity: Identity, hash: Hash): Identity[] {
-    this.presence.setHead(identity, hash);
+  /**
+   * A head stored at this shard: it is its identity's presence head too, and
+   * the synod it names is one the identity claims. Answers who subscribes to it.
+   */
+  #headStored(entry: Entry): Identity[] {
+    const identity = entry.body.identity;
+    this.presence.setHead(identity, entry.hash);
+    const synod = entry.body.synod?.[0];
+    if (synod && this.presence.has(identity)) this.watchers.claims(identity, synod);
     return [...this.watchers.interest.subscribersOf(identity)];
   }
 

@@ -8,10 +8,11 @@
  * flushed in order; so once the watcher has the marker's change, any change
  * about the first identity would already have arrived.
  */
+import { runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Identity, WireMessage } from '../../src/protocol/index.ts';
 import { allow, until, visibility, watch, type RoomClient, type Session } from '../support/room-client.ts';
-import { entry, join, keysAt, leaveAll, roomName, settleRooms, SHARDS } from './room-helpers.ts';
+import { entry, join, keysAt, leaveAll, roomName, settleRooms, SHARDS, stubFor } from './room-helpers.ts';
 
 afterAll(settleRooms);
 
@@ -156,6 +157,54 @@ describe('presence by interest', () => {
     alice.client.close();
     await gone(tab2, alice.identity);
     tab2.client.close();
+  });
+
+  it('watching a synod watches the devices that claim it, each still deciding who sees it', async () => {
+    const room = roomName('synod');
+    const synod = await keysAt(2 % SHARDS);
+    const synodHead = await entry(synod, 1);
+    const claim = async (s: Session, comparable: number) => {
+      const own = await entry(s.keys, comparable, null, [synod.identity, synodHead.hash]);
+      s.client.send({ type: 'announce', id: `c${comparable}`, entry: own.text });
+      await s.client.next('ok', (m) => m.re === `c${comparable}`);
+    };
+    // A laptop of the account claims it before anyone watches; the follower watches the account only.
+    const laptop = await join(room, { keys: await keysAt(0) });
+    await visibility(laptop.client, true);
+    await claim(laptop, 10);
+    const follower = await join(room, { keys: await keysAt(1 % SHARDS) });
+    await watch(follower.client, [synod.identity]);
+    await sees(follower, laptop.identity);
+    // A phone that comes later and claims it is found too, with what it claims.
+    const phone = await join(room, { keys: await keysAt(1 % SHARDS) });
+    await allow(phone.client, [follower.identity]);
+    await claim(phone, 11);
+    await sees(follower, phone.identity);
+    // A device that does not let the follower see it stays unseen: once the follower's shard has
+    // subscribed to it (and had its answer), the laptop's next claim is the marker.
+    const shy = await join(room, { keys: await keysAt(0) });
+    await claim(shy, 12);
+    await expect
+      .poll(() =>
+        runInDurableObject(stubFor(room, shy.identity), (_, state) =>
+          state.storage.sql
+            .exec<{ watcher: string }>('SELECT watcher FROM subscriptions')
+            .toArray()
+            .map((r) => r.watcher),
+        ),
+      )
+      .toContain(follower.identity);
+    const claimed = (await entry(laptop.keys, 13)).hash;
+    laptop.client.send({ type: 'online', identity: laptop.identity, head: claimed });
+    await until(() => follower.client.present.get(laptop.identity) === claimed, 5000, "the laptop's claim");
+    expect(heardOf(follower.client, shy.identity)).toEqual([]);
+    // And a device that left and comes back is seen again without a new claim (its tracked head names the account).
+    phone.client.close();
+    await gone(follower, phone.identity);
+    const back = await join(room, { keys: phone.keys });
+    await allow(back.client, [follower.identity]);
+    await sees(follower, phone.identity);
+    await leaveAll([laptop, follower, shy, back]);
   });
 
   it('a reconnect storm settles to the right presence everywhere', async () => {

@@ -63,7 +63,7 @@ export class Coalescer {
   ) {}
 
   /** Queues a change for one socket. */
-  queue(conn: Conn, change: Change): void {
+  queue(conn: Conn, change: Exclude<Change, { kind: 'member' }>): void {
     let pending = this.#pending.get(conn);
     if (!pending) this.#pending.set(conn, (pending = { presence: new Map(), heads: new Map() }));
     if (change.kind === 'head') pending.heads.set(change.identity, change.head);

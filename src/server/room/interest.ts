@@ -11,11 +11,16 @@ import type { Hash, Identity } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 
-/** A change to what a watcher sees of `identity`; versions order the changes made at its home shard. */
+/**
+ * A change to what a watcher sees of `identity`; versions order the changes
+ * made at its home shard. `member`: a device claims the synod `identity`, so
+ * whoever watches the synod watches the device too.
+ */
 export type Change =
   | { kind: 'peer'; identity: Identity; head: Hash | null; version: number }
   | { kind: 'offline'; identity: Identity; version: number }
-  | { kind: 'head'; identity: Identity; head: Hash };
+  | { kind: 'head'; identity: Identity; head: Hash }
+  | { kind: 'member'; identity: Identity; device: Identity };
 
 export interface Flags {
   /** Any watcher may see this identity's presence. */
@@ -34,6 +39,7 @@ export function initInterestTables(sql: SqlStorage): void {
     'CREATE TABLE IF NOT EXISTS allow_lists (identity TEXT PRIMARY KEY, allowed TEXT NOT NULL, anyone INTEGER NOT NULL, strangers INTEGER NOT NULL)',
   );
   sql.exec('CREATE TABLE IF NOT EXISTS subscriptions (watcher TEXT PRIMARY KEY, identities TEXT NOT NULL)');
+  sql.exec('CREATE TABLE IF NOT EXISTS members (synod TEXT PRIMARY KEY, devices TEXT NOT NULL)');
 }
 
 export class Interest {
@@ -45,6 +51,8 @@ export class Interest {
   /** Watcher → the identities homed here it subscribes to (one SQLite row each). */
   readonly #subscribed = new Map<Identity, Set<Identity>>();
   readonly #dirty = new Set<Identity>();
+  /** Synod homed here → devices whose tracked head claims it, newest last. */
+  readonly #members = new Map<Identity, Identity[]>();
   /** Watch-list entries of every socket held here. */
   #watchRows = 0;
   #seq = Date.now() * 1000;
@@ -81,6 +89,18 @@ export class Interest {
     this.#watchRows += added.length - removed.length;
     if (added.length > 0 || removed.length > 0) this.#saveWatch(conn);
     return { added, removed };
+  }
+
+  /**
+   * Adds a synod's device to a socket that watches the synod (a watch it did
+   * not send itself), within twice the list's limit. Answers whether it was added.
+   */
+  imply(conn: Conn, device: Identity): boolean {
+    if (device === conn.identity || conn.watching.has(device) || conn.watching.size >= 2 * ROOM_LIMITS.maxWatch) return false;
+    conn.watching.set(device, 0);
+    this.#watchRows++;
+    this.#saveWatch(conn);
+    return true;
   }
 
   /** A socket left: its list is dropped. Answers what it watched. */
@@ -161,6 +181,23 @@ export class Interest {
     );
   }
 
+  // ---- synods' devices (synods homed here) ----
+
+  membersOf(synod: Identity): readonly Identity[] {
+    return this.#members.get(synod) ?? [];
+  }
+
+  /** A device claims the synod: answers whether that is news. The oldest claim goes past maxMembers. */
+  addMember(synod: Identity, device: Identity): boolean {
+    const devices = this.#members.get(synod) ?? [];
+    if (devices.includes(device)) return false;
+    devices.push(device);
+    if (devices.length > ROOM_LIMITS.maxMembers) devices.shift();
+    this.#members.set(synod, devices);
+    this.sql.exec('INSERT OR REPLACE INTO members (synod, devices) VALUES (?, ?)', synod, devices.join(','));
+    return true;
+  }
+
   // ---- subscriptions (of watchers anywhere, to identities homed here) ----
 
   subscribersOf(identity: Identity): Iterable<Identity> {
@@ -232,6 +269,9 @@ export class Interest {
       const owner = row.identity as Identity;
       this.#allows.set(owner, new Set(split(row.allowed)));
       this.#flags.set(owner, { anyone: row.anyone === 1, strangers: row.strangers === 1 });
+    }
+    for (const row of this.sql.exec<{ synod: string; devices: string }>('SELECT * FROM members').toArray()) {
+      this.#members.set(row.synod as Identity, split(row.devices));
     }
     for (const row of this.sql.exec<{ watcher: string; identities: string }>('SELECT * FROM subscriptions').toArray()) {
       const watcher = row.watcher as Identity;

@@ -28,6 +28,8 @@ export const ROOM_LIMITS = {
   maxAllow: 4096,
   /** Watch-list rows of all sockets of one shard (`unavailable` past it): bounds the shard's memory. */
   maxWatchRows: 400_000,
+  /** Devices remembered per synod (the newest claims): watching a synod watches these. */
+  maxMembers: 16,
   /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
   itemsPerToken: 64,
   /** Presence coalescing: the window when the shard is quiet... */

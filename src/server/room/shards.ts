@@ -38,6 +38,8 @@ export type Op =
   | { op: 'unsubscribe'; watcher: Identity; identity: Identity }
   /** A change for `watcher` (homed here): answers whether a socket of it is here. */
   | { op: 'deliver'; watcher: Identity; change: Change }
+  /** `device` (homed at the caller) claims the synod `synod` (homed here). */
+  | { op: 'member'; synod: Identity; device: Identity }
   /** message_to `to` (homed here): answers whether it was delivered. */
   | { op: 'relay'; from: Identity; to: Identity; payload: unknown };
 

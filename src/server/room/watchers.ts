@@ -10,6 +10,9 @@
  *   for visibility changes to those it no longer lets.
  * - A head the room accepted goes to the subscribers of its identity whom
  *   the announcing session lets see it.
+ * - A device whose tracked head names a synod is a member of it, recorded at
+ *   the synod's home: whoever watches the synod watches its devices too (a
+ *   follower of an account finds the account's devices).
  * - message_to goes to the target's home, which delivers it only if the
  *   target takes messages from the sender.
  * Changes for watchers homed elsewhere leave at the coalescing tick, one
@@ -39,6 +42,8 @@ export class Watchers {
     private readonly presence: Presence,
     private readonly shards: () => Shards,
     private readonly send: (conn: Conn, message: WireMessage) => void,
+    /** The synod the tracked head of an identity homed here claims. */
+    private readonly claimOf: (identity: Identity) => Identity | null,
   ) {
     this.interest = new Interest(sql);
     this.coalescer = new Coalescer(send, () => this.#flushRemote());
@@ -51,6 +56,13 @@ export class Watchers {
     // An identity's lists start empty with its first socket (what a shard that restarted kept is dropped).
     if (change.first) this.interest.forgetIdentity(conn.identity);
     if (change.first || change.headChanged) this.#tellPresent(conn.identity);
+    const synod = change.first ? this.claimOf(conn.identity) : null;
+    if (synod) this.claims(conn.identity, synod);
+  }
+
+  /** `device` (present here) claims `synod`: recorded at the synod's home, which tells the synod's watchers. */
+  claims(device: Identity, synod: Identity): void {
+    if (device !== synod) void this.#op({ op: 'member', synod, device });
   }
 
   /** X claimed another head with `online`. */
@@ -136,13 +148,15 @@ export class Watchers {
     const result = this.interest.watch(conn, add, remove);
     if ('refused' in result) return { ok: false, refused: result.refused };
     this.#unwatch(conn, result.removed);
-    const watcher = conn.identity;
-    const answers = result.added.map((identity) => this.#op({ op: 'subscribe', watcher, identity }));
-    for (const answer of await Promise.all(answers)) {
-      if (answer && typeof answer === 'object') this.#receive(watcher, answer);
-    }
+    await Promise.all(result.added.map((identity) => this.#subscribe(conn.identity, identity)));
     this.interest.persist();
     return { ok: true };
+  }
+
+  /** Subscribes at the identity's home; its answer (the state now) goes to the watcher's sockets. */
+  async #subscribe(watcher: Identity, identity: Identity): Promise<void> {
+    const answer = await this.#op({ op: 'subscribe', watcher, identity });
+    if (answer && typeof answer === 'object') this.#receive(watcher, answer);
   }
 
   /** Releases the subscriptions of `identities` that no other socket of the watcher still needs. */
@@ -162,6 +176,11 @@ export class Watchers {
     for (const conn of sockets) {
       const heard = conn.watching.get(change.identity);
       if (heard === undefined) continue;
+      if (change.kind === 'member') {
+        // Watching a synod watches its devices: subscribed like a watch the socket sent.
+        if (this.interest.imply(conn, change.device)) void this.#subscribe(watcher, change.device);
+        continue;
+      }
       if (change.kind !== 'head') {
         if (change.version <= heard) continue;
         conn.watching.set(change.identity, change.version);
@@ -203,7 +222,16 @@ export class Watchers {
     switch (op.op) {
       case 'subscribe':
         this.interest.subscribe(op.watcher, op.identity);
+        for (const device of this.interest.membersOf(op.identity))
+          this.#route(op.watcher, { kind: 'member', identity: op.identity, device });
         return this.#snapshot(op.identity, op.watcher);
+      case 'member':
+        if (this.interest.addMember(op.synod, op.device)) {
+          for (const watcher of this.interest.subscribersOf(op.synod)) {
+            this.#route(watcher, { kind: 'member', identity: op.synod, device: op.device });
+          }
+        }
+        return null;
       case 'unsubscribe':
         this.interest.unsubscribe(op.watcher, op.identity);
         return null;
@@ -215,8 +243,8 @@ export class Watchers {
   }
 
   /** Runs an op at the home shard of the identity it concerns: here directly, elsewhere over the channel. */
-  #op(op: Op & { op: 'subscribe' | 'unsubscribe' | 'relay' }): Promise<OpResult> {
-    const home = this.shards().home(op.op === 'relay' ? op.to : op.identity);
+  #op(op: Exclude<Op, { op: 'deliver' }>): Promise<OpResult> {
+    const home = this.shards().home(op.op === 'relay' ? op.to : op.op === 'member' ? op.synod : op.identity);
     if (home === this.shards().self) return Promise.resolve(this.#local(op));
     return this.shards()
       .channel(home)
@@ -230,7 +258,7 @@ export class Watchers {
   #route(watcher: Identity, change: Change): void {
     const home = this.shards().home(watcher);
     if (home === this.shards().self) {
-      if (!this.#receive(watcher, change) && change.kind !== 'head') this.interest.unsubscribe(watcher, change.identity, change.version);
+      if (!this.#receive(watcher, change) && 'version' in change) this.interest.unsubscribe(watcher, change.identity, change.version);
       return;
     }
     let batch = this.#outgoing.get(home);
@@ -247,7 +275,7 @@ export class Watchers {
       for (const { watcher, change } of deliveries) {
         channel.send({ op: 'deliver', watcher, change }).then(
           (held) => {
-            if (held === false && change.kind !== 'head') {
+            if (held === false && 'version' in change) {
               this.interest.unsubscribe(watcher, change.identity, change.version);
               this.interest.persist();
             }
