@@ -1,8 +1,12 @@
 /**
  * The mesh: rooms we are in and the peer links we hold. For each identity
- * present in a room, the smaller identity dials: WebRTC first where the
- * platform has it, then the room relay when WebRTC cannot connect. The
- * transport of every link is visible, because people like to know.
+ * a room says is present (only those we watch and that let us see them,
+ * docs/protocol.md §13.7), the smaller identity dials: WebRTC first where
+ * the platform has it, then the room relay when WebRTC cannot connect. The
+ * other side may not see us at all (it need not watch us), so the larger
+ * identity dials too if no link came from the smaller one within a grace
+ * period. The transport of every link is visible, because people like to
+ * know.
  */
 import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
 import type { Channel, TransportKind } from './channel.ts';
@@ -38,6 +42,8 @@ export interface MeshOptions {
   head: () => Promise<Hash | null>;
   /** ICE servers (STUN/TURN) for WebRTC; WebRTC is off when null. */
   rtc: (() => Promise<RtcOptions>) | null;
+  /** Our opt-ins in every room: may anyone who watches us see us, may strangers message us. */
+  visibility: { anyone: boolean; strangers: boolean };
   WebSocket?: unknown;
 }
 
@@ -48,6 +54,8 @@ interface Held {
 }
 
 const PEER_PROVIDES: Service[] = ['blobs', 'headtracking'];
+/** How long the larger identity waits for the smaller one to dial before it dials itself. */
+const DIAL_GRACE_MS = 3_000;
 
 export class Mesh {
   readonly events = new Emitter<MeshEvents>();
@@ -84,6 +92,7 @@ export class Mesh {
       replica: this.options.replica,
       provides: this.options.provides,
       head: this.options.head,
+      visibility: this.options.visibility,
       ...(this.options.WebSocket !== undefined && { WebSocket: this.options.WebSocket }),
       log: (line) => this.events.emit('log', line),
     });
@@ -119,10 +128,19 @@ export class Mesh {
     }
   }
 
+  /** A link to `peer` exists or is being made, from either side. */
+  #linking(peer: Identity): boolean {
+    return this.#links.has(peer) || this.#dialing.has(peer) || this.#rtc.has(peer) || this.#relays.get(peer)?.closed === false;
+  }
+
   async #maybeDial(room: RoomClient, peer: Identity): Promise<void> {
     const me = this.options.keys.identity;
-    if (peer === me || this.#links.has(peer) || this.#dialing.has(peer) || this.options.replica.isBlocked(peer)) return;
-    if (me > peer) return; // the smaller identity dials
+    if (peer === me || this.#linking(peer) || this.options.replica.isBlocked(peer)) return;
+    if (me > peer) {
+      // The smaller identity dials; it may not see us, so after a while we do.
+      await new Promise((r) => setTimeout(r, DIAL_GRACE_MS * (1 + Math.random())));
+      if (this.#linking(peer) || !room.present.has(peer) || room.status !== 'online' || !this.rooms.has(room.url)) return;
+    }
     this.#dialing.add(peer);
     try {
       if (this.options.rtc && rtcAvailable()) {

@@ -59,6 +59,13 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
+  /**
+   * Our opt-ins in rooms (docs/protocol.md §13.7): may anyone who watches us
+   * see our presence, may strangers reach us with message_to. Until the peer
+   * half of issue 13 decides whom links are for, both stay on, as rooms
+   * behaved before presence by interest.
+   */
+  visibility?: { anyone: boolean; strangers: boolean };
 }
 
 export class Peer {
@@ -84,6 +91,7 @@ export class Peer {
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
+      visibility: options.visibility ?? { anyone: true, strangers: true },
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
     this.#publisher = new Publisher(keys, replica, this.mesh, (identity, comparable) =>

@@ -4,11 +4,18 @@
  * connect. The room server is a peer like any other, so the session runs a
  * Link (head tracking, blobs, leases); on top of it the room adds presence,
  * messaging (`message_to` / `message_from`) and dropbox notices.
+ *
+ * Presence is by interest (docs/protocol.md §13.7): the socket is dialled
+ * with our identity in the URL (the room's shard for it), and after every
+ * session we tell the room whom we watch (the replica's watch list), whom we
+ * let see us and message us (our follows and our synod's devices), and our
+ * two opt-ins; then deltas as the watch list changes.
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 import {
   canonicalEndpoint,
   FINAL_CLOSE_CODES,
+  LIMITS,
   type Entry,
   type Hash,
   type Identity,
@@ -20,6 +27,7 @@ import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
 import type { Replica } from './replica.ts';
 import { authenticate } from './session.ts';
+import type { WatchReason } from './store.ts';
 import { WebSocketChannel } from './websocket-channel.ts';
 
 export type RoomStatus = 'connecting' | 'online' | 'offline' | 'closed';
@@ -43,9 +51,21 @@ export interface RoomClientOptions {
   provides: readonly Service[];
   /** The head to claim in the handshake. */
   head: () => Promise<Hash | null>;
+  /** The two opt-ins sent after each session (docs/protocol.md §13.7 rule 6). */
+  visibility: { anyone: boolean; strangers: boolean };
   /** A WebSocket constructor where there is no global one. */
   WebSocket?: unknown;
   log?: (line: string) => void;
+}
+
+/** Whom we let see us and message us: those we follow and our own synod's devices. */
+const allows = (reasons: readonly WatchReason[]): boolean => reasons.includes('follow') || reasons.includes('device');
+
+/** The URL of `url` for this identity's shard of the room. */
+export function roomSocketUrl(url: string, identity: Identity): string {
+  const u = new URL(url);
+  u.searchParams.set('identity', identity);
+  return u.toString();
 }
 
 export class RoomClient {
@@ -59,11 +79,13 @@ export class RoomClient {
   #socket: ReconnectingWebSocket;
   #channel: WebSocketChannel | null = null;
   #closing = false;
+  #offReasons: () => void;
 
   constructor(private readonly options: RoomClientOptions) {
     this.url = options.url;
     this.endpoint = canonicalEndpoint(options.url);
-    this.#socket = new ReconnectingWebSocket(options.url, [], {
+    this.#offReasons = options.replica.events.on('reasons', ({ identity, reasons }) => this.#reasonsChanged(identity, reasons));
+    this.#socket = new ReconnectingWebSocket(roomSocketUrl(options.url, options.keys.identity), [], {
       WebSocket: options.WebSocket,
       maxEnqueuedMessages: 0,
       minReconnectionDelay: 250 + Math.random() * 500,
@@ -105,6 +127,7 @@ export class RoomClient {
         },
         ...(this.options.log && { log: this.options.log }),
       });
+      this.#tellInterest(this.link);
       this.#setStatus('online');
       this.events.emit('link', this.link);
     } catch (err) {
@@ -115,21 +138,17 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Long lists arrive in several frames; a new connection starts from an empty map anyway.
+        // Changes to whom we see (docs/protocol.md §13.7): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
           this.events.emit('presence', { identity: p.identity, head: p.head, online: true });
         }
-        return;
-      case 'online':
-        if (m.identity === this.options.keys.identity) return;
-        this.present.set(m.identity, m.head);
-        this.events.emit('presence', { identity: m.identity, head: m.head, online: true });
-        return;
-      case 'offline':
-        this.present.delete(m.identity);
-        this.events.emit('presence', { identity: m.identity, head: null, online: false });
+        for (const identity of m.offline ?? []) {
+          this.present.delete(identity);
+          this.events.emit('presence', { identity, head: null, online: false });
+        }
+        for (const [identity, head] of m.heads ?? []) this.events.emit('headHint', { identity, head });
         return;
       case 'message_from':
         this.events.emit('message', { from: m.from, payload: m.payload });
@@ -140,6 +159,25 @@ export class RoomClient {
       default:
         this.events.emit('other', m);
     }
+  }
+
+  /** After a session: our opt-ins, allow-list and watch list, in frames of at most listItems. */
+  #tellInterest(link: Link): void {
+    const self = this.options.keys.identity;
+    const replica = this.options.replica;
+    const watched = replica.watched().filter((i) => i !== self);
+    link.send({ type: 'visibility', ...this.options.visibility });
+    const allowed = watched.filter((i) => allows(replica.reasons(i)));
+    for (let i = 0; i < allowed.length; i += LIMITS.listItems) link.send({ type: 'allow', add: allowed.slice(i, i + LIMITS.listItems) });
+    for (let i = 0; i < watched.length; i += LIMITS.listItems) link.send({ type: 'watch', add: watched.slice(i, i + LIMITS.listItems) });
+  }
+
+  /** The watch list changed: the room hears the delta (a new session sends it all anyway). */
+  #reasonsChanged(identity: Identity, reasons: readonly WatchReason[]): void {
+    if (!this.link || identity === this.options.keys.identity) return;
+    const watched = reasons.length > 0;
+    this.link.send({ type: 'watch', ...(watched ? { add: [identity] } : { remove: [identity] }) });
+    this.link.send({ type: 'allow', ...(allows(reasons) ? { add: [identity] } : { remove: [identity] }) });
   }
 
   #setStatus(status: RoomStatus): void {
@@ -175,6 +213,7 @@ export class RoomClient {
 
   close(): void {
     this.#closing = true;
+    this.#offReasons();
     this.#socket.close(1000, 'bye');
     this.link?.close('bye');
   }
