@@ -37,7 +37,7 @@ const SLOT_INFO = utf8('effigy/v1/envelope-slot');
 const BODY_CONTEXT = concat(utf8('effigy/v1/envelope'), new Uint8Array([0]));
 const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
 
-export type EnvelopeKind = 'private_note' | 'mute' | 'drop';
+export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'feed_key';
 
 export interface SealOptions {
   /** The identity that will sign the carrying entry. */

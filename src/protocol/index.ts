@@ -17,6 +17,7 @@ export * from './message.ts';
 export * from './mnemonic.ts';
 export * from './pairing.ts';
 export * from './payloads.ts';
+export * from './private-feed.ts';
 export * from './request.ts';
 export * from './schema.ts';
 export * from './session.ts';

@@ -11,6 +11,12 @@ export interface Env extends TurnEnv {
   DROPBOX_TTL_DAYS: string;
   /** Largest blob accepted, in bytes. */
   MAX_BLOB_BYTES: string;
+  /** Who is granted datalease and dropbox collection on request (hosted/grants.ts): everyone, members or allowlist. */
+  DATALEASE_GRANT?: string;
+  DROPBOX_GRANT?: string;
+  /** Member accounts and their lease quotas ("@synod=8 @other"), and allowed identities ("@a @b"). */
+  GRANT_MEMBERS?: string;
+  GRANT_ALLOW?: string;
   /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
   ROOM_SHARDS?: string;
   /** "1" turns on GET /room/:name/stats, the shards' counters, for the bench (never in wrangler.toml). */

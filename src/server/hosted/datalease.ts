@@ -14,6 +14,7 @@
  * identity are always exactly the chain from its lease's head to the root,
  * and a failed pull leaves nothing visible.
  *
+ * The service is on request, granted by the operator's policy (grants.ts).
  * Anyone may read a leased feed: `get_feed`, `iwant` and `getblob` are
  * answered by the blobs service, `get_heads` by head tracking, both through
  * the room's hosted storage (serve.ts).
@@ -24,6 +25,7 @@ import { RequestError } from '../room/requests.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { claimPull, commitLease, leasesHeld, liveLease, releasePull, renewLease } from './lease-store.ts';
 import { PullError, pullFeed, type Pull } from './lease-pull.ts';
+import { decideGrant, leaseQuotaRefusal } from './grants.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 import { expandDirectories, recordRefs } from './refs.ts';
 import { mayLease } from './synods.ts';
@@ -84,6 +86,8 @@ async function refusal(
       `${caller} may not lease ${msg.identity}: a session leases its own feed, its synod's, or a device's of its synod (docs/hosted.md)`,
     ];
   }
+  const overQuota = await leaseQuotaRefusal(room, conn, msg.identity, now);
+  if (overQuota) return [overQuota.code, overQuota.message];
   const held = await leasesHeld(room.bindings.DB, caller, msg.identity, now);
   if (held >= HOSTED_LIMITS.leasesPerHolder) return ['quota', `${caller} holds ${held} leases here, the most one identity may hold`];
   if (running >= HOSTED_LIMITS.pullsPerSocket) {
@@ -97,7 +101,8 @@ export function datalease(): RoomService {
   const running = new WeakMap<Conn, number>();
   return {
     name: 'datalease',
-    offer: 'default',
+    offer: 'on_request',
+    grant: (room, conn, msg) => decideGrant(room, conn, msg, 'datalease'),
     handlers: {
       async call(room, conn, msg) {
         const db = room.bindings.DB;

@@ -17,6 +17,7 @@ import { encodeWire, LIMITS, openEntry, packFrame, type Entry, type Hash, type I
 import type { Conn } from '../room/conn.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { chunks, placeholders } from './d1.ts';
+import { decideGrant } from './grants.ts';
 import { dropTtlMs, HOSTED_LIMITS } from './limits.ts';
 import { isMember, synodOf } from './synods.ts';
 
@@ -92,7 +93,7 @@ export async function notifyPresent(room: RoomApi, drop: Notice, now = Date.now(
       peer.identity === drop.target ||
       ((await room.heads.get(peer.identity))?.synod === drop.target && (await isMember(room, drop.target, peer.identity, now)));
     if (!match) continue;
-    for (const conn of room.presence.socketsOf(peer.identity)) room.send(conn, frame);
+    for (const conn of room.presence.socketsOf(peer.identity)) if (conn.att.granted?.includes('dropbox')) room.send(conn, frame);
   }
 }
 
@@ -216,9 +217,12 @@ async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promis
   if (msg.id) room.reply(conn, msg, { type: 'ok' });
 }
 
+/** Collecting is on request, by the operator's policy (grants.ts); leaving a drop is open to every socket. */
 export const dropbox: RoomService = {
   name: 'dropbox',
-  offer: 'default',
+  offer: 'on_request',
+  open: ['drop'],
+  grant: (room, conn, msg) => decideGrant(room, conn, msg, 'dropbox'),
   onJoin(room, conn) {
     void announceDrops(room, conn).catch((err: unknown) => console.error('dropbox: announcing drops failed', err));
   },
