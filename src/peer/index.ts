@@ -9,6 +9,8 @@ export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export { threadsOf, type ChatMessage, type SendOptions, type SendResult, type Thread } from './conversations.ts';
 export { pairingRoomUrl, type PairingRun } from './pairing.ts';
 export type { LeaseGrant } from './lease.ts';
+export type { FeedHistory, Evidence, EvidenceKind, RewriteSummary } from './history.ts';
+export type { PrivateFeed, ReadableEntry } from './private-feed.ts';
 export { Calls, type CallInfo, type CallState, type CallOptions } from './calls.ts';
 export { IdbStore } from './idb-store.ts';
 export { MemoryStore } from './memory-store.ts';

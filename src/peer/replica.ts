@@ -26,6 +26,12 @@ export interface ReplicaEvents {
   watch: Identity;
   /** The reasons an identity is watched for changed (none left: no longer watched). */
   reasons: { identity: Identity; reasons: readonly WatchReason[] };
+  /**
+   * Two heads of one feed where neither is known to descend from the other:
+   * `winner` outranks (§8.2), `loser` is a superseded head or a losing branch
+   * (evidence.ts tells a rewrite from an equivocation).
+   */
+  fork: { identity: Identity; winner: Hash; loser: Hash };
 }
 
 export class Replica {
@@ -182,7 +188,10 @@ export class Replica {
     if (!candidate || candidate.body.identity !== identity) return current;
     if (current) {
       const currentEntry = await this.store.getEntry(current.hash);
-      if (currentEntry && compareEntries(candidate, currentEntry) > 0) return current;
+      if (currentEntry && compareEntries(candidate, currentEntry) > 0) {
+        this.events.emit('fork', { identity, winner: current.hash, loser: hash });
+        return current;
+      }
     }
     // Walk down until a known-complete entry or the root; every link was checked on accept.
     const walked: Hash[] = [];
@@ -201,6 +210,9 @@ export class Replica {
     for (const h of walked) this.#complete.add(h);
     const head: StoredHead = { identity, hash, comparable: candidate.body.comparable };
     await this.store.setHead(head);
+    // Not a step forward from the head we had: the old head is superseded (evidence.ts keeps it).
+    if (current && at.hash !== current.hash && !walked.includes(current.hash))
+      this.events.emit('fork', { identity, winner: hash, loser: current.hash });
     // A feed holding synod operations is a synod: keep its state, whoever watches it and why.
     if (synodOps || this.#synods.has(identity) || this.#watch.get(identity)?.has('synod')) await this.#refreshSynod(identity);
     this.events.emit('head', head);
@@ -238,10 +250,18 @@ export class Replica {
     this.events.emit('head', fallback);
   }
 
-  /** Our own new entry: trusted, already linked to our head. */
-  async appendOwn(entry: Entry): Promise<void> {
-    await this.store.putEntry(entry);
-    this.events.emit('entry', entry);
-    await this.considerHead(entry.body.identity, entry.hash);
+  /**
+   * Our own new entries, root-most first, already linked: all stored, then
+   * only the last offered as the head. A rewrite's re-signed entries keep
+   * their comparables, so one alone could tie with the old head; only the
+   * rebase entry at the end is meant to take over (§8.4).
+   */
+  async appendOwn(...entries: Entry[]): Promise<void> {
+    for (const entry of entries) {
+      await this.store.putEntry(entry);
+      this.events.emit('entry', entry);
+    }
+    const last = entries.at(-1);
+    if (last) await this.considerHead(last.body.identity, last.hash);
   }
 }

@@ -14,6 +14,7 @@ import {
   type KeyPair,
 } from '../../src/protocol/index.ts';
 import type { Session } from '../support/room-client.ts';
+import { serveFeed } from './hosted-helpers.ts';
 import { join, leaveAll, note, roomName, settleRooms } from './room-helpers.ts';
 
 afterAll(settleRooms);
@@ -72,6 +73,31 @@ describe('revocation in head tracking', () => {
     expect(await announce(l, early)).toBe('ok');
     expect(await heads(k, [lost.identity])).toEqual([[lost.identity, early.hash]]);
     await leaveAll([l, k]);
+  });
+
+  it('learns a revocation from a synod feed leased here, though nobody announced it', async () => {
+    const room = roomName('revoke-lease');
+    const [synod, lost] = [await generateKeyPair(), await generateKeyPair()];
+    const s1 = await synodEntry(synod, 1, null, {
+      type: 'synod',
+      op: 'add_device',
+      device: lost.identity,
+      proof: await signMembership(lost, synod.identity),
+    });
+    const s2 = await synodEntry(synod, 2, s1, { type: 'synod', op: 'revoke_device', device: lost.identity, cut: 10 });
+    const s3 = await synodEntry(synod, 3, s2, { type: 'identification', name: 'Us' });
+    const l = await join(room, { keys: lost });
+    const l20 = await post(lost, 20, [synod.identity, s1.hash]);
+    expect(await announce(l, l20)).toBe('ok');
+    expect(await heads(l, [lost.identity])).toEqual([[lost.identity, l20.hash]]);
+
+    const s = await join(room, { keys: synod, request: ['datalease'] });
+    serveFeed(s, [s1, s2, s3]);
+    s.client.send({ type: 'call', id: 'lease', service: 'datalease', identity: synod.identity, head: s3.hash, seconds: 600 });
+    expect((await s.client.answer('lease', 15_000)).type).toBe('lease');
+    expect(await heads(l, [lost.identity])).toEqual([]);
+    expect(await announce(l, await post(lost, 21, [synod.identity, s1.hash], l20.hash))).toMatch(/^bad_entry: revoked/);
+    await leaveAll([l, s]);
   });
 
   it("a synod the device never claimed cannot revoke it (positive control: the device's own synod can)", async () => {

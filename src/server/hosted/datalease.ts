@@ -53,6 +53,8 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pullId:
   const now = Date.now();
   const expiry = await commitLease(db, { identity: msg.identity, head: pulled.head, holder: conn.identity, expires, pull: pullId }, now);
   if (pulled.directories.length > 0) await expandDirectories(room.bindings, pulled.directories, now);
+  // A leased synod feed tells head tracking of its revocations (docs/protocol.md §9.6).
+  for (const r of pulled.revocations) await room.heads.revoke(msg.identity, r.device, r.cut);
   return expiry;
 }
 
