@@ -21,9 +21,10 @@ const Devices = lazy(() => import('./devices.tsx').then((m) => m.Devices));
 const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
 const Network = lazy(() => import('./network.tsx').then((m) => m.Network));
 const RecoveryWords = lazy(() => import('./start.tsx').then((m) => m.RecoveryWords));
+const PrivateFeedSettings = lazy(() => import('./private-feed.tsx').then((m) => m.PrivateFeedSettings));
 
 /** Settings open from Me; on a phone the way back is at the top, where the screen starts. */
-const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words']);
+const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'private-posts']);
 
 function Screen() {
   const { name } = route.value;
@@ -62,6 +63,8 @@ function Page() {
       return <Network />;
     case 'words':
       return <RecoveryWords />;
+    case 'private-posts':
+      return <PrivateFeedSettings />;
     case 'id':
       return <IdentityPage identity={arg} />;
     case 'add':

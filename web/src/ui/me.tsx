@@ -60,6 +60,11 @@ export function Me() {
       <ul class="settings">
         <Setting href="#/devices" title="Devices" hint={`${devices} linked${here ? `; this one is “${here}”` : ''}. Link a new one.`} />
         <Setting href="#/servers" title="Servers" hint="Where your devices and friends meet, and where strangers can write to you." />
+        <Setting
+          href="#/private-posts"
+          title="Private posts"
+          hint={p.privateFeed.isPrivate ? 'On: only followers you approve read your posts.' : 'Off: your posts are public.'}
+        />
         <Setting href="#/network" title="Network" hint={`${netState.value === 'online' ? 'Online' : 'Offline'}: servers, peers, sync.`} />
         {p.holdsSynodKey && <Setting href="#/words" title="Recovery words" hint="The 24 words that restore your account." />}
       </ul>
