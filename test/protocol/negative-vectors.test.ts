@@ -3,6 +3,8 @@
  * against the real parsers, plus the vectors of rewrites (§14.9) and private
  * feeds (§14.10).
  */
+import { x25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import {
   checkPublicKey,
@@ -137,5 +139,38 @@ describe('rewrite and private feed vectors', () => {
     expect(inner.ok && JSON.stringify(inner.value)).toBe(stored.privateFeed.plaintext);
     // The same box under another author's name does not open: the author is bound.
     expect(openSealed(payload, hex(stored.privateFeed.key), stored.keys.b.identity as Identity).ok).toBe(false);
+  });
+});
+
+describe('the random-draw scheme of §14.6, as written', () => {
+  /** Block i of `label`, computed from the text of §14.6 alone (not with vectors.compute.ts). */
+  const block = (label: string, i: number) => sha256(utf8(`${label}/${i}`));
+  const take = (label: string, first: number, n: number) => {
+    const out = new Uint8Array(n);
+    for (let at = 0, i = first; at < n; at += 32, i++) out.set(block(label, i).subarray(0, Math.min(32, n - at)), at);
+    return out;
+  };
+
+  it('gives the envelope its ephemeral key (block 1) and nonce (block 7), the padding slots being one draw each', async () => {
+    const label = 'effigy envelope vector';
+    const raw = fromBase64url(stored.envelope.envelope);
+    if (!raw.ok) throw new Error('envelope vector does not decode');
+    const bytes = raw.value;
+    expect(Buffer.from(take(label, 0, 32)).toString('hex')).toBe(stored.envelope.contentKey);
+    expect(bytes.subarray(1, 33)).toEqual(x25519.getPublicKey(take(label, 1, 32)));
+    const n = bytes[33]!;
+    expect(n).toBe(4);
+    expect(bytes.subarray(34 + 48 * n, 34 + 48 * n + 24)).toEqual(take(label, 7, 24));
+    // The two padding slots (blocks 2–3 and 4–5, 48 bytes each) are among the four slots, wherever the shuffle put them.
+    const slots = Array.from({ length: n }, (_, i) => Buffer.from(bytes.subarray(34 + 48 * i, 34 + 48 * (i + 1))).toString('hex'));
+    expect(slots).toContain(Buffer.from(take(label, 2, 48)).toString('hex'));
+    expect(slots).toContain(Buffer.from(take(label, 4, 48)).toString('hex'));
+  });
+
+  it('gives the private feed its key and the sealed note its nonce (block 0 of each label)', () => {
+    expect(Buffer.from(take('effigy feed key vector', 0, 32)).toString('hex')).toBe(stored.privateFeed.key);
+    const sealed = JSON.parse(stored.privateFeed.sealed.text.slice(0, -87)).payload as { box: string };
+    const box = fromBase64url(sealed.box);
+    expect(box.ok && box.value.subarray(0, 24)).toEqual(take('effigy sealed vector', 0, 24));
   });
 });

@@ -103,6 +103,14 @@ describe('docs/protocol.md', () => {
       stored.pairing.box,
       stored.pairing.offer.box,
       stored.message.plaintext,
+      stored.rebase.deleted.hash,
+      stored.rebase.kept.hash,
+      ...stored.rebase.published.flatMap((e) => [e.text, e.hash]),
+      stored.privateFeed.key,
+      stored.privateFeed.keyId,
+      ...[stored.privateFeed.sealed, stored.privateFeed.feedKey].flatMap((e) => [e.text, e.hash]),
+      ...stored.negative.forgeries.flatMap((f) => [f.publicKey, f.signature, f.message]),
+      ...[...stored.negative.entries, ...stored.negative.sessions, ...stored.negative.frames].map((v) => v.name),
     ];
     for (const q of quoted) expect(doc, `protocol.md lacks ${q.slice(0, 60)}`).toContain(q);
   });

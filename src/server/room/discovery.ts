@@ -2,8 +2,8 @@
  * Service discovery (docs/protocol.md §13.3) for every authenticated socket:
  * the client's `provides` is recorded; `request_service` grants a service the
  * room runs, asking an on-request service's own policy first (its `grant`:
- * the operator's, hosted/grants.ts), and a refusal says why. Answers the
- * client sends (`ok`, `pong`) need none.
+ * the operator's, hosted/grants.ts), and a refusal says why. An `ok` the
+ * client sends needs no answer.
  */
 import { granted, type RoomCore, type RoomService } from './service.ts';
 
@@ -35,6 +35,5 @@ export const discovery: RoomService<RoomCore> = {
       if (!already) service.onJoin?.(room, conn, { first: false, headChanged: false });
     },
     ok() {},
-    pong() {},
   },
 };
