@@ -9,8 +9,11 @@ const suites: Suite[] = [
   { name: 'replication', load: () => import('./replication.bench.ts') },
 ];
 
-console.log(`Effigy benchmarks: node ${process.version}, ${suites.length} suite(s)`);
-for (const suite of suites) {
+// `npm run bench -- room` runs only the suites named.
+const wanted = process.argv.slice(2);
+const chosen = wanted.length > 0 ? suites.filter((s) => wanted.includes(s.name)) : suites;
+console.log(`Effigy benchmarks: node ${process.version}, ${chosen.length} suite(s)`);
+for (const suite of chosen) {
   console.log(`\n## ${suite.name}`);
   const { default: run } = await suite.load();
   await run();
