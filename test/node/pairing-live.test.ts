@@ -82,6 +82,7 @@ describe('pairing by code through the local room', { timeout: 120_000 }, () => {
       replica: laptop.replica,
       provides: ['blobs'],
       head: async () => null,
+      visibility: { anyone: false, strangers: false },
     });
     const proof = await signMembership(intruder, elsewhere.identity);
     client.events.on('message', () =>
