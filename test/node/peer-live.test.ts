@@ -66,9 +66,13 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === posted[19]!.hash, 30_000, 'initial replication');
     const rewritten = await a.deleteEntries([posted[10]!.hash]);
     for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === rewritten.at(-1)!.hash, 30_000, 'the rebase');
-    const texts = (await c.feed(a.identity, 100)).map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
+    const feed = await c.feed(a.identity, 100);
+    expect(feed[0]?.body.payload.type).toBe('rebase');
+    const texts = feed.flatMap((e) => (e.body.payload.type === 'public_note' ? [e.body.payload.text] : []));
     expect(texts).not.toContain('n10');
-    expect(texts).toHaveLength(19);
+    // The 19 kept notes, newest first, in their original order.
+    const kept = Array.from({ length: 20 }, (_, i) => `n${19 - i}`).filter((t) => t !== 'n10');
+    expect(texts).toEqual(kept);
   });
 
   it("publishing announces: the room tracks each new head, and the synod's once the device's feed names it", async () => {

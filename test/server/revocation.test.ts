@@ -86,9 +86,13 @@ describe('revocation in head tracking', () => {
     });
     const s2 = await synodEntry(synod, 2, s1, { type: 'synod', op: 'revoke_device', device: lost.identity, cut: 10 });
     const s3 = await synodEntry(synod, 3, s2, { type: 'identification', name: 'Us' });
-    const l = await join(room, { keys: lost });
+    const l = await join(room, { keys: lost, request: ['datalease'] });
     const l20 = await post(lost, 20, [synod.identity, s1.hash]);
     expect(await announce(l, l20)).toBe('ok');
+    // The device also leases its own feed here: after the revocation neither the tracked nor the leased head may be served.
+    serveFeed(l, [l20]);
+    l.client.send({ type: 'call', id: 'own', service: 'datalease', identity: lost.identity, head: l20.hash, seconds: 600 });
+    expect((await l.client.answer('own', 15_000)).type).toBe('lease');
     expect(await heads(l, [lost.identity])).toEqual([[lost.identity, l20.hash]]);
 
     const s = await join(room, { keys: synod, request: ['datalease'] });
