@@ -200,7 +200,12 @@ export class Replica {
     while (at && !this.#complete.has(at.hash)) {
       walked.push(at.hash);
       synodOps ||= at.body.payload.type === 'synod';
-      if (this.#admissible(at)) return current;
+      const inadmissible = this.#admissible(at);
+      if (inadmissible) {
+        // Held from before we knew better (a revocation learnt since): refused now, and said so.
+        this.events.emit('rejected', { identity, hash: at.hash, error: inadmissible, from: 'head' });
+        return current;
+      }
       if (at.body.parent === null) break;
       const parent: Entry | undefined = await this.store.getEntry(at.body.parent);
       if (!parent || !checkLink(at, parent).ok) return current;
@@ -242,6 +247,12 @@ export class Replica {
     let at = await this.store.getEntry(head.hash);
     while (at && at.body.comparable > cut) {
       this.#complete.delete(at.hash);
+      this.events.emit('rejected', {
+        identity: device,
+        hash: at.hash,
+        error: { code: 'revoked', message: `${at.hash} comes after device ${device} was revoked (cut ${cut})` },
+        from: 'synod',
+      });
       at = at.body.parent ? await this.store.getEntry(at.body.parent) : undefined;
     }
     if (!at) return;

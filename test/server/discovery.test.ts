@@ -5,7 +5,7 @@ import { join, roomName, settleRooms } from './room-helpers.ts';
 
 afterAll(settleRooms);
 
-describe('service discovery', () => {
+describe('service discovery', { timeout: 20_000 }, () => {
   it('grants an on-request service only when asked (dropbox collection), and refuses a service the room does not run', async () => {
     const s = await join(roomName('svc'));
     // Not offered by default: fetch_drops is refused until the service is granted.

@@ -91,7 +91,7 @@ describe('head tracking', () => {
     a.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
     expect((await a.client.next('last_known_heads', (m) => m.re === 'g')).heads).toEqual([[a.identity, last!.hash]]);
     a.client.close();
-  });
+  }, 20_000);
 
   it("refuses invalid entries with the reason, and another identity's head (forbidden)", async () => {
     const room = roomName('bad-entry');

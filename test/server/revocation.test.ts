@@ -36,7 +36,7 @@ const post = (keys: KeyPair, comparable: number, synod: [Identity, Hash] | null,
 const synodEntry = async (synod: KeyPair, comparable: number, parent: Entry | null, payload: Entry['body']['payload']) =>
   createEntry(synod, { parent: parent?.hash ?? null, comparable, synod: null, payload });
 
-describe('revocation in head tracking', () => {
+describe('revocation in head tracking', { timeout: 30_000 }, () => {
   it("drops a revoked device's head past the cut, refuses its later heads under any claim, and keeps its heads up to the cut", async () => {
     const room = roomName('revoke');
     const [synod, lost, kept] = [await generateKeyPair(), await generateKeyPair(), await generateKeyPair()];
