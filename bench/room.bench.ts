@@ -15,8 +15,9 @@
  * - Presence frames per join in a burst of 500 (room-presence.ts).
  * - A reconnect storm of ROOM_BENCH_STORM clients (2,000).
  * - Events/s at the busiest object at 1/100 of the capacity model, 8 shards and 1.
+ * - D1 rows and bytes per drop and per leased entry (room-cost.ts).
  * ROOM_BENCH_LEGACY=1 measures the room as it was before presence by
- * interest (room-effigy.ts); ROOM_BENCH_ONLY=relay,burst,storm,load picks tables.
+ * interest (room-effigy.ts); ROOM_BENCH_ONLY=relay,burst,storm,load,cost picks tables.
  * Every wait has a deadline, so the suite always ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ import type { Identity, KeyPair } from '../src/protocol/index.ts';
 import { ROOM_LIMITS } from '../src/server/room/limits.ts';
 import { freePort, startLocalWorker } from '../test/support/local-worker.ts';
 import { connectEffigy, LEGACY, type BenchClient } from './room-effigy.ts';
+import { hostedCost, type CostResult } from './room-cost.ts';
 import { burst, keysFor, load, storm } from './room-presence.ts';
 import { percentile, printTable, type Row } from './table.ts';
 
@@ -269,7 +271,7 @@ const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixe
 const log = (line: string) => process.stderr.write(`[room bench] ${line}\n`);
 
 const ROUNDS = Number(process.env.ROOM_BENCH_ROUNDS ?? 3);
-const ONLY = new Set((process.env.ROOM_BENCH_ONLY ?? 'relay,burst,storm,load').split(','));
+const ONLY = new Set((process.env.ROOM_BENCH_ONLY ?? 'relay,burst,storm,load,cost').split(','));
 const STORM_N = Number(process.env.ROOM_BENCH_STORM ?? (LEGACY ? 500 : 2000));
 const BURST_N = Number(process.env.ROOM_BENCH_BURST ?? 500);
 /** ROOM_BENCH_SHARDS overrides wrangler.toml's ROOM_SHARDS for the relay, burst and storm tables. */
@@ -355,6 +357,7 @@ async function burstTable(): Promise<void> {
       'presence frames per join': summary(runs.map((r) => r.framesPerJoin)).text,
       'join all (ms)': summary(runs.map((r) => r.joinMs)).text,
       'settled (ms)': summary(runs.map((r) => r.settleMs)).text,
+      'DO SQLite bytes per member': LEGACY ? 'n/a' : summary(runs.map((r) => r.bytesPerMember)).text,
     });
   }
   printTable(
@@ -398,7 +401,16 @@ async function stormTable(): Promise<void> {
       { metric: 'presence frames per client', Effigy: summary(runs.map((r) => r.framesPerClient)).text, PeerJS: '', 'Effigy/PeerJS': '' },
       { metric: 'frames of any kind, all clients', Effigy: summary(runs.map((r) => r.allFrames)).text, PeerJS: '', 'Effigy/PeerJS': '' },
       { metric: 'events at the busiest object', Effigy: summary(runs.map((r) => r.busiestEvents)).text, PeerJS: '', 'Effigy/PeerJS': '' },
+      {
+        metric: 'connections retried (handshake not done in 5 s)',
+        Effigy: summary(runs.map((r) => r.retries)).text,
+        PeerJS: '',
+        'Effigy/PeerJS': '',
+      },
     ],
+  );
+  console.log(
+    '\nEffigy clients come back as the peer does: after 250–750 ms at random, then with jittered backoff; PeerJS clients all at once.',
   );
 }
 
@@ -432,10 +444,41 @@ async function loadTable(): Promise<void> {
   );
 }
 
+async function costTable(): Promise<void> {
+  if (LEGACY) return;
+  const runs: CostResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`hosted cost, round ${round + 1}`);
+    runs.push(await withWorker(STATS, (url) => hostedCost(url, `cost-${round}`, 10, 20, 100)));
+  }
+  const m = (f: (r: CostResult) => number) => summary(runs.map(f)).text;
+  printTable(`room: D1 per drop and per leased entry (10 peers, 100 drops, 5 leases of 100 entries), median [min–max] of ${ROUNDS}`, [
+    {
+      operation: 'store a drop (drop → ok)',
+      'D1 rows read': m((r) => r.dropStore.read),
+      'D1 rows written': m((r) => r.dropStore.written),
+      'D1 bytes held': m((r) => r.dropStore.bytes),
+    },
+    {
+      operation: 'collect a drop (drops → fetch_drops → drop_ack)',
+      'D1 rows read': m((r) => r.dropCollect.read),
+      'D1 rows written': m((r) => r.dropCollect.written),
+      'D1 bytes held': '',
+    },
+    {
+      operation: 'lease, per entry (call → get_feed pull → lease)',
+      'D1 rows read': m((r) => r.leaseEntry.read),
+      'D1 rows written': m((r) => r.leaseEntry.written),
+      'D1 bytes held': m((r) => r.leaseEntry.bytes),
+    },
+  ]);
+}
+
 export default async function roomBench(): Promise<void> {
   if (LEGACY) log('legacy: measuring the room as it was before presence by interest');
   if (ONLY.has('relay')) await relayTable();
   if (ONLY.has('burst')) await burstTable();
   if (ONLY.has('storm')) await stormTable();
   if (ONLY.has('load')) await loadTable();
+  if (ONLY.has('cost')) await costTable();
 }
