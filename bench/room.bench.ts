@@ -2,8 +2,9 @@
  * The room server against the local Worker (`wrangler dev --local`, what
  * `npm start` runs), with PeerJS's signalling server (`peer` from npm) on the
  * same machine as the baseline where it has an equivalent, driven by the same
- * Node process. Every measurement runs ROOM_BENCH_ROUNDS times (3) on a fresh
- * Worker; tables give the median and the range.
+ * Node process. Every measurement runs ROOM_BENCH_ROUNDS times (3), each in a
+ * fresh room (a fresh Worker per table and size); tables give the median and
+ * the range.
  *
  * - N clients in one room (N = 10, 100, 500): join (Effigy: WebSocket +
  *   Ed25519 session both ways + provides; PeerJS: WebSocket + OPEN, BATCH at a
@@ -24,7 +25,7 @@ import { ROOM_LIMITS } from '../src/server/room/limits.ts';
 import { startLocalWorker } from '../test/support/local-worker.ts';
 import { LEGACY } from './room-effigy.ts';
 import { hostedCost, type CostResult } from './room-cost.ts';
-import { burst, keysFor, load, storm } from './room-presence.ts';
+import { burst, keysFor, load, storm, type BurstResult, type LoadResult } from './room-presence.ts';
 import { effigyDriver, inBatches, measure, NEWCOMERS, peerjsDriver, RELAY_TOTAL, startPeerServer, type Result } from './room-relay.ts';
 import { printTable, type Row } from './table.ts';
 
@@ -77,18 +78,20 @@ async function relayTable(): Promise<void> {
   for (const n of SIZES) {
     const effigy: Result[] = [];
     const peerjs: Result[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // A fresh Worker and PeerJS server per N and round, so no run inherits another's leftovers.
+    // A fresh Worker and PeerJS server per N, and a fresh room per round, so no run inherits another's clients.
+    await withWorker(STATS, async (url) => {
       const peerServer = await startPeerServer();
       try {
-        log(`N=${n} round ${round + 1}: Effigy`);
-        effigy.push(await withWorker(STATS, async (url) => measure(effigyDriver(url, await keysFor(NEWCOMERS)), `bench-${n}`, n)));
-        log(`N=${n} round ${round + 1}: PeerJS`);
-        peerjs.push(await measure(peerjsDriver(peerServer.port), `bench-${n}`, n));
+        for (let round = 0; round < ROUNDS; round++) {
+          log(`N=${n} round ${round + 1}: Effigy`);
+          effigy.push(await measure(effigyDriver(url, await keysFor(NEWCOMERS)), `bench-${n}-${round}`, n));
+          log(`N=${n} round ${round + 1}: PeerJS`);
+          peerjs.push(await measure(peerjsDriver(peerServer.port), `bench-${n}-${round}`, n));
+        }
       } finally {
         await peerServer.stop();
       }
-    }
+    });
     for (const [label, key] of metrics) {
       const e = summary(effigy.map((r) => r[key]));
       const p = summary(peerjs.map((r) => r[key]));
@@ -109,11 +112,13 @@ async function relayTable(): Promise<void> {
 async function burstTable(): Promise<void> {
   const rows: Row[] = [];
   for (const follows of LEGACY ? (['all'] as const) : (['all', 150] as const)) {
-    const runs = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      log(`burst N=${BURST_N}, follows ${follows}, round ${round + 1}`);
-      runs.push(await withWorker(STATS, (url) => burst(url, `burst-${round}`, BURST_N, follows)));
-    }
+    const runs: BurstResult[] = [];
+    await withWorker(STATS, async (url) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        log(`burst N=${BURST_N}, follows ${follows}, round ${round + 1}`);
+        runs.push(await burst(url, `burst-${follows}-${round}`, BURST_N, follows));
+      }
+    });
     rows.push({
       'who watches whom': follows === 'all' ? 'everyone everyone' : `each ${follows} others`,
       'presence frames per join': summary(runs.map((r) => r.framesPerJoin)).text,
@@ -134,6 +139,7 @@ async function stormTable(): Promise<void> {
   const peerjs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     log(`storm N=${STORM_N}, round ${round + 1}`);
+    // A fresh Worker per round: a storm's 2,000 sockets and lists must not weigh on the next.
     runs.push(await withWorker(STATS, (url) => storm(url, `storm-${round}`, STORM_N, follows)));
     const server = await startPeerServer();
     try {
@@ -185,11 +191,13 @@ async function loadTable(): Promise<void> {
       ['every 10 s (model rate, 1/100 members)', 10_000, 30],
       ['every 100 ms (the full room’s 1,000 msgs/s)', 100, 15],
     ] as const) {
-      const runs = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        log(`load: ${shards} shard(s), ${label}, round ${round + 1}`);
-        runs.push(await withWorker({ ...STATS, ROOM_SHARDS: shards }, (url) => load(url, `load-${round}`, 100, everyMs, seconds)));
-      }
+      const runs: LoadResult[] = [];
+      await withWorker({ ...STATS, ROOM_SHARDS: shards }, async (url) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          log(`load: ${shards} shard(s), ${label}, round ${round + 1}`);
+          runs.push(await load(url, `load-${everyMs}-${round}`, 100, everyMs, seconds));
+        }
+      });
       rows.push({
         shards: LEGACY ? '1 (before)' : shards,
         'message_to each': label,
@@ -209,10 +217,12 @@ async function loadTable(): Promise<void> {
 async function costTable(): Promise<void> {
   if (LEGACY) return;
   const runs: CostResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    log(`hosted cost, round ${round + 1}`);
-    runs.push(await withWorker(STATS, (url) => hostedCost(url, `cost-${round}`, 10, 20, 100)));
-  }
+  await withWorker(STATS, async (url) => {
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`hosted cost, round ${round + 1}`);
+      runs.push(await hostedCost(url, `cost-${round}`, 10, 20, 100));
+    }
+  });
   const m = (f: (r: CostResult) => number) => summary(runs.map(f)).text;
   printTable(`room: D1 per drop and per leased entry (10 peers, 100 drops, 5 leases of 100 entries), median [min–max] of ${ROUNDS}`, [
     {
