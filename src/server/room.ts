@@ -31,7 +31,7 @@ import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
 import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { admit } from './room/admission.ts';
+import { addressTag, admit } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
@@ -134,10 +134,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const routed = admit(request, (identity) => this.shards.isLocal(identity), this.ctx.getWebSockets().length);
+    const held = (tag?: string) => this.ctx.getWebSockets(tag).length;
+    const routed = admit(request, (identity) => this.shards.isLocal(identity), held);
     if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
+    const tag = addressTag(request);
+    this.ctx.acceptWebSocket(server, tag ? [tag] : []);
     await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
   }
