@@ -7,6 +7,8 @@ import type { WireErrorCode } from '../../protocol/index.ts';
 export const ROOM_LIMITS = {
   /** Sockets per shard, authenticated or not: a 10k-member room over 8 shards averages 1,250 (docs/capacity.md). */
   maxConnections: 2048,
+  /** Sockets per shard from one client address (CF-Connecting-IP): several users behind one NAT fit, one client cannot fill a shard. */
+  maxConnectionsPerAddress: 256,
   /** A socket that has not authenticated this long after opening is closed (4002). */
   authTimeoutMs: 5_000,
   /** Client challenges are remembered this long; a reused one is refused. */
@@ -32,12 +34,16 @@ export const ROOM_LIMITS = {
   maxMembers: 16,
   /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
   itemsPerToken: 64,
-  /** Presence coalescing: the window when the shard is quiet... */
-  presenceWindowMs: 50,
-  /** ...at most this long under load... */
-  presenceWindowMaxMs: 1000,
-  /** ...growing by presenceWindowMs for every presenceLoadStep changes in the last second. */
-  presenceLoadStep: 100,
+  /** Presence coalescing (coalescer.ts): the window while changes come one or two per socket... */
+  presenceWindowMs: 100,
+  /** ...a window that brought at least this many changes per waiting socket makes the next one... */
+  presenceBusyChanges: 2,
+  /** ...this many times longer... */
+  presenceGrowth: 4,
+  /** ...up to this (100 ms × 4⁴)... */
+  presenceWindowMaxMs: 25_600,
+  /** ...and a window ends early once no change has come for an eighth of it, or this long if more. */
+  presenceQuietMs: 250,
   /** After a wake, allow-lists of identities with no socket are dropped this much later (watchers.ts). */
   sweepDelayMs: 1000,
   /** Shards per room when the ROOM_SHARDS var is unset, and the most it may say. */
