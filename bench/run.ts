@@ -6,6 +6,8 @@ const suites: Suite[] = [
   { name: 'protocol', load: () => import('./protocol.bench.ts') },
   { name: 'room', load: () => import('./room.bench.ts') },
   { name: 'hosted', load: () => import('./hosted.bench.ts') },
+  { name: 'slow uploads', load: () => import('./slow-uploads.bench.ts') },
+  { name: 'hosted load', load: () => import('./hosted-load.bench.ts') },
   { name: 'replication', load: () => import('./replication.bench.ts') },
 ];
 
