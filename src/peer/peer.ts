@@ -231,6 +231,9 @@ export class Peer {
     this.#dropbox.send(target, text, via, timeoutMs);
   inbox = (): Promise<InboxMessage[]> => this.#dropbox.inbox();
   acknowledgeDrop = (hash: Hash): Promise<void> => this.#dropbox.acknowledge(hash);
+  /** Delete unread everything waiting at a dropbox room for `target` (this device, or its synod: the default). */
+  clearDropbox = (url: string, target: Identity = this.#keys.synodIdentity ?? this.identity, through?: number): Promise<void> =>
+    this.#dropbox.clear(url, target, through);
   requestLease = (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
     requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
 

@@ -87,6 +87,7 @@ export const wireSchemas = {
     drops: bounded(z.strictObject({ hash: hashSchema, target: identitySchema, entry: entryText }), LIMITS.feedBatch),
   }),
   drop_ack: m('drop_ack', { hashes: list(hashSchema) }),
+  drop_clear: m('drop_clear', { target: identitySchema, through: sizeSchema }),
   // Data leasing (design: call(service, datalease, head))
   call: m('call', {
     service: z.literal('datalease'),

@@ -19,6 +19,7 @@ import {
   type WireErrorCode,
   type WireMessage,
 } from '../protocol/index.ts';
+import { clientAddress } from './client-ip.ts';
 import type { Env } from './env.ts';
 import { datalease } from './hosted/datalease.ts';
 import { dropbox } from './hosted/dropbox.ts';
@@ -113,9 +114,17 @@ export class Room extends DurableObject<Env> implements RoomCore {
 
   async onConnect(ws: WebSocket, request: Request): Promise<void> {
     const now = Date.now();
+    const ip = clientAddress(request.headers); // the hosted services' per-address budgets
     const conn = new Conn(
       ws,
-      { v: 1, phase: 'hello', connectedAt: now, endpoint: canonicalEndpoint(request.url), serverChallenge: newChallenge() },
+      {
+        v: 1,
+        phase: 'hello',
+        connectedAt: now,
+        endpoint: canonicalEndpoint(request.url),
+        serverChallenge: newChallenge(),
+        ...(ip && { ip }),
+      },
       now,
     );
     ws.serializeAttachment(conn.att);

@@ -35,9 +35,9 @@ export const endpointOf = (room: string): string => canonicalEndpoint(urlOf(room
 
 export const stubOf = (room: string): DurableObjectStub<Room> => env.ROOM.get(env.ROOM.idFromName(room)) as DurableObjectStub<Room>;
 
-/** An open socket to `room`, not yet authenticated (the room's session_request is queued). */
-export async function open(room: string): Promise<RoomClient> {
-  const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: 'websocket' } });
+/** An open socket to `room`, not yet authenticated (the room's session_request is queued); `ip` arrives as CF-Connecting-IP. */
+export async function open(room: string, ip?: string): Promise<RoomClient> {
+  const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: 'websocket', ...(ip && { 'CF-Connecting-IP': ip }) } });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const client = new RoomClient(ws);
@@ -47,8 +47,8 @@ export async function open(room: string): Promise<RoomClient> {
 }
 
 /** An authenticated session in `room` (provides and the first presence_list taken). */
-export async function join(room: string, opts: HandshakeOptions = {}): Promise<Session> {
-  return handshake(await open(room), endpointOf(room), opts);
+export async function join(room: string, opts: HandshakeOptions & { ip?: string } = {}): Promise<Session> {
+  return handshake(await open(room, opts.ip), endpointOf(room), opts);
 }
 
 export const note = (text: string) => ({ type: 'public_note', text }) as const;

@@ -20,6 +20,8 @@ export interface Attachment {
   v: 1;
   phase: Phase;
   connectedAt: number;
+  /** The client address's budget key (client-ip.ts), for the hosted services' per-address budgets; never sent to anyone. */
+  ip?: string;
   /** canonicalEndpoint of the URL the socket was opened at; dropped after auth. */
   endpoint?: string;
   /** The room's challenge to this socket; dropped after auth. */
