@@ -29,6 +29,13 @@ export const relaySignalSchema = z.union([
     ch: z.literal('relay'),
     m: z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }),
   }),
+  /** Several wire frames in one payload, handled in order (§13.6): fewer messages through the room. */
+  z.strictObject({
+    ch: z.literal('relay'),
+    ms: z
+      .array(z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }))
+      .check(z.minLength(1), z.maxLength(64)),
+  }),
   /** The sender closed the relayed link. */
   z.strictObject({ ch: z.literal('relay'), close: reason }),
 ]);
