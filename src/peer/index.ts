@@ -7,7 +7,9 @@ export { PeerError } from './errors.ts';
 export { loadKeys, type Keys } from './keys.ts';
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export type { LeaseGrant } from './lease.ts';
-export { Calls, type CallInfo, type CallState, type CallOptions } from './calls.ts';
+export type { Calls, CallInfo, CallState, CallOptions } from './calls.ts';
+/** Calls load when the app asks for them (after its first paint), not with the rest of the engine. */
+export const loadCalls = () => import('./calls.ts');
 export { IdbStore } from './idb-store.ts';
 export { MemoryStore } from './memory-store.ts';
 export type { Store, StoredHead, InboxItem, WatchReason } from './store.ts';

@@ -54,6 +54,12 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
+  /**
+   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
+   * reconnecting costs what changed (default). False: the full get_heads
+   * exchange on every connection (benchmarks compare the two).
+   */
+  notes?: boolean;
 }
 
 export class Peer {
@@ -77,6 +83,7 @@ export class Peer {
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
+      notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
     this.#publisher = new Publisher(keys, replica, this.mesh);
@@ -110,7 +117,7 @@ export class Peer {
 
   // --- the account (synod.ts) ---------------------------------------------
 
-  mnemonic = (): string | null => this.#synod.mnemonic();
+  mnemonic = (): Promise<string | null> => this.#synod.mnemonic();
   createSynod = (profile?: SynodProfile, servers?: SynodServers): Promise<{ mnemonic: string }> => this.#synod.create(profile, servers);
   restoreSynod = (words: string, waitMs = 15_000): Promise<void> => this.#synod.restore(words, waitMs);
   pairingCode = (synod: Identity): Promise<string> => this.#synod.pairingCode(synod);
@@ -154,11 +161,8 @@ export class Peer {
   /** An identity's feed along its head chain, newest first. */
   feed = (identity: Identity, limit = 50): Promise<Entry[]> => this.replica.feed(identity, limit);
 
-  /** Newest first across everyone watched. */
-  async timeline(limit = 50): Promise<Entry[]> {
-    const all = (await Promise.all(this.replica.watched().map((i) => this.feed(i, limit)))).flat();
-    return all.sort((a, b) => b.body.comparable - a.body.comparable).slice(0, limit);
-  }
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
+  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {

@@ -1,0 +1,254 @@
+/**
+ * Feeds over one link, both ways (docs/protocol.md, `get_feed` → `entries`).
+ *
+ * Pulling: one `get_feed` asks for a window of up to WINDOW entries, which
+ * the peer streams back in frames; when a window's last frame arrives the
+ * next window is asked for at once (from the parent its last entry claims),
+ * so the wire never waits on validation. Every frame's entries go to the
+ * validator as they arrive; runs are accepted in order, each checked against
+ * the chain so far, so the head moves without walking the feed again. At
+ * most one window waits ahead of validation.
+ *
+ * Serving: a walk down the chain in one store read per frame, frames packed
+ * to the channel's budget, produced as the channel drains.
+ */
+import {
+  FramePacker,
+  LIMITS,
+  ok,
+  type Entry,
+  type Hash,
+  type Identity,
+  type Result,
+  type WireMessage,
+  type WireOf,
+} from '../protocol/index.ts';
+import type { Channel } from './channel.ts';
+import type { Replica } from './replica.ts';
+import { validator } from './validator.ts';
+
+/** Entries asked for in one get_feed. */
+const WINDOW = 2048;
+
+export interface SyncProgress {
+  readonly identity: Identity;
+  readonly peer: Identity;
+  readonly received: number;
+  readonly done: boolean;
+}
+
+/** What feed transfers need from their link. */
+export interface FeedLink {
+  readonly peer: Identity;
+  readonly channel: Channel;
+  readonly replica: Replica;
+  send(message: WireMessage): void;
+  strike(reason: string): void;
+  sync?: (progress: SyncProgress) => void;
+  log?: (line: string) => void;
+  timeoutMs: number;
+}
+
+/** The parent an unvalidated entry text names, read without trusting it (validation follows). */
+function claimedParent(text: string): Hash | null {
+  try {
+    const parent = (JSON.parse(text.slice(0, text.lastIndexOf('\n'))) as { parent?: unknown }).parent;
+    return typeof parent === 'string' ? (parent as Hash) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One get_feed's answer, frame by frame: `texts` null when it ended without a last frame (refused, silent, closed). */
+type OnFrame = (texts: readonly string[] | null, last: boolean) => void;
+
+export class FeedTransfer {
+  #streams = new Map<string, { identity: Identity; take: (msg: WireMessage) => void; fail: () => void }>();
+  #next = 0;
+  #pulling = new Map<Identity, Hash>();
+
+  constructor(private readonly link: FeedLink) {}
+
+  /** Whether a message answers one of our get_feed requests. */
+  answers(msg: WireMessage): boolean {
+    return msg.re !== undefined && this.#streams.has(msg.re) && (msg.type === 'entries' || msg.type === 'error');
+  }
+
+  receive(msg: WireMessage): void {
+    this.#streams.get(msg.re as string)?.take(msg);
+  }
+
+  /** The link ended: every stream ends. */
+  end(): void {
+    for (const s of [...this.#streams.values()]) s.fail();
+    this.#streams.clear();
+  }
+
+  #ask(identity: Identity, from: Hash, known: Hash | null, onFrame: OnFrame): void {
+    const id = `f${++this.#next}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = () => {
+      clearTimeout(timer);
+      this.#streams.delete(id);
+    };
+    const fail = () => {
+      stop();
+      onFrame(null, true);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.link.log?.(`get_feed of ${identity} from ${this.link.peer} went silent`);
+        fail();
+      }, this.link.timeoutMs);
+    };
+    const take = (msg: WireMessage) => {
+      if (msg.type === 'error') return fail();
+      if (msg.type !== 'entries') return;
+      if (msg.identity !== identity) {
+        this.link.strike(`entries for ${msg.identity} answer a get_feed of ${identity}`);
+        return fail();
+      }
+      const last = msg.more !== true;
+      if (last) stop();
+      else arm();
+      onFrame(msg.entries, last);
+    };
+    this.#streams.set(id, { identity, take, fail });
+    arm();
+    this.link.send({ type: 'get_feed', id, identity, from, known, limit: WINDOW });
+  }
+
+  /** One window from `from`: its frames go to `process`; resolves with the parent its last entry claims (null: nothing below, undefined: it failed). */
+  #window(
+    identity: Identity,
+    from: Hash,
+    known: Hash | null,
+    process: (texts: readonly string[]) => void,
+  ): Promise<Hash | null | undefined> {
+    return new Promise((resolve) => {
+      let lastText: string | undefined;
+      this.#ask(identity, from, known, (texts, last) => {
+        if (texts === null) return resolve(undefined);
+        if (texts.length > 0) {
+          lastText = texts[texts.length - 1];
+          process(texts);
+        }
+        if (last) resolve(lastText === undefined ? null : claimedParent(lastText));
+      });
+    });
+  }
+
+  /**
+   * Bring the replica up to `head` for a watched identity. `offered` is the
+   * head entry itself when the peer sent it along (validated by the caller).
+   * Resolves when done or given up.
+   */
+  async pull(identity: Identity, head: Hash, offered?: Entry): Promise<void> {
+    const { replica, peer } = this.link;
+    if (!replica.isWatched(identity) || this.#pulling.get(identity) === head) return;
+    const current = await replica.head(identity);
+    if (current?.hash === head) return;
+    this.#pulling.set(identity, head);
+    const known = current?.hash ?? null;
+    let received = 0;
+    let above: Entry | undefined;
+    let expected: Hash | null = head;
+    let failed = false;
+    const fail = (why: string) => {
+      failed = true;
+      this.link.strike(why);
+    };
+    // Validation of each frame starts as it arrives; acceptance keeps the frames' order.
+    let chain: Promise<void> = Promise.resolve();
+    const accept = (opened: Promise<Result<Entry>[]>) => {
+      chain = chain.then(async () => {
+        const results = await opened;
+        if (failed) return;
+        const run: Entry[] = [];
+        for (const r of results) {
+          if (!r.ok) return fail(`invalid entry for ${identity}: ${r.error.message}`);
+          if (r.value.hash !== expected) return fail(`entries for ${identity} are not the chain asked for`);
+          run.push(r.value);
+          expected = r.value.body.parent;
+        }
+        const refused = await replica.accept(identity, run, peer, above);
+        if (refused) return fail(`refused entry: ${refused.message}`);
+        above = run[run.length - 1];
+        received += run.length;
+        this.link.sync?.({ identity, peer, received, done: false });
+      });
+    };
+    // Frames wait here (in order, already in the chain) while the validator has enough in flight.
+    const waiting: { texts: readonly string[]; start: (opened: Promise<Result<Entry>[]>) => void }[] = [];
+    let validating = 0;
+    const validate = () => {
+      while (waiting.length > 0 && validating < validator().inFlight) {
+        const { texts, start } = waiting.shift() as (typeof waiting)[number];
+        validating += texts.length;
+        const opened = validator().open(texts, identity);
+        start(opened);
+        void opened.finally(() => {
+          validating -= texts.length;
+          validate();
+        });
+      }
+    };
+    try {
+      if (offered) accept(Promise.resolve([ok(offered)]));
+      let from: Hash | null | undefined = offered ? offered.body.parent : head;
+      let before: Promise<void> = Promise.resolve();
+      while (from && from !== known && !failed && !this.link.channel.closed && !(await replica.store.hasEntry(from))) {
+        from = await this.#window(identity, from, known, (texts) => {
+          accept(new Promise((start) => waiting.push({ texts, start })));
+          validate();
+        });
+        // Ask for the next window now, but stay at most one window ahead of validation.
+        const thisWindow = chain;
+        await before;
+        before = thisWindow;
+      }
+      await chain;
+      if (!failed && !this.link.channel.closed) await replica.considerHead(identity, head, above);
+    } catch (err) {
+      this.link.log?.(`pull of ${identity} from ${peer} failed: ${(err as Error).message}`);
+    } finally {
+      if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
+      if (received > 0) this.link.sync?.({ identity, peer, received, done: true });
+    }
+  }
+
+  /** Answer a get_feed: one frame for a `limit` up to `feedBatch` (as every peer does), a stream of frames for more. */
+  async serve(msg: WireOf<'get_feed'>): Promise<void> {
+    const { replica, channel } = this.link;
+    const stream = msg.limit > LIMITS.feedBatch;
+    let from: Hash = msg.from;
+    let sent = 0;
+    for (;;) {
+      const packer = new FramePacker(channel.frameBudget);
+      let full = false;
+      const want = Math.min(LIMITS.feedBatch, msg.limit - sent);
+      const run = replica.isBlocked(msg.identity)
+        ? []
+        : await replica.store.chain(from, {
+            limit: want,
+            stop: msg.known,
+            identity: msg.identity,
+            fits: (e) => packer.take(e.text) || ((full = true), false),
+          });
+      sent += run.length;
+      const next = run[run.length - 1]?.body.parent ?? null;
+      const more = stream && next !== null && next !== msg.known && sent < msg.limit && (full || run.length === want);
+      this.link.send({
+        type: 'entries',
+        re: msg.id,
+        identity: msg.identity,
+        entries: run.map((e) => e.text),
+        ...(more && { more: true as const }),
+      });
+      if (!more || channel.closed) return;
+      from = next;
+      await channel.writable();
+    }
+  }
+}
