@@ -1,6 +1,6 @@
 /** Boot: the service worker (offline shell), the engine on IndexedDB, then the UI. */
 import { render } from 'preact';
-import { boot, bootError, updateReady } from './engine.ts';
+import { boot, bootError, startNetwork, updateReady } from './engine.ts';
 import './style.css';
 import { App } from './ui/app.tsx';
 
@@ -14,7 +14,10 @@ if ('serviceWorker' in navigator && import.meta.env.PROD) {
 
 const root = document.getElementById('app') as HTMLElement;
 boot().then(
-  () => render(<App />, root),
+  () => {
+    render(<App />, root);
+    void startNetwork();
+  },
   (err: Error) => {
     bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
     render(<App />, root);

@@ -4,7 +4,7 @@ import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, notify, peer, tick, transportOf } from '../engine.ts';
 import { exactTime, shortId } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
-import { Avatar, BlobImage, CopyButton, IdentityCard, ScreenTitle, useProfile } from './common.tsx';
+import { Avatar, BlobImage, CopyButton, IdentityCard, ScreenTitle, useAsync, useProfile } from './common.tsx';
 import { Alert, Confirm, Field, useAction } from './forms.tsx';
 import { useScan } from './qr.tsx';
 import { StartOver, Words } from './start.tsx';
@@ -98,7 +98,7 @@ export function Profile() {
         <details class="card">
           <summary>Show my 24 recovery words</summary>
           <p class="warning">Anyone who sees these words can take over your account. Make sure nobody is watching.</p>
-          <Words words={p.mnemonic() ?? ''} />
+          <Words words={useAsync(() => p.mnemonic(), []).value ?? ''} />
         </details>
       )}
     </>

@@ -94,7 +94,7 @@ function Restore({ onBack }: { onBack: () => void }) {
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        const check = mnemonicToSeed(words);
+        const check = await mnemonicToSeed(words);
         if (!check.ok) return setError(`These words cannot be right: ${check.error.message}. Nothing was changed.`);
         await run(
           async () => {
