@@ -78,7 +78,7 @@ export class BlobTransfer {
 
   /** Whether a message belongs to one of our fetches (a chunk, or the error that ends it). */
   answers(msg: WireMessage): boolean {
-    return msg.re !== undefined && (msg.type === 'blob' || (msg.type === 'error' && this.#incoming.has(msg.re)));
+    return msg.re !== undefined && this.#incoming.has(msg.re) && (msg.type === 'blob' || msg.type === 'error');
   }
 
   /** Whether a binary chunk answers one of our fetches. */

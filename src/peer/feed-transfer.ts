@@ -1,7 +1,8 @@
 /**
  * Feeds over one link, both ways (docs/protocol.md, `get_feed` → `entries`).
  *
- * Pulling: one `get_feed` asks for a window of up to WINDOW entries, which
+ * Pulling: one `get_feed` asks for a window of entries (a few MiB: the first
+ * small, later ones sized by the entries seen), which
  * the peer streams back in frames; when a window's last frame arrives the
  * next window is asked for at once (from the parent its last entry claims),
  * so the wire never waits on validation. Every frame's entries go to the
@@ -27,8 +28,10 @@ import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
 import { validator } from './validator.ts';
 
-/** Entries asked for in one get_feed. */
-const WINDOW = 2048;
+/** Entries asked for by the first get_feed of a pull, before their size is known. */
+const FIRST_WINDOW = 1024;
+/** Bytes a later window may bring: what may wait for validation is ours to bound, not the sender's. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 
 export interface SyncProgress {
   readonly identity: Identity;
@@ -84,7 +87,7 @@ export class FeedTransfer {
     this.#streams.clear();
   }
 
-  #ask(identity: Identity, from: Hash, known: Hash | null, onFrame: OnFrame): void {
+  #ask(identity: Identity, from: Hash, known: Hash | null, limit: number, onFrame: OnFrame): void {
     const id = `f${++this.#next}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = () => {
@@ -116,7 +119,7 @@ export class FeedTransfer {
     };
     this.#streams.set(id, { identity, take, fail });
     arm();
-    this.link.send({ type: 'get_feed', id, identity, from, known, limit: WINDOW });
+    this.link.send({ type: 'get_feed', id, identity, from, known, limit });
   }
 
   /** One window from `from`: its frames go to `process`; resolves with the parent its last entry claims (null: nothing below, undefined: it failed). */
@@ -124,11 +127,12 @@ export class FeedTransfer {
     identity: Identity,
     from: Hash,
     known: Hash | null,
+    limit: number,
     process: (texts: readonly string[]) => void,
   ): Promise<Hash | null | undefined> {
     return new Promise((resolve) => {
       let lastText: string | undefined;
-      this.#ask(identity, from, known, (texts, last) => {
+      this.#ask(identity, from, known, limit, (texts, last) => {
         if (texts === null) return resolve(undefined);
         if (texts.length > 0) {
           lastText = texts[texts.length - 1];
@@ -198,11 +202,15 @@ export class FeedTransfer {
       if (offered) accept(Promise.resolve([ok(offered)]));
       let from: Hash | null | undefined = offered ? offered.body.parent : head;
       let before: Promise<void> = Promise.resolve();
+      let [count, bytes, limit] = [0, 0, FIRST_WINDOW];
       while (from && from !== known && !failed && !this.link.channel.closed && !(await replica.store.hasEntry(from))) {
-        from = await this.#window(identity, from, known, (texts) => {
+        from = await this.#window(identity, from, known, limit, (texts) => {
+          count += texts.length;
+          for (const t of texts) bytes += t.length;
           accept(new Promise((start) => waiting.push({ texts, start })));
           validate();
         });
+        limit = Math.max(LIMITS.feedBatch + 1, Math.min(LIMITS.feedLimit, Math.floor((WINDOW_BYTES * count) / Math.max(1, bytes))));
         // Ask for the next window now, but stay at most one window ahead of validation.
         const thisWindow = chain;
         await before;

@@ -30,9 +30,12 @@ export interface SignalSender {
   sendTo(identity: Identity, payload: unknown): boolean;
 }
 
-/** Relay messages one room may carry for us: below the room's 50 per second and burst of 100, leaving room for signalling. */
-const RELAY_RATE = 40;
-const RELAY_BURST = 80;
+/**
+ * Relay messages one room may carry for us: just below the room's 50 a second
+ * and burst of 100 per socket (docs/room.md), leaving the rest for signalling.
+ */
+const RELAY_RATE = 45;
+const RELAY_BURST = 90;
 /** Frames queued before a producer waits. */
 const QUEUED = 8;
 /** `{"ch":"relay","ms":[` … `]}` around the packed frames. */

@@ -15,7 +15,7 @@ export const LIMITS = {
   /** Entries in one `entries` frame; senders also stop short of the frame limit. */
   feedBatch: 256,
   /** Entries one `get_feed` may ask for: more than `feedBatch` are answered in several `entries` frames. */
-  feedLimit: 4096,
+  feedLimit: 16_384,
   /** Data bytes in one binary blob chunk (§13.1): with its header, a binary message stays within `frameBytes`. */
   blobBinaryBytes: 63 * 1024,
   /** Identities in the interest list one peer may register with another (`interests`, §13.7). */
