@@ -2,11 +2,12 @@
  * Blobs over one link, both ways (docs/protocol.md, `getblob` → `blob`):
  * serving a blob we hold (an entry's text counts, by its hash) in chunks,
  * produced as the channel drains rather than queued whole; and fetching one,
- * written in place as chunks arrive and hashed as it goes, so the last chunk
- * costs no more than the others. On a channel that carries binary messages
+ * written in place as chunks arrive. On a channel that carries binary messages
  * (a data channel) the chunks travel as bytes (§13.1 rule 11), elsewhere as
- * base64url `blob` frames. A chunk that breaks the order or a blob that does
- * not hash to its name earns the sender a strike.
+ * base64url `blob` frames. The whole is hashed once it is in, by WebCrypto
+ * where there is one (off the main thread, at native speed), else by noble.
+ * A chunk that breaks the order or a blob that does not hash to its name
+ * earns the sender a strike.
  */
 import {
   encodeBlobChunk,
@@ -48,7 +49,13 @@ interface Incoming {
   total: number;
   whole: Uint8Array;
   received: number;
-  hasher: ReturnType<typeof sha256.create>;
+}
+
+/** SHA-256 of a whole blob: WebCrypto runs it on another thread; noble where there is no WebCrypto. */
+async function digestOf(bytes: Uint8Array): Promise<Uint8Array> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return sha256(bytes);
+  return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
 export class BlobTransfer {
@@ -65,7 +72,7 @@ export class BlobTransfer {
     const binary = this.link.channel.binary;
     return this.#fetches.ask(
       (id) => {
-        this.#incoming.set(id, { hash, maxsize, total: -1, whole: new Uint8Array(0), received: 0, hasher: sha256.create() });
+        this.#incoming.set(id, { hash, maxsize, total: -1, whole: new Uint8Array(0), received: 0 });
         this.link.send({ type: 'getblob', id, hash, maxsize, ...(binary && { binary: true as const }) });
       },
       Math.max(this.link.timeoutMs, maxsize / 50),
@@ -118,16 +125,15 @@ export class BlobTransfer {
     }
     if (into.received + data.length > into.total) return this.#fail(re, 'blob longer than announced');
     into.whole.set(data, into.received);
-    into.hasher.update(data);
     into.received += data.length;
     this.link.progress?.({ hash: into.hash, done: into.received, total: into.total });
     if (into.received < into.total) return;
     this.#incoming.delete(re);
-    if (hashText(into.hasher.digest()) !== into.hash) {
+    void digestOf(into.whole).then((digest) => {
+      if (hashText(digest) === into.hash) return void this.#fetches.answer(re, into.whole);
       this.link.strike(`blob ${into.hash} does not hash to its name`);
-      return this.#fetches.fail(re, new Error('blob does not match its hash'));
-    }
-    this.#fetches.answer(re, into.whole);
+      this.#fetches.fail(re, new Error('blob does not match its hash'));
+    });
   }
 
   /** Settled at once, so a chunk still on its way finds nothing to add to. */

@@ -77,30 +77,51 @@ export function walkDown(store: IDBObjectStore, from: Hash, walk: ChainWalk): En
   return out;
 }
 
-/** The newest `limit` entries across the heads' chains: a merge that reads one row past the answer per feed. */
+/** Entries each feed reads ahead of the merge, so the merge seldom waits on a read. */
+const AHEAD = 2;
+
+/** The newest `limit` entries across the heads' chains: a merge, each feed reading a little ahead of it. */
 export function newestAcross(store: IDBObjectStore, heads: readonly StoredHead[], limit: number): Entry[] {
   const out: Entry[] = [];
   if (limit <= 0) return out;
-  const fronts: (Entry | null | undefined)[] = heads.map(() => undefined);
-  const merge = () => {
-    // Wait until every feed has shown its next entry (undefined: still reading).
-    if (fronts.includes(undefined)) return;
-    let best = -1;
-    fronts.forEach((e, i) => {
-      if (e && (best < 0 || compareEntries(e, fronts[best] as Entry) < 0)) best = i;
-    });
-    if (best < 0) return;
-    const entry = fronts[best] as Entry;
-    out.push(entry);
-    if (out.length >= limit) return;
-    fronts[best] = undefined;
-    feeds[best]!.more(entry.body.parent);
+  interface Feed {
+    queue: Entry[];
+    /** The parent of the last entry read: where reading goes on. */
+    below: Hash | null;
+    reading: boolean;
+    ended: boolean;
+    reader: { more(parent: Hash | null): void };
+  }
+  const fill = (f: Feed) => {
+    if (f.ended || f.reading || f.queue.length >= AHEAD) return;
+    f.reading = true;
+    f.reader.more(f.below);
   };
-  const feeds = heads.map((h, i) =>
-    descend(store, h.hash, h.identity, (entry) => {
-      fronts[i] = entry;
-      merge();
-    }),
-  );
+  const merge = () => {
+    while (out.length < limit) {
+      // Every feed must show its front (or be done) before the newest can be told.
+      if (feeds.some((f) => f.queue.length === 0 && !f.ended)) return;
+      let best: Feed | null = null;
+      for (const f of feeds) if (f.queue.length > 0 && (!best || compareEntries(f.queue[0] as Entry, best.queue[0] as Entry) < 0)) best = f;
+      if (!best) return;
+      out.push(best.queue.shift() as Entry);
+      fill(best);
+    }
+  };
+  const feeds: Feed[] = heads.map((h) => {
+    const f: Feed = { queue: [], below: null, reading: true, ended: false, reader: { more: () => undefined } };
+    f.reader = descend(store, h.hash, h.identity, (entry) => {
+      f.reading = false;
+      if (!entry) f.ended = true;
+      else {
+        f.queue.push(entry);
+        f.below = entry.body.parent;
+        if (f.below === null) f.ended = true;
+      }
+      fill(f);
+      if (out.length < limit) merge();
+    });
+    return f;
+  });
   return out;
 }

@@ -18,4 +18,6 @@ export type { PeerLinkInfo } from './mesh.ts';
 export type { RoomClient, RoomStatus } from './room-client.ts';
 export type { TransportKind } from './channel.ts';
 export type { RtcOptions } from './rtc-channel.ts';
-export { TurnCredentialSource, type IceConfig } from './turn.ts';
+export type { TurnCredentialSource, IceConfig } from './turn.ts';
+/** TURN credentials are fetched once rooms connect: their module loads then. */
+export const loadTurn = () => import('./turn.ts');

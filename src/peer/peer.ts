@@ -20,7 +20,7 @@ import { addBlob, addCollection, getBlob } from './blobs.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import { requestLease, type LeaseGrant } from './lease.ts';
+import type { LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { PrivateNotes } from './private-notes.ts';
@@ -188,8 +188,9 @@ export class Peer {
     this.#dropbox.send(target, text, via, timeoutMs);
   inbox = (): Promise<InboxMessage[]> => this.#dropbox.inbox();
   acknowledgeDrop = (hash: Hash): Promise<void> => this.#dropbox.acknowledge(hash);
-  requestLease = (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
-    requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Leases are asked for now and then: their module loads when first needed. */
+  requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
+    (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
 
   // --- network --------------------------------------------------------------
 

@@ -9,10 +9,11 @@ import {
   dropboxRoom,
   IdbStore,
   loadCalls,
+  loadTurn,
   loadKeys,
   Peer,
   PeerError,
-  TurnCredentialSource,
+  type TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
   type Calls,
@@ -202,7 +203,6 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -251,14 +251,15 @@ export async function boot(): Promise<Peer> {
 }
 
 /**
- * After the first paint: calls (their module loads now, nobody calls in the
- * first half second), then the rooms. Calls listen before any room
+ * After the first paint: TURN credentials and calls (their modules load now,
+ * nobody calls in the first half second), then the rooms. Calls listen before any room
  * connects, so no call is missed.
  */
 export async function startNetwork(): Promise<void> {
   const p = instance;
   if (!p || networkStarted) return;
-  const { Calls } = await loadCalls();
+  const [{ Calls }, { TurnCredentialSource }, keys] = await Promise.all([loadCalls(), loadTurn(), loadKeys(p.replica.store)]);
+  turnSource = new TurnCredentialSource(location.origin, keys.device, { policy: icePolicy() });
   callsInstance = new Calls(p, { rtc: iceConfig });
   callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
   callsInstance.events.on('refused', ({ device, reason }) => {
