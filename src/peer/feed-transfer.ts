@@ -198,9 +198,8 @@ export class FeedTransfer {
         });
       }
     };
-    try {
-      if (offered) accept(Promise.resolve([ok(offered)]));
-      let from: Hash | null | undefined = offered ? offered.body.parent : head;
+    /** Windows down from `from` until something held (or a root, or `known`); answers where it stopped. */
+    const descend = async (from: Hash | null | undefined): Promise<Hash | null | undefined> => {
       let before: Promise<void> = Promise.resolve();
       let [count, bytes, limit] = [0, 0, FIRST_WINDOW];
       while (from && from !== known && !failed && !this.link.channel.closed && !(await replica.store.hasEntry(from))) {
@@ -217,7 +216,20 @@ export class FeedTransfer {
         before = thisWindow;
       }
       await chain;
-      if (!failed && !this.link.channel.closed) await replica.considerHead(identity, head, above);
+      return from;
+    };
+    try {
+      if (offered) accept(Promise.resolve([ok(offered)]));
+      const stopped = await descend(offered ? offered.body.parent : head);
+      if (failed || this.link.channel.closed) return;
+      if ((await replica.considerHead(identity, head, above))?.hash === head || !stopped || stopped === known) return;
+      // The walk stopped at an entry held but not whole: a pull cut short earlier left a gap below it. Fill it, then walk it all.
+      const bottom = (await replica.store.chain(stopped, { limit: Infinity, identity })).at(-1);
+      const gap = bottom?.body.parent;
+      if (!bottom || !gap || gap === known || (await replica.store.hasEntry(gap))) return;
+      [above, expected] = [bottom, gap];
+      await descend(gap);
+      if (!failed && !this.link.channel.closed) await replica.considerHead(identity, head);
     } catch (err) {
       this.link.log?.(`pull of ${identity} from ${peer} failed: ${(err as Error).message}`);
     } finally {

@@ -35,8 +35,15 @@ export interface Tapped {
 }
 
 /** Link two peers over a memory pair that records every message; `binary: false` for a channel without binary messages. */
-export async function tappedLink(a: Peer, b: Peer, options: { binary?: boolean } = {}): Promise<Tapped & { channels: [Channel, Channel] }> {
-  const [ca, cb] = memoryPair(options);
+export async function tappedLink(
+  a: Peer,
+  b: Peer,
+  options: {
+    binary?: boolean;
+    /** Close the link instead of sending this frame. */ cutAt?: (from: 'a' | 'b', message: Record<string, unknown>) => boolean;
+  } = {},
+): Promise<Tapped & { channels: [Channel, Channel] }> {
+  const [ca, cb] = memoryPair({ ...(options.binary !== undefined && { binary: options.binary }) });
   const tap: Tapped = { frames: [], binary: [] };
   for (const [channel, from] of [
     [ca, 'a'],
@@ -44,7 +51,9 @@ export async function tappedLink(a: Peer, b: Peer, options: { binary?: boolean }
   ] as const) {
     const send = channel.send.bind(channel);
     channel.send = (frame: string) => {
-      tap.frames.push({ from, message: JSON.parse(frame) as Record<string, unknown> });
+      const message = JSON.parse(frame) as Record<string, unknown>;
+      if (options.cutAt?.(from, message)) return channel.close('cut');
+      tap.frames.push({ from, message });
       send(frame);
     };
     const sendBytes = channel.sendBytes.bind(channel);

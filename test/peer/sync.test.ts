@@ -25,7 +25,28 @@ describe('feeds over a link', () => {
     expect(asked.length).toBeLessThanOrEqual(3); // ...in a few windows
     expect(answered.filter((f) => f.message.more === true).length).toBe(answered.length - asked.length);
     expect(asked.every((f) => (f.message.limit as number) > LIMITS.feedBatch)).toBe(true);
-  });
+  }, 30_000);
+
+  it('a pull cut short resumes: the gap below what it holds is filled on the next link', async () => {
+    const [alice, bob] = await Promise.all([newPeer(), newPeer()]);
+    const posted = await notes(alice, 2500);
+    await bob.follow(alice.identity);
+    // The link drops as bob asks for the second window: he holds the newest entries, not the chain below them.
+    let asked = 0;
+    await tappedLink(alice, bob, { cutAt: (from, m) => from === 'b' && m.type === 'get_feed' && ++asked === 2 });
+    await eventually(() => asked === 2 && bob.links().length === 0, 20_000, 'the cut');
+    await eventually(
+      async () => (await bob.replica.store.hasEntry(posted.at(-1)!.hash)) && !(await bob.replica.store.hasEntry(posted[0]!.hash)),
+    );
+    expect(await headOf(bob, alice.identity)).not.toBe(posted.at(-1)!.hash);
+    const again = await tappedLink(alice, bob);
+    await eventually(async () => (await headOf(bob, alice.identity)) === posted.at(-1)!.hash, 30_000, 'the rest of the feed');
+    expect(await bob.feed(alice.identity, 5000)).toHaveLength(2500);
+    // Only what was missing travelled the second time.
+    const resent = again.frames.filter((f) => f.from === 'a' && f.message.type === 'entries').flatMap((f) => f.message.entries as string[]);
+    expect(resent.length).toBeLessThan(2500);
+    expect(resent).not.toContain(posted.at(-1)!.text);
+  }, 30_000);
 
   it('answers a get_feed of at most 256 with one frame, as rooms and older peers expect', async () => {
     const [alice, bob] = await Promise.all([newPeer(), newPeer()]);
@@ -105,7 +126,7 @@ describe('blobs over a link', () => {
     const chunk = { type: 'blob', re: 'b1', hash: ref.hash, offset: 0, total: 3, data: 'YWJj' } as const;
     for (let i = 0; i < 450 && !good.closed; i++) evil.send(encodeWire(chunk));
     await eventually(() => good.closed, 5000, 'the unasked chunks to be cut off');
-  });
+  }, 30_000);
 
   it('a binary chunk answering nothing we asked for is a strike', async () => {
     const bob = await newPeer();
