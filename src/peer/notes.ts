@@ -142,6 +142,8 @@ export class LinkNotes {
       await this.#save({ plain: true });
       return this.link.syncHeads(list);
     }
+    // No answer in time (a peer that ignores what it does not know): the full exchange, this time.
+    if (answer === 'failed' && !this.link.channel.closed) return this.link.syncHeads(list);
     if (answer === 'done' && newly.length > 0) await this.link.syncHeads(newly);
   }
 
