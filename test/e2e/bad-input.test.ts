@@ -26,9 +26,15 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 
-const alertText = async (p: Page): Promise<string> => {
+/** The alert's text once it says `expected` (checks run asynchronously: the previous alert may still show for a moment). */
+const alertText = async (p: Page, expected: string): Promise<string> => {
   const alert = p.locator('p.error[role=alert]');
   await visible(alert);
+  await alert
+    .filter({ hasText: expected })
+    .first()
+    .waitFor({ timeout: 10_000 })
+    .catch(() => undefined);
   return (await alert.first().textContent()) ?? '';
 };
 
@@ -54,15 +60,17 @@ describe('bad input', () => {
 
     await words.fill('abandon ability able');
     await restore.click();
-    expect(await alertText(page)).toContain('a recovery phrase has 24 words, this has 3');
+    expect(await alertText(page, 'a recovery phrase has 24 words, this has 3')).toContain('a recovery phrase has 24 words, this has 3');
 
     await words.fill(`${'abandon '.repeat(23)}notaword`);
     await restore.click();
-    expect(await alertText(page)).toContain('word 24 ("notaword") is not in the BIP39 English list');
+    expect(await alertText(page, 'word 24 ("notaword") is not in the BIP39 English list')).toContain(
+      'word 24 ("notaword") is not in the BIP39 English list',
+    );
 
     await words.fill('abandon '.repeat(24));
     await restore.click();
-    expect(await alertText(page)).toContain('checksum');
+    expect(await alertText(page, 'checksum')).toContain('checksum');
     await shot(page, '01-restore-error');
 
     // Still a fresh browser: no account was half-made.
@@ -76,9 +84,9 @@ describe('bad input', () => {
 
     await nav(page, 'People');
     await page.getByLabel('Their identity').fill('@not-an-identity');
-    expect(await alertText(page)).toContain('That is not a valid identity');
+    expect(await alertText(page, 'That is not a valid identity')).toContain('That is not a valid identity');
     await page.getByLabel('Their identity').fill('@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    expect(await alertText(page)).toContain('That is not a valid identity');
+    expect(await alertText(page, 'That is not a valid identity')).toContain('That is not a valid identity');
     expect(await page.getByRole('button', { name: 'Follow', exact: true }).count()).toBe(0);
     await shot(page, '12-bad-identity');
 
@@ -87,7 +95,7 @@ describe('bad input', () => {
     expect(await signalling.locator('ul.servers li').count()).toBe(1);
     await page.getByLabel('Add a signalling server').fill('ftp://example.org');
     await signalling.getByRole('button', { name: 'Add' }).click();
-    expect(await alertText(page)).toContain('A signalling server is a wss:// address');
+    expect(await alertText(page, 'A signalling server is a wss:// address')).toContain('A signalling server is a wss:// address');
     await page.getByLabel('Add a signalling server').fill(`ws://127.0.0.1:${await closedPort()}/room/nowhere`);
     await signalling.getByRole('button', { name: 'Add' }).click();
     await visible(signalling.getByText(/could not connect|no answer/i), 15_000);
@@ -99,7 +107,7 @@ describe('bad input', () => {
     writeFileSync(join(dir, 'notes.txt'), 'just text, not an image');
     await nav(page, 'Post');
     await page.getByLabel('Choose images').setInputFiles(join(dir, 'notes.txt'));
-    expect(await alertText(page)).toContain('is not an image this app can read');
+    expect(await alertText(page, 'is not an image this app can read')).toContain('is not an image this app can read');
     expect(await page.getByRole('button', { name: 'Post image' }).isDisabled()).toBe(true);
 
     await nav(page, 'Timeline');
