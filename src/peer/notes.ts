@@ -10,25 +10,15 @@
  * heads that changed, with their entries, so one round trip brings it up to
  * date. While linked, changes are pushed the same way as they happen.
  *
- * Notes are kept only for identities this peer watches (its own devices,
- * whom it follows): anyone else gets the full exchange on every connection,
- * and can make us keep nothing.
+ * Notes are kept only with identities this peer watches (its own devices,
+ * whom it follows): anyone else is answered `forbidden` and gets the full
+ * exchange on every connection, so a stranger can make us keep nothing.
  */
-import {
-  FramePacker,
-  interestDigest,
-  LIMITS,
-  randomBytes,
-  toBase64url,
-  type Entry,
-  type Hash,
-  type Identity,
-  type WireMessage,
-  type WireOf,
-} from '../protocol/index.ts';
+import { interestDigest, LIMITS, type Entry, type Hash, type Identity, type WireMessage, type WireOf } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
-import type { LoggedHead, PeerNote, Store, StoredHead } from './store.ts';
+import { changesFrames, epochOf } from './change-log.ts';
+import type { LoggedHead, PeerNote, StoredHead } from './store.ts';
 import { validator } from './validator.ts';
 
 export interface NotesLink {
@@ -48,25 +38,9 @@ export interface NotesLink {
   timeoutMs: number;
 }
 
-const epochs = new WeakMap<Store, Promise<string>>();
+type Asked = 'done' | 'unknown' | 'refused' | 'plain' | 'failed';
 
-/** The name of this store's change log, made on first use and kept with it (a wiped store gets a new one). */
-export function epochOf(store: Store): Promise<string> {
-  let epoch = epochs.get(store);
-  if (!epoch) {
-    epoch = (async () => {
-      const kept = await store.getSetting<string>('notes-epoch');
-      if (kept) return kept;
-      const made = toBase64url(randomBytes(16));
-      await store.putSetting('notes-epoch', made);
-      return made;
-    })();
-    epochs.set(store, epoch);
-  }
-  return epoch;
-}
-
-type Asked = 'done' | 'unknown' | 'plain' | 'failed';
+const REFUSED = { type: 'error', code: 'forbidden', message: 'notes are kept only with peers this one follows: use get_heads' } as const;
 
 export class LinkNotes {
   #note: PeerNote;
@@ -142,8 +116,8 @@ export class LinkNotes {
       await this.#save({ plain: true });
       return this.link.syncHeads(list);
     }
-    // No answer in time (a peer that ignores what it does not know): the full exchange, this time.
-    if (answer === 'failed' && !this.link.channel.closed) return this.link.syncHeads(list);
+    // Not kept with us (the peer does not follow us), or no answer in time: the full exchange, this time.
+    if ((answer === 'refused' || answer === 'failed') && !this.link.channel.closed) return this.link.syncHeads(list);
     if (answer === 'done' && newly.length > 0) await this.link.syncHeads(newly);
   }
 
@@ -187,7 +161,7 @@ export class LinkNotes {
           clearTimeout(timer);
           this.#asks.delete(id);
           if (!msg) return resolve('failed');
-          return resolve(msg.code === 'not_found' ? 'unknown' : 'plain');
+          return resolve(msg.code === 'not_found' ? 'unknown' : msg.code === 'forbidden' ? 'refused' : 'plain');
         }
         if (msg.type !== 'changes') return;
         const last = msg.more !== true;
@@ -255,6 +229,7 @@ export class LinkNotes {
     const reply = (r: WireMessage): void => {
       if (msg.id !== undefined) this.link.send({ ...r, re: msg.id } as WireMessage);
     };
+    if (!this.#keeps()) return reply(REFUSED);
     if (msg.base === null) this.#theirs = new Set();
     else if (msg.base !== this.#theirDigest)
       return reply({ type: 'error', code: 'not_found', message: 'not the interest list held here: send it whole' });
@@ -280,6 +255,7 @@ export class LinkNotes {
 
   async onGetChanges(msg: WireOf<'get_changes'>): Promise<void> {
     await this.#loaded;
+    if (!this.#keeps()) return this.link.send({ ...REFUSED, re: msg.id });
     if (msg.digest !== this.#theirDigest) {
       return this.link.send({
         type: 'error',
@@ -305,28 +281,10 @@ export class LinkNotes {
       this.#advance(log.seq);
       // Incremental answers carry the new head entries: most often they are all the peer lacks.
       const texts = incremental ? await Promise.all(heads.slice(0, LIMITS.feedBatch).map((h) => replica.store.getEntry(h.hash))) : [];
-      this.#answer(msg.id, epoch, log.seq, heads, texts);
+      for (const frame of changesFrames({ re: msg.id, epoch, seq: log.seq }, heads, texts, this.link.channel.frameBudget))
+        this.link.send(frame);
     });
     await this.#sends;
-  }
-
-  #answer(re: string | undefined, epoch: string, seq: number, heads: StoredHead[], texts: (Entry | undefined)[]): void {
-    let i = 0;
-    do {
-      const packer = new FramePacker(this.link.channel.frameBudget);
-      const pairs: [Identity, Hash][] = [];
-      const entries: string[] = [];
-      while (i < heads.length && pairs.length < LIMITS.listItems) {
-        const h = heads[i] as StoredHead;
-        if (!packer.take([h.identity, h.hash])) break;
-        pairs.push([h.identity, h.hash]);
-        const text = texts[i]?.text;
-        if (text !== undefined && entries.length < LIMITS.feedBatch && packer.take(text)) entries.push(text);
-        i++;
-      }
-      const more = i < heads.length;
-      this.link.send({ type: 'changes', re, epoch, seq, heads: pairs, entries, ...(more && { more: true as const }) });
-    } while (i < heads.length);
   }
 
   /** Every head change of ours passes here. Answers whether it went to the peer as `changes` (otherwise the link may send `head`). */

@@ -152,19 +152,25 @@ describe('per-peer notes', () => {
     expect(sent(again, 'a', 'get_changes')).toEqual([]);
   });
 
-  it('keeps no notes of a peer it does not watch', async () => {
+  it('keeps no notes with a peer it does not watch: the stranger gets the full exchange, and nothing is kept', async () => {
     const [device, stranger] = await Promise.all([Peer.open({ store: new MemoryStore() }), Peer.open({ store: new MemoryStore() })]);
     const tap = await tappedLink(device, stranger);
-    // The exchange happens (in memory, for this connection)...
-    await eventually(() => sent(tap, 'b', 'changes').length > 0 && sent(tap, 'a', 'changes').length > 0);
-    // ...but nothing is kept.
+    await eventually(() => sent(tap, 'b', 'last_known_heads').length > 0 && sent(tap, 'a', 'last_known_heads').length > 0);
+    expect(sent(tap, 'b', 'error').map((f) => f.message.code)).toContain('forbidden');
+    expect(sent(tap, 'b', 'changes')).toEqual([]);
     expect(await device.replica.store.getNote(stranger.identity)).toBeUndefined();
     expect(await stranger.replica.store.getNote(device.identity)).toBeUndefined();
+    // A refusal is not "keeps no notes at all": once they follow each other, notes are kept.
+    await unlink(device, tap);
+    await device.replica.watch(stranger.identity, 'follow');
+    await stranger.replica.watch(device.identity, 'follow');
+    await meet(device, stranger);
   });
 
   it('refuses an interest list that is not the one held, or does not add up to its digest', async () => {
     const bob = await Peer.open({ store: new MemoryStore() });
     const mallory = await generateKeyPair();
+    await bob.replica.watch(mallory.identity, 'follow'); // notes are kept only with peers one follows
     const [evil, good] = memoryPair();
     const adopted = bob.mesh.adopt(good, { endpoint: 'memory:test', room: 'memory' });
     await authenticate(evil, { keys: mallory, endpoint: 'memory:test', head: null });
