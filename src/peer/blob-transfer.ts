@@ -4,8 +4,9 @@
  * produced as the channel drains rather than queued whole; and fetching one,
  * written in place as chunks arrive. On a channel that carries binary messages
  * (a data channel) the chunks travel as bytes (§13.1 rule 11), elsewhere as
- * base64url `blob` frames. The whole is hashed once it is in, by WebCrypto
- * where there is one (off the main thread, at native speed), else by noble.
+ * base64url `blob` frames. Chunks are hashed as they arrive, by the Worker
+ * that validates entries (off the main thread), so the digest is ready when
+ * the last chunk is.
  * A chunk that breaks the order or a blob that does not hash to its name
  * earns the sender a strike.
  */
@@ -14,7 +15,6 @@ import {
   fromBase64url,
   hashText,
   LIMITS,
-  sha256,
   toBase64url,
   type BlobChunk,
   type Hash,
@@ -24,6 +24,7 @@ import {
 import type { Channel } from './channel.ts';
 import { Requests } from './requests.ts';
 import type { Store } from './store.ts';
+import { validator, type BlobHasher } from './validator.ts';
 
 export interface BlobProgress {
   readonly hash: Hash;
@@ -49,13 +50,7 @@ interface Incoming {
   total: number;
   whole: Uint8Array;
   received: number;
-}
-
-/** SHA-256 of a whole blob: WebCrypto runs it on another thread; noble where there is no WebCrypto. */
-async function digestOf(bytes: Uint8Array): Promise<Uint8Array> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return sha256(bytes);
-  return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  hasher: BlobHasher;
 }
 
 export class BlobTransfer {
@@ -72,11 +67,12 @@ export class BlobTransfer {
     const binary = this.link.channel.binary;
     return this.#fetches.ask(
       (id) => {
-        this.#incoming.set(id, { hash, maxsize, total: -1, whole: new Uint8Array(0), received: 0 });
+        this.#incoming.set(id, { hash, maxsize, total: -1, whole: new Uint8Array(0), received: 0, hasher: validator().hasher() });
         this.link.send({ type: 'getblob', id, hash, maxsize, ...(binary && { binary: true as const }) });
       },
       Math.max(this.link.timeoutMs, maxsize / 50),
       (id) => {
+        this.#incoming.get(id)?.hasher.drop();
         this.#incoming.delete(id);
         return new Error(`blob ${hash} timed out`);
       },
@@ -125,11 +121,12 @@ export class BlobTransfer {
     }
     if (into.received + data.length > into.total) return this.#fail(re, 'blob longer than announced');
     into.whole.set(data, into.received);
+    into.hasher.update(data);
     into.received += data.length;
     this.link.progress?.({ hash: into.hash, done: into.received, total: into.total });
     if (into.received < into.total) return;
     this.#incoming.delete(re);
-    void digestOf(into.whole).then((digest) => {
+    void into.hasher.digest(into.whole).then((digest) => {
       if (hashText(digest) === into.hash) return void this.#fetches.answer(re, into.whole);
       this.link.strike(`blob ${into.hash} does not hash to its name`);
       this.#fetches.fail(re, new Error('blob does not match its hash'));
@@ -138,6 +135,7 @@ export class BlobTransfer {
 
   /** Settled at once, so a chunk still on its way finds nothing to add to. */
   #fail(re: string, why: string): void {
+    this.#incoming.get(re)?.hasher.drop();
     this.#incoming.delete(re);
     this.#fetches.fail(re, new Error(why));
   }
@@ -171,6 +169,7 @@ export class BlobTransfer {
   /** The link ended: every fetch fails. */
   end(reason: string): void {
     this.#fetches.failAll(new Error(`link closed: ${reason}`));
+    for (const into of this.#incoming.values()) into.hasher.drop();
     this.#incoming.clear();
   }
 }

@@ -165,10 +165,10 @@ export class Link {
     if ((await this.#replica.head(identity))?.hash !== head) this.#hooks.onHeadHint?.(identity, head);
   }
 
-  /** Fetch a blob by hash, verified, with progress; stored in the replica's store. */
+  /** Fetch a blob by hash, verified, with progress; kept in the replica's store (written on its own time: the bytes are good now). */
   async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
     const bytes = await this.#blobs.fetch(hash, maxsize);
-    await this.#replica.store.putBlob(hash, bytes);
+    this.#replica.store.putBlob(hash, bytes).catch((err: Error) => this.#hooks.log?.(`blob ${hash} not kept: ${err.message}`));
     return bytes;
   }
 
