@@ -32,6 +32,8 @@ import { validator } from './validator.ts';
 const FIRST_WINDOW = 1024;
 /** Bytes a later window may bring: what may wait for validation is ours to bound, not the sender's. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
+/** Streamed answers served at once to one peer; more wait their turn (each may cost thousands of entries). */
+const STREAMS = 4;
 
 export interface SyncProgress {
   readonly identity: Identity;
@@ -69,6 +71,8 @@ export class FeedTransfer {
   #streams = new Map<string, { identity: Identity; take: (msg: WireMessage) => void; fail: () => void }>();
   #next = 0;
   #pulling = new Map<Identity, Hash>();
+  #serving = 0;
+  #turns: (() => void)[] = [];
 
   constructor(private readonly link: FeedLink) {}
 
@@ -240,8 +244,22 @@ export class FeedTransfer {
 
   /** Answer a get_feed: one frame for a `limit` up to `feedBatch` (as every peer does), a stream of frames for more. */
   async serve(msg: WireOf<'get_feed'>): Promise<void> {
-    const { replica, channel } = this.link;
     const stream = msg.limit > LIMITS.feedBatch;
+    if (!stream) return this.#serve(msg, false);
+    // A slot passes straight to the next in line, so never more than STREAMS run.
+    if (this.#serving < STREAMS) this.#serving++;
+    else await new Promise<void>((turn) => this.#turns.push(turn));
+    try {
+      await this.#serve(msg, true);
+    } finally {
+      const next = this.#turns.shift();
+      if (next) next();
+      else this.#serving--;
+    }
+  }
+
+  async #serve(msg: WireOf<'get_feed'>, stream: boolean): Promise<void> {
+    const { replica, channel } = this.link;
     let from: Hash = msg.from;
     let sent = 0;
     for (;;) {
