@@ -5,28 +5,18 @@
  * small, later ones sized by the entries seen), which
  * the peer streams back in frames; when a window's last frame arrives the
  * next window is asked for at once (from the parent its last entry claims),
- * so the wire never waits on validation. Every frame's entries go to the
- * validator as they arrive; runs are accepted in order, each checked against
- * the chain so far, so the head moves without walking the feed again. At
- * most one window waits ahead of validation.
+ * so the wire never waits on validation. The frames go through an intake
+ * (intake.ts: validated as they arrive, taken in in order, each run checked
+ * against the chain so far), so the head moves without walking the feed
+ * again. At most one window waits ahead of what is taken in.
  *
  * Serving: a walk down the chain in one store read per frame, frames packed
  * to the channel's budget, produced as the channel drains.
  */
-import {
-  FramePacker,
-  LIMITS,
-  ok,
-  type Entry,
-  type Hash,
-  type Identity,
-  type Result,
-  type WireMessage,
-  type WireOf,
-} from '../protocol/index.ts';
+import { FramePacker, LIMITS, type Entry, type Hash, type Identity, type WireMessage, type WireOf } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 import type { Replica } from './replica.ts';
-import { validator } from './validator.ts';
+import { Intake } from './intake.ts';
 
 /** Entries asked for by the first get_feed of a pull, before their size is known. */
 const FIRST_WINDOW = 1024;
@@ -159,86 +149,45 @@ export class FeedTransfer {
     if (current?.hash === head) return;
     this.#pulling.set(identity, head);
     const known = current?.hash ?? null;
-    let received = 0;
-    let above: Entry | undefined;
-    let expected: Hash | null = head;
-    let failed = false;
-    const fail = (why: string) => {
-      failed = true;
-      this.link.strike(why);
-    };
-    // Validation of each frame starts as it arrives; acceptance keeps the frames' order.
-    let chain: Promise<void> = Promise.resolve();
-    const accept = (opened: Promise<Result<Entry>[]>) => {
-      chain = chain.then(async () => {
-        const results = await opened;
-        if (failed) return;
-        const run: Entry[] = [];
-        for (const r of results) {
-          if (!r.ok) return fail(`invalid entry for ${identity}: ${r.error.message}`);
-          if (r.value.hash !== expected) return fail(`entries for ${identity} are not the chain asked for`);
-          run.push(r.value);
-          expected = r.value.body.parent;
-        }
-        const refused = await replica.accept(identity, run, peer, above);
-        if (refused) return fail(`refused entry: ${refused.message}`);
-        above = run[run.length - 1];
-        received += run.length;
-        this.link.sync?.({ identity, peer, received, done: false });
-      });
-    };
-    // Frames wait here (in order, already in the chain) while the validator has enough in flight.
-    const waiting: { texts: readonly string[]; start: (opened: Promise<Result<Entry>[]>) => void }[] = [];
-    let validating = 0;
-    const validate = () => {
-      while (waiting.length > 0 && validating < validator().inFlight) {
-        const { texts, start } = waiting.shift() as (typeof waiting)[number];
-        validating += texts.length;
-        const opened = validator().open(texts, identity);
-        start(opened);
-        void opened.finally(() => {
-          validating -= texts.length;
-          validate();
-        });
-      }
-    };
+    const intake = new Intake(replica, identity, peer, head, {
+      strike: (why) => this.link.strike(why),
+      progress: (received) => this.link.sync?.({ identity, peer, received, done: false }),
+    });
     /** Windows down from `from` until something held (or a root, or `known`); answers where it stopped. */
     const descend = async (from: Hash | null | undefined): Promise<Hash | null | undefined> => {
-      let before: Promise<void> = Promise.resolve();
+      let before = 0;
       let [count, bytes, limit] = [0, 0, FIRST_WINDOW];
-      while (from && from !== known && !failed && !this.link.channel.closed && !(await replica.store.hasEntry(from))) {
+      while (from && from !== known && !intake.failed && !this.link.channel.closed && !(await replica.store.hasEntry(from))) {
         from = await this.#window(identity, from, known, limit, (texts) => {
           count += texts.length;
           for (const t of texts) bytes += t.length;
-          accept(new Promise((start) => waiting.push({ texts, start })));
-          validate();
+          intake.push(texts);
         });
         limit = Math.max(LIMITS.feedBatch + 1, Math.min(LIMITS.feedLimit, Math.floor((WINDOW_BYTES * count) / Math.max(1, bytes))));
-        // Ask for the next window now, but stay at most one window ahead of validation.
-        const thisWindow = chain;
-        await before;
-        before = thisWindow;
+        // Ask for the next window now, but stay at most one window ahead of what is taken in.
+        await intake.settled(before);
+        before = intake.pushed;
       }
-      await chain;
+      await intake.settled();
       return from;
     };
     try {
-      if (offered) accept(Promise.resolve([ok(offered)]));
+      if (offered) intake.offer(offered);
       const stopped = await descend(offered ? offered.body.parent : head);
-      if (failed || this.link.channel.closed) return;
-      if ((await replica.considerHead(identity, head, above))?.hash === head || !stopped || stopped === known) return;
+      if (intake.failed || this.link.channel.closed) return;
+      if ((await replica.considerHead(identity, head, intake.above))?.hash === head || !stopped || stopped === known) return;
       // The walk stopped at an entry held but not whole: a pull cut short earlier left a gap below it. Fill it, then walk it all.
       const bottom = (await replica.store.chain(stopped, { limit: Infinity, identity })).at(-1);
       const gap = bottom?.body.parent;
       if (!bottom || !gap || gap === known || (await replica.store.hasEntry(gap))) return;
-      [above, expected] = [bottom, gap];
+      intake.continueBelow(bottom);
       await descend(gap);
-      if (!failed && !this.link.channel.closed) await replica.considerHead(identity, head);
+      if (!intake.failed && !this.link.channel.closed) await replica.considerHead(identity, head);
     } catch (err) {
       this.link.log?.(`pull of ${identity} from ${peer} failed: ${(err as Error).message}`);
     } finally {
       if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
-      if (received > 0) this.link.sync?.({ identity, peer, received, done: true });
+      if (intake.received > 0) this.link.sync?.({ identity, peer, received: intake.received, done: true });
     }
   }
 
