@@ -22,6 +22,8 @@ import { Intake } from './intake.ts';
 const FIRST_WINDOW = 1024;
 /** Bytes a later window may bring: what may wait for validation is ours to bound, not the sender's. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
+/** Entries read from the store at once when streaming: several frames' worth in one transaction. */
+const SERVE_READ = 1024;
 /** Streamed answers served at once to one peer; more wait their turn (each may cost thousands of entries). */
 const STREAMS = 4;
 
@@ -209,33 +211,41 @@ export class FeedTransfer {
 
   async #serve(msg: WireOf<'get_feed'>, stream: boolean): Promise<void> {
     const { replica, channel } = this.link;
-    let from: Hash = msg.from;
-    let sent = 0;
-    for (;;) {
+    const blocked = replica.isBlocked(msg.identity);
+    if (!stream) {
+      // One frame, as full as it gets.
       const packer = new FramePacker(channel.frameBudget);
-      let full = false;
-      const want = Math.min(LIMITS.feedBatch, msg.limit - sent);
-      const run = replica.isBlocked(msg.identity)
+      const run = blocked
         ? []
-        : await replica.store.chain(from, {
-            limit: want,
+        : await replica.store.chain(msg.from, {
+            limit: msg.limit,
             stop: msg.known,
             identity: msg.identity,
-            fits: (e) => packer.take(e.text) || ((full = true), false),
+            fits: (e) => packer.take(e.text),
           });
-      sent += run.length;
-      const next = run[run.length - 1]?.body.parent ?? null;
-      const more = stream && next !== null && next !== msg.known && sent < msg.limit && (full || run.length === want);
-      this.link.send({
-        type: 'entries',
-        re: msg.id,
-        identity: msg.identity,
-        entries: run.map((e) => e.text),
-        ...(more && { more: true as const }),
-      });
-      if (!more || channel.closed) return;
-      from = next;
-      await channel.writable();
+      return this.link.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: run.map((e) => e.text) });
     }
+    let from: Hash | null = msg.from;
+    let left = msg.limit;
+    while (from && from !== msg.known && left > 0 && !blocked && !channel.closed) {
+      // Several frames' worth in one read, then framed and sent as the channel takes them.
+      const read = await replica.store.chain(from, { limit: Math.min(left, SERVE_READ), stop: msg.known, identity: msg.identity });
+      if (read.length === 0) break;
+      left -= read.length;
+      from = read[read.length - 1]!.body.parent;
+      const last = !from || from === msg.known || left === 0 || read.length < Math.min(left + read.length, SERVE_READ);
+      for (let i = 0; i < read.length;) {
+        const packer = new FramePacker(channel.frameBudget);
+        const frame: string[] = [];
+        for (; i < read.length && frame.length < LIMITS.feedBatch && packer.take(read[i]!.text); i++) frame.push(read[i]!.text);
+        const more = i < read.length || !last;
+        this.link.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: frame, ...(more && { more: true as const }) });
+        if (!more) return;
+        await channel.writable();
+        if (channel.closed) return;
+      }
+    }
+    // Nothing (more) to send from here: an empty last frame ends the stream.
+    this.link.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: [] });
   }
 }

@@ -3,12 +3,15 @@
  * validated as it arrives (a bounded number of entries at once), and the
  * validated frames are taken in, in order, each run checked against the
  * chain so far. While one write is under way, the frames validated meanwhile
- * wait and go in together with the next: as many transactions as the pace
- * needs, no more.
+ * wait and go in together with the next (up to WRITE_MAX entries): as many
+ * transactions as the pace needs, no more.
  */
 import type { Entry, Hash, Identity, Result } from '../protocol/index.ts';
 import type { Replica } from './replica.ts';
 import { validator } from './validator.ts';
+
+/** Entries written at most in one go: a write's work on the main thread stays short. */
+const WRITE_MAX = 400;
 
 interface Frame {
   texts: readonly string[];
@@ -91,7 +94,7 @@ export class Intake {
         const run: Entry[] = [];
         let frames = 0;
         for (const frame of this.#queue) {
-          if (!frame.results) break;
+          if (!frame.results || (frames > 0 && run.length + frame.results.length > WRITE_MAX)) break;
           frames++;
           for (const r of frame.results) {
             if (!r.ok) return this.#fail(`invalid entry for ${this.identity}: ${r.error.message}`);
