@@ -154,7 +154,7 @@ export class Mesh {
     if (signal.ch === 'relay') {
       let relay = this.#relays.get(from);
       if (!relay || relay.closed) {
-        if (!('frames' in signal)) return;
+        if ('close' in signal) return;
         // The far side dialled us through the relay: answer as the responder.
         relay = new RelayChannel(room, from);
         this.#relays.set(from, relay);

@@ -2,16 +2,18 @@
  * A Channel whose frames travel inside the room's `message_to` /
  * `message_from`: the last-resort path between two peers that cannot reach
  * each other directly. The room rate-limits every socket (docs/room.md), so
- * frames queued together travel packed in one message (`ms`, up to the
- * payload limit) and the relays of one room share a pace below the room's
- * limit: a burst, then a steady rate, so no frame is dropped on the way.
+ * frames queued together travel packed in one message (relay-packing.ts:
+ * `ms`, or compressed, `z`, up to the payload limit), and the relays of one
+ * room share a pace below the room's limit: a burst, then a steady rate, so
+ * no frame is dropped on the way. Received payloads are handed on in order.
  */
-import { FRAME_BUDGET, LIMITS, parseSignal, utf8Length, type Identity, type RtcSignal } from '../protocol/index.ts';
+import { FRAME_BUDGET, LIMITS, parseSignal, type Identity, type RtcSignal } from '../protocol/index.ts';
 import { Channel } from './channel.ts';
 import { TokenBucket } from './rate.ts';
+import { Packer, unpack } from './relay-packing.ts';
 
-/** Peer-to-peer signals as received (docs/protocol.md §13.6): relayed messages are handed on as frame texts, in order. */
-export type PeerSignal = { ch: 'relay'; frames: string[] } | { ch: 'relay'; close: string } | RtcSignal;
+/** Peer-to-peer signals as received (docs/protocol.md §13.6): relayed frames as texts, or still compressed. */
+export type PeerSignal = { ch: 'relay'; frames: string[] } | { ch: 'relay'; z: string } | { ch: 'relay'; close: string } | RtcSignal;
 
 /** The relay and WebRTC signals in a message_from payload, or null (calls and other payloads are someone else's). */
 export function asPeerSignal(payload: unknown): PeerSignal | null {
@@ -38,29 +40,33 @@ const RELAY_RATE = 45;
 const RELAY_BURST = 90;
 /** Frames queued before a producer waits. */
 const QUEUED = 8;
-/** `{"ch":"relay","ms":[` … `]}` around the packed frames. */
-const WRAPPER_BYTES = 20;
 
 /** The relays of one room take turns at one pace. */
 class Pace {
   #bucket = new TokenBucket(RELAY_RATE, RELAY_BURST);
   #waiting: RelayChannel[] = [];
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #running = false;
 
   want(channel: RelayChannel): void {
     if (!this.#waiting.includes(channel)) this.#waiting.push(channel);
-    if (this.#waiting.length === 1 && !this.#timer) queueMicrotask(() => this.#run());
+    // On a microtask: frames sent together in this task travel together.
+    if (!this.#running) queueMicrotask(() => void this.#run());
   }
 
-  #run(): void {
-    this.#timer = null;
-    while (this.#waiting.length > 0) {
-      if (!this.#bucket.take()) {
-        this.#timer = setTimeout(() => this.#run(), 1000 / RELAY_RATE);
-        return;
+  async #run(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#waiting.length > 0) {
+        if (!this.#bucket.take()) {
+          await new Promise((r) => setTimeout(r, 1000 / RELAY_RATE));
+          continue;
+        }
+        const channel = this.#waiting.shift() as RelayChannel;
+        if (await channel.sendOne()) this.#waiting.push(channel);
       }
-      const channel = this.#waiting.shift() as RelayChannel;
-      if (channel.sendOne()) this.#waiting.push(channel);
+    } finally {
+      this.#running = false;
     }
   }
 }
@@ -74,7 +80,10 @@ export class RelayChannel extends Channel {
   /** Why we closed, sent after the frames still queued. */
   #closing: string | null = null;
   #pace: Pace;
+  #packer = new Packer();
   #waiters: (() => void)[] = [];
+  /** Received payloads, handed on one after another (a compressed one takes a moment to inflate). */
+  #inbox: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly room: SignalSender,
@@ -88,8 +97,13 @@ export class RelayChannel extends Channel {
 
   receive(signal: PeerSignal): void {
     if (signal.ch !== 'relay') return;
-    if ('frames' in signal) for (const f of signal.frames) this.deliver(f);
-    else this.closedBy(`peer closed: ${signal.close}`);
+    this.#inbox = this.#inbox.then(async () => {
+      if (this.closed) return;
+      if ('close' in signal) return this.closedBy(`peer closed: ${signal.close}`);
+      const frames = 'frames' in signal ? signal.frames : await unpack(signal.z);
+      if (!frames) return this.close('a relayed payload that is not frames');
+      for (const f of frames) this.deliver(f);
+    });
   }
 
   /** The room lost the peer (offline) or the room itself went away. */
@@ -111,22 +125,14 @@ export class RelayChannel extends Channel {
   }
 
   /** Sends the frames queued first, as many as one payload holds; true when more wait. */
-  sendOne(): boolean {
+  async sendOne(): Promise<boolean> {
     if (this.#out.length === 0) {
       if (this.#closing !== null) this.room.sendTo(this.peer, { ch: 'relay', close: this.#closing });
       this.#closing = null;
       return false;
     }
-    let bytes = WRAPPER_BYTES;
-    let n = 0;
-    while (n < this.#out.length && n < 64) {
-      const cost = utf8Length(this.#out[n] as string) + 1;
-      if (n > 0 && bytes + cost > LIMITS.messageBytes) break;
-      bytes += cost;
-      n++;
-    }
-    const frames = this.#out.splice(0, n).map((f) => JSON.parse(f) as unknown);
-    const payload = frames.length === 1 ? { ch: 'relay', m: frames[0] } : { ch: 'relay', ms: frames };
+    const { payload, taken } = await this.#packer.next(this.#out);
+    this.#out.splice(0, taken);
     if (!this.room.sendTo(this.peer, payload)) {
       this.#out = [];
       this.#closing = null;

@@ -22,6 +22,8 @@ export const LIMITS = {
   interestItems: 20_000,
   /** `message_to` payload as JSON text, bytes. */
   messageBytes: 48 * 1024,
+  /** A compressed relay payload (`z`, §13.6) once inflated, bytes. */
+  relayInflatedBytes: 512 * 1024,
   /** A session description in a peer signal (§13.6); a video offer is a few KiB. */
   sdpChars: 32 * 1024,
   /** One ICE candidate line in a peer signal. */

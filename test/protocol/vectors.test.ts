@@ -116,6 +116,7 @@ describe('docs/protocol.md', () => {
       [
         'relay m',
         'relay ms',
+        'relay z',
         'relay close',
         'rtc sdp',
         'rtc candidate',
