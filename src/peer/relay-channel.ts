@@ -10,7 +10,10 @@
 import { FRAME_BUDGET, LIMITS, parseSignal, type Identity, type RtcSignal } from '../protocol/index.ts';
 import { Channel } from './channel.ts';
 import { TokenBucket } from './rate.ts';
-import { Packer, unpack } from './relay-packing.ts';
+import type { Packer } from './relay-packing.ts';
+
+/** Packing loads with the first relayed link: most links are WebRTC, and never need it. */
+const packing = () => import('./relay-packing.ts');
 
 /** Peer-to-peer signals as received (docs/protocol.md §13.6): relayed frames as texts, or still compressed. */
 export type PeerSignal = { ch: 'relay'; frames: string[] } | { ch: 'relay'; z: string } | { ch: 'relay'; close: string } | RtcSignal;
@@ -80,7 +83,7 @@ export class RelayChannel extends Channel {
   /** Why we closed, sent after the frames still queued. */
   #closing: string | null = null;
   #pace: Pace;
-  #packer = new Packer();
+  #packer: Promise<Packer> | null = null;
   #waiters: (() => void)[] = [];
   /** Received payloads, handed on one after another (a compressed one takes a moment to inflate). */
   #inbox: Promise<void> = Promise.resolve();
@@ -100,7 +103,7 @@ export class RelayChannel extends Channel {
     this.#inbox = this.#inbox.then(async () => {
       if (this.closed) return;
       if ('close' in signal) return this.closedBy(`peer closed: ${signal.close}`);
-      const frames = 'frames' in signal ? signal.frames : await unpack(signal.z);
+      const frames = 'frames' in signal ? signal.frames : await (await packing()).unpack(signal.z);
       if (!frames) return this.close('a relayed payload that is not frames');
       for (const f of frames) this.deliver(f);
     });
@@ -131,7 +134,8 @@ export class RelayChannel extends Channel {
       this.#closing = null;
       return false;
     }
-    const { payload, taken } = await this.#packer.next(this.#out);
+    this.#packer ??= packing().then((m) => new m.Packer());
+    const { payload, taken } = await (await this.#packer).next(this.#out);
     this.#out.splice(0, taken);
     if (!this.room.sendTo(this.peer, payload)) {
       this.#out = [];
