@@ -15,15 +15,31 @@ const MAX_FRAMES = 64;
 /** Below this, frames travel as they are: compressing would save little. */
 const COMPRESS_FROM = 4 * 1024;
 
-const compresses = (): boolean => typeof CompressionStream === 'function' && typeof DecompressionStream === 'function';
+/** Node's zlib where there is one (headless peers, tests): its web streams cost more than the compressing itself. */
+interface Zlib {
+  deflateRawSync(data: Uint8Array): Uint8Array;
+  inflateRawSync(data: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
+}
+const zlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:zlib') as
+  Zlib | undefined;
+
+const compresses = (): boolean => !!zlib || (typeof CompressionStream === 'function' && typeof DecompressionStream === 'function');
 
 async function deflate(text: string): Promise<Uint8Array> {
+  if (zlib) return zlib.deflateRawSync(new TextEncoder().encode(text));
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate-raw'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** The text a compressed payload inflates to, or null when it is not DEFLATE or grows past the limit. */
 async function inflate(bytes: Uint8Array, max: number): Promise<string | null> {
+  if (zlib) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(zlib.inflateRawSync(bytes, { maxOutputLength: max }));
+    } catch {
+      return null;
+    }
+  }
   const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
