@@ -88,9 +88,27 @@ export class Intake {
   async #write(): Promise<void> {
     if (this.#writing) return;
     this.#writing = true;
+    // The write before this one, still being stored: at most two are under way.
+    let storing: { stored: Promise<void>; frames: number; entries: number } | null = null;
+    const settle = async () => {
+      if (!storing) return;
+      const { stored, frames, entries } = storing;
+      storing = null;
+      try {
+        await stored;
+      } catch {
+        // The store failed us (quota, eviction): not the peer's fault, but nothing more can go in.
+        this.failed = true;
+        return this.#wake();
+      }
+      this.received += entries;
+      this.hooks.progress(this.received);
+      this.#taken += frames;
+      this.#wake();
+    };
     try {
       while (!this.failed && this.#queue[0]?.results) {
-        // Every frame validated by now goes in with this write.
+        // Every frame validated by now goes in with this write (up to WRITE_MAX entries).
         const run: Entry[] = [];
         let frames = 0;
         for (const frame of this.#queue) {
@@ -105,17 +123,16 @@ export class Intake {
         }
         this.#queue.splice(0, frames);
         this.#next = Math.max(0, this.#next - frames);
-        if (run.length > 0) {
-          const refused = await this.replica.accept(this.identity, run, this.peer, this.above);
-          if (refused) return this.#fail(`refused entry: ${refused.message}`);
-          this.above = run[run.length - 1];
-          this.received += run.length;
-          this.hooks.progress(this.received);
-        }
-        this.#taken += frames;
-        this.#wake();
+        const admitted = run.length > 0 ? this.replica.admit(this.identity, run, this.peer, this.above) : { stored: Promise.resolve() };
+        if ('error' in admitted) return this.#fail(`refused entry: ${admitted.error.message}`);
+        if (run.length > 0) this.above = run[run.length - 1];
+        await settle();
+        storing = { stored: admitted.stored, frames, entries: run.length };
+        // Let the frames validated meanwhile gather before the next write.
+        if (!this.#queue[0]?.results) await settle();
       }
     } finally {
+      await settle();
       this.#writing = false;
     }
   }

@@ -171,6 +171,18 @@ export class Replica {
    * rule; the run is written in one go.
    */
   async accept(identity: Identity, run: readonly Entry[], from: string, above?: Entry): Promise<ProtocolError | null> {
+    const admitted = this.admit(identity, run, from, above);
+    if ('error' in admitted) return admitted.error;
+    await admitted.stored;
+    return null;
+  }
+
+  /**
+   * `accept` in two steps: the checks now, the write under way. A puller
+   * checks and writes its next run while this one is still being stored
+   * (writes to one store keep their order).
+   */
+  admit(identity: Identity, run: readonly Entry[], from: string, above?: Entry): { error: ProtocolError } | { stored: Promise<void> } {
     for (let i = 0; i < run.length; i++) {
       const entry = run[i] as Entry;
       const child = i === 0 ? above : run[i - 1];
@@ -180,13 +192,14 @@ export class Replica {
         this.#admissible(entry);
       if (bad) {
         this.events.emit('rejected', { identity, hash: entry.hash, error: bad, from });
-        return bad;
+        return { error: bad };
       }
     }
-    await this.store.putEntries(run);
-    if (run.some((e) => e.body.payload.type === 'synod')) await this.#markSynod(identity);
-    for (let i = run.length - 1; i >= 0; i--) this.events.emit('entry', run[i] as Entry);
-    return null;
+    const stored = this.store.putEntries(run).then(async () => {
+      if (run.some((e) => e.body.payload.type === 'synod')) await this.#markSynod(identity);
+      for (let i = run.length - 1; i >= 0; i--) this.events.emit('entry', run[i] as Entry);
+    });
+    return { stored };
   }
 
   /**
