@@ -23,7 +23,7 @@ const FIRST_WINDOW = 1024;
 /** Bytes a later window may bring: what may wait for validation is ours to bound, not the sender's. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Entries read from the store at once when streaming: several frames' worth in one transaction. */
-const SERVE_READ = 1024;
+const SERVE_READ = 512;
 /** Streamed answers served at once to one peer; more wait their turn (each may cost thousands of entries). */
 const STREAMS = 4;
 
