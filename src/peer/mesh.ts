@@ -38,6 +38,8 @@ export interface MeshOptions {
   head: () => Promise<Hash | null>;
   /** ICE servers (STUN/TURN) for WebRTC; WebRTC is off when null. */
   rtc: (() => Promise<RtcOptions>) | null;
+  /** Per-peer notes with peer links (rooms never keep them). */
+  notes?: boolean;
   WebSocket?: unknown;
 }
 
@@ -152,7 +154,7 @@ export class Mesh {
     if (signal.ch === 'relay') {
       let relay = this.#relays.get(from);
       if (!relay || relay.closed) {
-        if (!('frame' in signal)) return;
+        if ('close' in signal) return;
         // The far side dialled us through the relay: answer as the responder.
         relay = new RelayChannel(room, from);
         this.#relays.set(from, relay);
@@ -218,6 +220,7 @@ export class Mesh {
           }
         },
         log: (line) => this.events.emit('log', line),
+        notes: this.options.notes ?? true,
       });
       this.#links.set(peer, { link, transport, room: where.room });
       this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });

@@ -22,7 +22,7 @@ import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import { requestLease, type LeaseGrant } from './lease.ts';
+import type { LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
@@ -59,6 +59,12 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
+  /**
+   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
+   * reconnecting costs what changed (default). False: the full get_heads
+   * exchange on every connection (benchmarks compare the two).
+   */
+  notes?: boolean;
 }
 
 export class Peer {
@@ -84,6 +90,7 @@ export class Peer {
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
+      notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
     this.#publisher = new Publisher(keys, replica, this.mesh, (identity, comparable) =>
@@ -122,7 +129,7 @@ export class Peer {
 
   // --- the account (synod.ts) ---------------------------------------------
 
-  mnemonic = (): string | null => this.#synod.mnemonic();
+  mnemonic = (): Promise<string | null> => this.#synod.mnemonic();
   createSynod = (profile?: SynodProfile, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> =>
     this.#synod.create(profile, servers, deviceName);
   restoreSynod = (words: string, waitMs = 15_000, deviceName?: string): Promise<void> => this.#synod.restore(words, waitMs, deviceName);
@@ -201,11 +208,8 @@ export class Peer {
   /** An identity's feed along its head chain, newest first. */
   feed = (identity: Identity, limit = 50): Promise<Entry[]> => this.replica.feed(identity, limit);
 
-  /** Newest first across everyone watched. */
-  async timeline(limit = 50): Promise<Entry[]> {
-    const all = (await Promise.all(this.replica.watched().map((i) => this.feed(i, limit)))).flat();
-    return all.sort((a, b) => b.body.comparable - a.body.comparable).slice(0, limit);
-  }
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
+  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {
@@ -234,8 +238,9 @@ export class Peer {
   /** Delete unread everything waiting at a dropbox room for `target` (this device, or its synod: the default). */
   clearDropbox = (url: string, target: Identity = this.#keys.synodIdentity ?? this.identity, through?: number): Promise<void> =>
     this.#dropbox.clear(url, target, through);
-  requestLease = (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
-    requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Leases are asked for now and then: their module loads when first needed. */
+  requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
+    (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
 
   // --- network --------------------------------------------------------------
 

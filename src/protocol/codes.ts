@@ -6,8 +6,31 @@
  */
 import type { ErrorCode } from './errors.ts';
 
-/** `error.code` on the wire, with what each means. */
-export const WIRE_ERRORS = {
+/** `error.code` on the wire (§13.4). */
+export const WIRE_ERROR_CODES = [
+  'bad_frame',
+  'too_big',
+  'bad_json',
+  'unknown_type',
+  'bad_schema',
+  'unauthenticated',
+  'auth_failed',
+  'auth_timeout',
+  'rate_limited',
+  'unavailable',
+  'forbidden',
+  'not_present',
+  'bad_entry',
+  'rollback',
+  'not_found',
+  'quota',
+  'internal',
+] as const;
+
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
+
+/** What each wire code means, as §13.4 says. Nothing reads it at run time, so bundles leave it out. */
+export const WIRE_ERRORS: Readonly<Record<WireErrorCode, string>> = {
   // Frame checks (§13.1)
   bad_frame: 'a binary frame: frames are UTF-8 JSON text',
   too_big: "a frame over 65536 bytes (then closed, 1009), a payload over its limit, or a blob over getblob's maxsize",
@@ -28,10 +51,7 @@ export const WIRE_ERRORS = {
   not_found: 'a blob, entry, feed or drop not held',
   quota: 'a storage quota is exhausted (dropbox, data lease)',
   internal: 'a bug on the answering side',
-} as const;
-
-export type WireErrorCode = keyof typeof WIRE_ERRORS;
-export const WIRE_ERROR_CODES = Object.keys(WIRE_ERRORS) as [WireErrorCode, ...WireErrorCode[]];
+};
 
 /** The wire code for a failed parseWire (§13.1 rule 1: a non-text frame is `bad_frame`). */
 export function wireErrorOf(code: ErrorCode): WireErrorCode {

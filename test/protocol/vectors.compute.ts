@@ -7,7 +7,9 @@ import {
   createEntry,
   derivePairing,
   sealPair,
+  encodeBlobChunk,
   hashOf,
+  interestDigest,
   keyPairFromSeed,
   seal,
   seedToMnemonic,
@@ -101,7 +103,7 @@ export async function computeVectors() {
 
   return {
     keys: {
-      a: { seed: SEED_A, identity: a.identity, mnemonic: seedToMnemonic(a.seed) },
+      a: { seed: SEED_A, identity: a.identity, mnemonic: await seedToMnemonic(a.seed) },
       b: { seed: SEED_B, identity: b.identity },
       s: { seed: SEED_S, identity: s.identity },
     },
@@ -117,6 +119,18 @@ export async function computeVectors() {
     })),
     membership: { synod: s.identity, device: a.identity, proof },
     session: { ...session, signer: a.identity, signature: sessionSignature },
+    interests: {
+      identities: [s.identity, a.identity, b.identity],
+      digest: interestDigest([s.identity, a.identity, b.identity]),
+      empty: interestDigest([]),
+    },
+    blobChunk: {
+      re: '6',
+      offset: 0,
+      total: 3,
+      data: 'abc',
+      hex: toHex(encodeBlobChunk({ re: '6', offset: 0, total: 3, data: utf8('abc') })),
+    },
     envelope: {
       author: a.identity,
       kind: 'private_note',

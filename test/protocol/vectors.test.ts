@@ -56,7 +56,7 @@ describe('test vectors', () => {
   });
 
   it('the mnemonic restores key A, and the envelope opens for reader B with the stated content key', async () => {
-    const seed = mnemonicToSeed(stored.keys.a.mnemonic);
+    const seed = await mnemonicToSeed(stored.keys.a.mnemonic);
     expect(seed.ok && toHex(seed.value)).toBe(stored.keys.a.seed);
     const b = await keyPairFromSeed(hex(stored.keys.b.seed));
     const o = open(stored.envelope.envelope, b.seed, stored.envelope.author, stored.envelope.kind as EnvelopeKind);
@@ -103,6 +103,9 @@ describe('docs/protocol.md', () => {
       stored.pairing.box,
       stored.pairing.offer.box,
       stored.message.plaintext,
+      stored.interests.digest,
+      stored.interests.empty,
+      stored.blobChunk.hex,
     ];
     for (const q of quoted) expect(doc, `protocol.md lacks ${q.slice(0, 60)}`).toContain(q);
   });
@@ -141,6 +144,8 @@ describe('docs/protocol.md', () => {
     expect([...seen].sort()).toEqual(
       [
         'relay m',
+        'relay ms',
+        'relay z',
         'relay close',
         'rtc sdp',
         'rtc candidate',

@@ -6,15 +6,17 @@
  */
 import { batch, computed, signal } from '@preact/signals';
 import {
-  Calls,
   dropboxRoom,
   IdbStore,
+  loadCalls,
+  loadTurn,
   loadKeys,
   Peer,
   PeerError,
-  TurnCredentialSource,
+  type TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
+  type Calls,
   type IceConfig,
   type PeerLinkInfo,
   type RoomStatus,
@@ -155,9 +157,11 @@ export function toRoomUrl(endpoint: string): string {
 }
 
 const joined = new Set<string>();
+/** Rooms are joined once the network has started (after the first paint). */
+let networkStarted = false;
 function reconcileRooms(): void {
   const p = instance;
-  if (!p) return;
+  if (!p || !networkStarted) return;
   const want = new Set(desiredRooms());
   for (const url of want) {
     if (joined.has(url)) continue;
@@ -215,13 +219,6 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
-  callsInstance = new Calls(p, { rtc: iceConfig });
-  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
-  callsInstance.events.on('refused', ({ device, reason }) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
-  });
-  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -270,8 +267,27 @@ export async function boot(): Promise<Peer> {
     tick.value++;
     links.value = p.links();
   });
-  reconcileRooms();
   return p;
+}
+
+/**
+ * After the first paint: TURN credentials and calls (their modules load now,
+ * nobody calls in the first half second), then the rooms. Calls listen before any room
+ * connects, so no call is missed.
+ */
+export async function startNetwork(): Promise<void> {
+  const p = instance;
+  if (!p || networkStarted) return;
+  const [{ Calls }, { TurnCredentialSource }, keys] = await Promise.all([loadCalls(), loadTurn(), loadKeys(p.replica.store)]);
+  turnSource = new TurnCredentialSource(location.origin, keys.device, { policy: icePolicy() });
+  callsInstance = new Calls(p, { rtc: iceConfig });
+  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
+  callsInstance.events.on('refused', ({ device, reason }) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
+  });
+  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
+  networkStarted = true;
+  reconcileRooms();
 }
 
 /** Who is reachable right now, by identity: the transport of a live link. */

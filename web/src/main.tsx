@@ -1,6 +1,6 @@
 /** Boot: the service worker (offline shell), the engine on IndexedDB, then the UI. */
 import { render } from 'preact';
-import { boot, bootError, updateReady } from './engine.ts';
+import { boot, bootError, startNetwork, updateReady } from './engine.ts';
 import './style.css';
 import { App } from './ui/app.tsx';
 
@@ -18,7 +18,13 @@ const mount = () => {
   root.textContent = '';
   render(<App />, root);
 };
-boot().then(mount, (err: Error) => {
-  bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
-  mount();
-});
+boot().then(
+  () => {
+    mount();
+    void startNetwork();
+  },
+  (err: Error) => {
+    bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
+    mount();
+  },
+);

@@ -5,7 +5,7 @@ import { mnemonicToSeed } from '../../../src/protocol/index.ts';
 import { anyRoomOnline, defaultServers, membership, notify, peer, tick } from '../engine.ts';
 import { guessDeviceName, shortId } from '../lib/format.ts';
 import { route } from '../router.ts';
-import { ScreenTitle } from './common.tsx';
+import { ScreenTitle, useAsync } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
 import { ACCOUNT_TEXT } from './me.tsx';
 import { PairingPanel } from './pairing.tsx';
@@ -67,7 +67,7 @@ function Restore({ onBack }: { onBack: () => void }) {
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        const check = mnemonicToSeed(words);
+        const check = await mnemonicToSeed(words);
         if (!check.ok) return setError(`These words cannot be right: ${check.error.message}. Nothing was changed.`);
         await run(
           async () => {
@@ -231,11 +231,17 @@ function WordsGate() {
 /** Me → Recovery words: the same words, hidden until revealed. */
 export function RecoveryWords() {
   const p = peer();
+  // The word list loads lazily (it is not in the initial bundle), so the words arrive a moment later.
+  const words = useAsync(() => p.mnemonic(), [], { onTick: false });
   return (
     <>
       <ScreenTitle>Recovery words</ScreenTitle>
       {p.holdsSynodKey ? (
-        <Words words={p.mnemonic() ?? ''} />
+        words.value ? (
+          <Words words={words.value} />
+        ) : (
+          <p aria-busy="true">Loading your words…</p>
+        )
       ) : (
         <p>This device was linked to your account and does not hold its words: they are on the device that created the account.</p>
       )}
