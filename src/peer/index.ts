@@ -19,3 +19,4 @@ export type { RoomClient, RoomStatus } from './room-client.ts';
 export type { TransportKind } from './channel.ts';
 export type { RtcOptions } from './rtc-channel.ts';
 export { TurnCredentialSource, type IceConfig } from './turn.ts';
+export type { ChooseResult, Held, PendingRecovery, PendingRequest, RecoveryProgress, Released, RecoverySet } from './recovery.ts';
