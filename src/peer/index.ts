@@ -20,3 +20,4 @@ export type { TransportKind } from './channel.ts';
 export type { RtcOptions } from './rtc-channel.ts';
 export { TurnCredentialSource, type IceConfig } from './turn.ts';
 export type { ChooseResult, Held, PendingRecovery, PendingRequest, RecoveryProgress, Released, RecoverySet } from './recovery.ts';
+export { membershipEntry, pushConfig, PushRefused, registerPush, unregisterPush, type PushConfig, type SubscriptionJson } from './push.ts';

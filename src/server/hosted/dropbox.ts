@@ -23,6 +23,7 @@ import { follows, storeDrop } from './drop-store.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 import { devicesOf, isMember, synodOfConn, UNPROVEN, type Unproven } from './membership.ts';
 import { hostedSettings } from './settings.ts';
+import { pushForDrop } from '../push/triggers.ts';
 
 type Notice = WireOf<'drops'>['drops'][number];
 type Delivered = WireOf<'drop_delivery'>['drops'][number];
@@ -156,6 +157,9 @@ async function store(room: RoomApi, conn: Conn, msg: WireOf<'drop'>, entry: Entr
       room.reply(conn, msg, { type: 'ok' });
       const row = { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires };
       void notifyPresent(room, row).catch((err: unknown) => console.error('dropbox: notifying failed', err));
+      void pushForDrop(room.bindings, msg.target, msg.sender, conn.att.ip ?? null).catch((err: unknown) =>
+        console.error('push failed', err),
+      );
       return;
     }
     // Not inserted: a budget is full, or the same drop raced in.
