@@ -42,6 +42,8 @@ const MEMO_LIMIT = 20_000;
 
 export class RecoveryRecords {
   #memo = new Map<Hash, RecoveryMessage | null>();
+  /** The last answer of all(), by the heads of the feeds it read: unchanged heads, unchanged records. */
+  #last: { key: string; records: { record: RecoveryMessage; at: number }[] } | null = null;
 
   constructor(
     private readonly keys: Keys,
@@ -61,6 +63,7 @@ export class RecoveryRecords {
     const envelope = sealRecovery(record, { author: this.keys.device.identity, readers: this.ownReaders() });
     const entry = await this.publisher.publish({ type: 'private_note', envelope });
     this.#memo.set(entry.hash, record);
+    this.#last = null;
     return entry;
   }
 
@@ -71,6 +74,9 @@ export class RecoveryRecords {
     const feeds = new Set<Identity>([device.identity]);
     if (synodIdentity) feeds.add(synodIdentity);
     for (const d of state?.devices.values() ?? []) feeds.add(d.device);
+    const heads = await Promise.all([...feeds].map(async (f) => (await this.replica.head(f))?.hash ?? '-'));
+    const key = `${[...feeds].join(' ')}|${heads.join(' ')}|${this.keys.synod ? 'k' : ''}`;
+    if (this.#last?.key === key) return this.#last.records;
     const seeds = openingSeeds(this.keys);
     const out: { record: RecoveryMessage; at: number }[] = [];
     for (const feed of feeds) {
@@ -85,7 +91,9 @@ export class RecoveryRecords {
         if (record) out.push({ record, at: entry.body.comparable });
       }
     }
-    return out.sort((a, b) => a.at - b.at);
+    out.sort((a, b) => a.at - b.at);
+    this.#last = { key, records: out };
+    return out;
   }
 
   /** Shares held for friends: per account the newest issued, unless forgotten. */

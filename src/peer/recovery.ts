@@ -84,6 +84,8 @@ export class Recovery {
     this.events.emit('changed', undefined);
     return pending;
   };
+  /** The recovery this device is asking for, if any. */
+  pending = (): Promise<PendingRecovery | null> => this.#restore.pending();
   progress = async (): Promise<RecoveryProgress> => this.#restore.progress(await this.#delivered());
   cancel = async (): Promise<void> => {
     await this.#restore.cancel();

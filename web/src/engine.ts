@@ -19,12 +19,32 @@ import {
   type PeerLinkInfo,
   type RoomStatus,
 } from '../../src/peer/index.ts';
-import type { Identity } from '../../src/protocol/index.ts';
+import type { Identity, KeyPair } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
 export { dropboxRoom, threadsOf, type ChatMessage, type InboxMessage, type PairingRun, type Thread } from '../../src/peer/index.ts';
+export {
+  membershipEntry,
+  pushConfig,
+  PushRefused,
+  registerPush,
+  unregisterPush,
+  type Held,
+  type PendingRecovery,
+  type PendingRequest,
+  type RecoveryProgress,
+  type Released,
+  type SubscriptionJson,
+} from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
+let deviceKeyPair: KeyPair | null = null;
+
+/** This device's key pair, for signed requests (push registration). */
+export function deviceKeys(): KeyPair {
+  if (!deviceKeyPair) throw new Error('the engine is not open yet');
+  return deviceKeyPair;
+}
 
 /** The engine; only screens rendered after boot call this. */
 export function peer(): Peer {
@@ -78,6 +98,8 @@ export function calls(): Calls {
 export const currentCall = signal<CallInfo | null>(null);
 /** Bumped when the list of who may call changes. */
 export const permittedTick = signal(0);
+/** Bumped when something about recovery changed (a share kept, a request, a release). */
+export const recoveryTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
   const policy = icePolicy();
@@ -215,7 +237,8 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
+  deviceKeyPair = (await loadKeys(store)).device;
+  turnSource = new TurnCredentialSource(location.origin, deviceKeyPair, { policy: icePolicy() });
   callsInstance = new Calls(p, { rtc: iceConfig });
   callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
   callsInstance.events.on('refused', ({ device, reason }) => {
@@ -233,6 +256,14 @@ export async function boot(): Promise<Peer> {
   p.events.on('entry', bump);
   p.events.on('head', bump);
   p.events.on('drop', bump);
+  p.recovery.events.on('changed', () => {
+    recoveryTick.value++;
+    bump();
+  });
+  p.recovery.events.on('restored', () => {
+    bump();
+    notify('Your account is back. Your posts and follows are syncing from your friends.');
+  });
   p.events.on('room', ({ url, status }) => {
     if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
     // The session is up: fetch TURN credentials now, so the first link does not wait for them.

@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { boot, bootError, updateReady } from './engine.ts';
 import './style.css';
+import { startPush } from './push.ts';
 import { App } from './ui/app.tsx';
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
@@ -18,7 +19,13 @@ const mount = () => {
   root.textContent = '';
   render(<App />, root);
 };
-boot().then(mount, (err: Error) => {
-  bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
-  mount();
-});
+boot().then(
+  () => {
+    mount();
+    startPush();
+  },
+  (err: Error) => {
+    bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
+    mount();
+  },
+);
