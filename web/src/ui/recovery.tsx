@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
-import { defaultServers, dropboxRoom, notify, peer, type PendingRequest } from '../engine.ts';
+import { defaultServers, dropboxRoom, notify, peer, recoveryTick, type PendingRequest } from '../engine.ts';
 import { exactTime, shortId, when } from '../lib/format.ts';
 import { following } from '../relations.ts';
 import { displayName, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
@@ -88,7 +88,7 @@ function Choose({ current, onDone }: { current: readonly Identity[]; onDone: () 
 }
 
 function YourFriends() {
-  const current = useAsync(() => peer().recovery.currentSet(), []);
+  const current = useAsync(() => peer().recovery.currentSet(), [recoveryTick.value]);
   const [choosing, setChoosing] = useState(false);
   const set = current.value?.record;
   if (choosing) return <Choose current={set?.friends ?? []} onDone={() => setChoosing(false)} />;
@@ -130,12 +130,12 @@ function RequestCard({ r }: { r: PendingRequest }) {
   const [code, setCode] = useState('');
   const [account, setAccount] = useState<Identity>(r.candidates[0]?.share.account as Identity);
   const { busy, error, setError, run } = useAction();
-  const asked = r.candidates.find((c) => c.share.account === account)?.share.name ?? shortId(account);
+  const named = (a: Identity) => r.candidates.find((c) => c.share.account === a)?.share.name ?? shortId(a);
   return (
-    <li class="card request" data-request={r.hash}>
+    <li class="card recovery-request" data-request={r.hash}>
       <p>
-        <strong>{r.name}</strong> asks, from a new device ({shortId(r.device)}), for {r.account ? `${asked}’s` : 'an'} account back.{' '}
-        <span class="hint">{when(r.receivedAt)}</span>
+        <strong>{r.name}</strong> asks, from a new device ({shortId(r.device)}), for{' '}
+        {r.candidates.length === 1 ? `${named(account)}’s account` : 'their account'} back. <span class="hint">{when(r.receivedAt)}</span>
       </p>
       <p class="warning">
         Is this really them? Call them or meet them, and ask for the code their new device shows for you. Anyone can type a name.
@@ -177,22 +177,27 @@ function RequestCard({ r }: { r: PendingRequest }) {
   );
 }
 
-function FriendsSide() {
-  const requests = useAsync(() => peer().recovery.requests(), []);
-  const held = useAsync(() => peer().recovery.held(), []);
-  const log = useAsync(() => peer().recovery.log(), []);
+function Requests() {
+  const requests = useAsync(() => peer().recovery.requests(), [recoveryTick.value], { onTick: false });
+  if (!requests.value?.length) return null;
+  return (
+    <section aria-labelledby="requests">
+      <h3 id="requests">Requests from friends</h3>
+      <ul class="recovery-requests">
+        {requests.value.map((r) => (
+          <RequestCard key={r.hash} r={r} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function KeptAndLog() {
+  // On every data tick too: a record written by another of this person's devices arrives by replication.
+  const held = useAsync(() => peer().recovery.held(), [recoveryTick.value]);
+  const log = useAsync(() => peer().recovery.log(), [recoveryTick.value]);
   return (
     <>
-      {requests.value && requests.value.length > 0 && (
-        <section aria-labelledby="requests">
-          <h3 id="requests">Requests from friends</h3>
-          <ul class="rows">
-            {requests.value.map((r) => (
-              <RequestCard key={r.hash} r={r} />
-            ))}
-          </ul>
-        </section>
-      )}
       <section class="card" aria-labelledby="kept">
         <h3 id="kept">Shares you keep for friends</h3>
         {held.value?.length ? (
@@ -230,12 +235,13 @@ export function RecoveryFriends() {
   return (
     <>
       <ScreenTitle>Recovery friends</ScreenTitle>
+      <Requests />
       {peer().holdsSynodKey ? (
         <YourFriends />
       ) : (
         <p class="card">Your recovery friends are chosen on the device that holds your account key (the one that created it).</p>
       )}
-      <FriendsSide />
+      <KeptAndLog />
     </>
   );
 }
