@@ -15,6 +15,7 @@ const suites: Suite[] = [
   { name: 'reconnect', load: () => import('./reconnect.bench.ts') },
   { name: 'browser', load: () => import('./browser.bench.ts') },
   { name: 'recovery', load: () => import('./recovery.bench.ts') },
+  { name: 'push', load: () => import('./push.bench.ts') },
 ];
 
 const wanted = process.argv.slice(2);

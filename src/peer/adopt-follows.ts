@@ -33,6 +33,9 @@ function mutedIn(text: string | null): Identity | undefined {
 }
 
 export class FollowAdoption {
+  /** The adoption under way, read from the store once (every head event asks). */
+  #adoption: Promise<Adoption | null> | null = null;
+
   constructor(
     private readonly keys: Keys,
     private readonly replica: Replica,
@@ -43,7 +46,9 @@ export class FollowAdoption {
 
   /** Start adopting for the account just recovered, and adopt what is held already. */
   async start(synod: Identity, now = Date.now()): Promise<void> {
-    await this.replica.store.putSetting(ADOPT, { synod, until: now + ADOPT_MS } satisfies Adoption);
+    const adoption: Adoption = { synod, until: now + ADOPT_MS };
+    await this.replica.store.putSetting(ADOPT, adoption);
+    this.#adoption = Promise.resolve(adoption);
     for (const feed of this.#feeds(synod)) await this.#adopt(feed);
   }
 
@@ -53,7 +58,8 @@ export class FollowAdoption {
   }
 
   async #headMoved(head: StoredHead): Promise<void> {
-    const adoption = await this.replica.store.getSetting<Adoption>(ADOPT);
+    this.#adoption ??= this.replica.store.getSetting<Adoption>(ADOPT).then((a) => a ?? null);
+    const adoption = await this.#adoption;
     if (!adoption || adoption.until < Date.now() || adoption.synod !== this.keys.synodIdentity) return;
     if (head.identity === adoption.synod) {
       // New devices may have appeared in the account: they may hold follows too.

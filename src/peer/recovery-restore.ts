@@ -59,7 +59,7 @@ export interface RecoveryProgress {
 }
 
 export class RecoveryRestore {
-  #restoring: Promise<boolean> | null = null;
+  #restoring: Promise<Identity | null> | null = null;
 
   constructor(
     private readonly keys: Keys,
@@ -170,22 +170,22 @@ export class RecoveryRestore {
 
   /**
    * Restore once a set has its threshold: rebuild the seed, check it is the
-   * account's, and restore it here. Answers whether the account came back.
+   * account's, and restore it here. Answers the account, once it came back.
    */
-  tryRestore(delivered: readonly Delivered[], waitMs = 30_000): Promise<boolean> {
+  tryRestore(delivered: readonly Delivered[], waitMs = 30_000): Promise<Identity | null> {
     this.#restoring ??= this.#restore(delivered, waitMs).finally(() => (this.#restoring = null));
     return this.#restoring;
   }
 
-  async #restore(delivered: readonly Delivered[], waitMs: number): Promise<boolean> {
+  async #restore(delivered: readonly Delivered[], waitMs: number): Promise<Identity | null> {
     const pending = await this.pending();
     const best = this.#best(pending, delivered);
-    if (!pending || !best || best.shares.length < best.threshold) return false;
+    if (!pending || !best || best.shares.length < best.threshold) return null;
     const seed = await recoverSeed(best.shares, best.threshold, best.account);
     if (!seed.ok) throw new PeerError('bad_input', `the shares friends sent do not give the account back: ${seed.error.message}`);
     await this.synod.restoreSeed(seed.value, waitMs, pending.deviceName);
     await this.replica.store.putSetting(PENDING, null);
     await this.adoption.start(best.account);
-    return true;
+    return best.account;
   }
 }

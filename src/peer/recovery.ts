@@ -45,6 +45,8 @@ export class Recovery {
   readonly #friend: RecoveryFriend;
   readonly #restore: RecoveryRestore;
   readonly #replica: Replica;
+  /** Why the last attempt to restore failed (the account's feed not found yet, shares that do not fit). */
+  #failure: string | null = null;
 
   constructor(parts: RecoveryParts) {
     const { keys, replica, mesh, notes, publisher, synod } = parts;
@@ -86,7 +88,12 @@ export class Recovery {
   };
   /** The recovery this device is asking for, if any. */
   pending = (): Promise<PendingRecovery | null> => this.#restore.pending();
-  progress = async (): Promise<RecoveryProgress> => this.#restore.progress(await this.#delivered());
+  progress = async (): Promise<RecoveryProgress & { failure: string | null }> => ({
+    ...(await this.#restore.progress(await this.#delivered())),
+    failure: this.#failure,
+  });
+  /** Try again to restore with the shares that came (after a failure: the account's feed was not found in time). */
+  retry = async (): Promise<boolean> => (await this.#tryRestore()) !== null;
   cancel = async (): Promise<void> => {
     await this.#restore.cancel();
     this.events.emit('changed', undefined);
@@ -111,10 +118,23 @@ export class Recovery {
         this.events.emit('changed', undefined);
       } else if (d.message.type === 'recovery_release') {
         this.events.emit('changed', undefined);
-        if (await this.#restore.tryRestore(await this.#delivered())) this.events.emit('restored', d.message.account);
+        await this.#tryRestore();
       }
     } catch (err) {
       this.events.emit('log', `recovery: ${(err as Error).message}`);
+    }
+  }
+
+  async #tryRestore(): Promise<Identity | null> {
+    try {
+      const account = await this.#restore.tryRestore(await this.#delivered());
+      this.#failure = null;
+      if (account) this.events.emit('restored', account);
+      return account;
+    } catch (err) {
+      this.#failure = (err as Error).message;
+      this.events.emit('changed', undefined);
+      throw err;
     }
   }
 

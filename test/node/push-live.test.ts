@@ -147,6 +147,28 @@ describe('Web Push from the Worker', { timeout: 120_000 }, () => {
     expect(await unregisterPush(worker.url, di.keys, live.json.endpoint)).toBe(2);
   });
 
+  it('a device whose app is open where the drop arrives is told there, not pushed; once closed it is pushed', async () => {
+    const cy = await person('Cy');
+    const sub = await service.subscribe();
+    await registerPush(
+      worker.url,
+      cy.keys,
+      sub.json,
+      ['message'],
+      await membershipEntry(cy.peer.replica, cy.peer.identity, cy.peer.synodIdentity),
+    );
+    const room = cy.peer.connect(dropbox());
+    if (room.status !== 'online') await room.events.once('status', (s) => s === 'online');
+    const sender = await person();
+    const kept = cy.peer.events.once('drop', (m) => m.text?.includes('while open') ?? false);
+    await sender.peer.sendDrop(cy.peer.synodIdentity!, 'while open', dropbox());
+    await kept;
+    cy.peer.disconnect(dropbox());
+    await sender.peer.sendDrop(cy.peer.synodIdentity!, 'while closed', dropbox());
+    await eventually(() => sub.received.length === 1, 20_000, 'the push for the closed app');
+    expect(sub.received).toHaveLength(1);
+  });
+
   it('a flood of drops to one target is capped (5 an hour here), from many senders', async () => {
     const ed = await person('Ed');
     const sub = await service.subscribe();

@@ -27,10 +27,18 @@ export function isCallOffer(payload: unknown): boolean {
   return p.ch === 'call' && p.op === 'offer';
 }
 
-async function wake(env: Bindings, kind: PushKind, target: Identity, sender: Identity, ip: string | null, payload: PushPayload) {
+async function wake(
+  env: Bindings,
+  kind: PushKind,
+  target: Identity,
+  sender: Identity,
+  ip: string | null,
+  payload: PushPayload,
+  skip: ReadonlySet<Identity> = new Set(),
+) {
   const vapid = vapidOf(env);
   if (!vapid) return;
-  const subs = await subscriptionsFor(env.DB, target, kind);
+  const subs = (await subscriptionsFor(env.DB, target, kind)).filter((s) => !skip.has(s.device));
   if (subs.length === 0) return;
   const rate = await countEvent(env.DB, [
     [`push:to:${target}`, pushRate(env, 'PUSH_PER_TARGET_HOUR')],
@@ -45,9 +53,15 @@ async function wake(env: Bindings, kind: PushKind, target: Identity, sender: Ide
   await Promise.all(subs.map((sub) => sendPush(env.DB, vapid, sub, payload, opts)));
 }
 
-/** A drop was stored for `target`: "you have a message", to its subscriptions. */
-export function pushForDrop(env: Bindings, target: Identity, sender: Identity, ip: string | null): Promise<void> {
-  return wake(env, 'message', target, sender, ip, { v: 1, kind: 'message' });
+/** A drop was stored for `target`: "you have a message", to its subscriptions but those of devices just told in the room (`told`). */
+export function pushForDrop(
+  env: Bindings,
+  target: Identity,
+  sender: Identity,
+  ip: string | null,
+  told: ReadonlySet<Identity> = new Set(),
+): Promise<void> {
+  return wake(env, 'message', target, sender, ip, { v: 1, kind: 'message' }, told);
 }
 
 /** A call offer found `callee` absent: "a call", naming the caller inside the encryption only. */

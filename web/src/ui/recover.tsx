@@ -121,6 +121,14 @@ function Waiting({ pending }: { pending: PendingRecovery }) {
             ? `${released.size} friend(s) answered.`
             : 'No answer yet. Keep this page open.'}
       </p>
+      {progress?.failure && (
+        <>
+          <Alert>{progress.failure}. Your friends’ shares are kept here: try again while a friend who follows you is online.</Alert>
+          <button type="button" disabled={busy} onClick={() => run(() => peer().recovery.retry())}>
+            Try again
+          </button>{' '}
+        </>
+      )}
       <button type="button" class="secondary" disabled={busy} onClick={() => run(() => peer().recovery.cancel())}>
         Stop asking
       </button>
