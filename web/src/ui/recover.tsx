@@ -7,7 +7,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
-import { defaultServers, peer, recoveryTick, type PendingRecovery } from '../engine.ts';
+import { defaultServers, explain, peer, recoveryTick, type PendingRecovery } from '../engine.ts';
 import { guessDeviceName } from '../lib/format.ts';
 import { checkIdentity, displayName, IdentityField, useAsync, useProfile } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
@@ -123,7 +123,9 @@ function Waiting({ pending }: { pending: PendingRecovery }) {
       </p>
       {progress?.failure && (
         <>
-          <Alert>{progress.failure}. Your friends’ shares are kept here: try again while a friend who follows you is online.</Alert>
+          <Alert>
+            {explain(progress.failure)}. Your friends’ shares are kept here: try again while a friend who follows you is online.
+          </Alert>
           <button type="button" disabled={busy} onClick={() => run(() => peer().recovery.retry())}>
             Try again
           </button>{' '}
