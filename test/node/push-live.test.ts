@@ -89,6 +89,26 @@ describe('Web Push from the Worker', { timeout: 120_000 }, () => {
     expect((refused as PushRefused).message).toMatch(/not the synod entry that added this device/);
   });
 
+  it('where the account leases its feed here, a device it revoked is not woken for it; its other devices are', async () => {
+    const laptop = await person('Gus');
+    const [phone, tablet] = [await person(), await person()];
+    const synod = laptop.peer.synodIdentity!;
+    for (const d of [phone, tablet]) {
+      await laptop.peer.acceptPairing(await d.peer.pairingCode(synod));
+      await d.peer.connect([...laptop.peer.mesh.rooms.keys()][0]!).events.once('status', (s) => s === 'online');
+      await eventually(() => d.peer.synodState()?.devices.has(d.peer.identity) ?? false, 20_000, 'membership');
+    }
+    await laptop.peer.revokeDevice(phone.peer.identity);
+    await laptop.peer.requestLease(`${ws()}/room/lease-${rooms}`);
+    // The add_device entry each was admitted with (a thief's client would keep sending it).
+    const added = async (d: typeof phone) =>
+      (await laptop.peer.replica.store.getEntry(laptop.peer.synodState()!.devices.get(d.peer.identity)!.addedIn))!.text;
+    const register = async (d: typeof phone) =>
+      registerPush(worker.url, d.keys, (await service.subscribe()).json, ['message'], await added(d));
+    await expect(register(phone)).rejects.toMatchObject({ status: 403, message: /not a member of that account any more/ });
+    expect((await register(tablet)).identities).toEqual([tablet.peer.identity, synod]);
+  });
+
   it('a drop for an account wakes its device with "a message": no sender, no content; headers as RFC 8030 asks', async () => {
     const ada = await person('Ada');
     const sub = await service.subscribe();

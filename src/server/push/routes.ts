@@ -99,9 +99,10 @@ async function synodOf(env: Env, device: Identity, member: string): Promise<Iden
   const synod = added.value.body.identity;
   if (p.type !== 'synod' || p.op !== 'add_device' || p.device !== device) return refuse('not the synod entry that added this device');
   if (!(await verifyMembership(synod, device, p.proof))) return refuse('the membership proof does not verify');
-  // Where the account leases its feed here, its newest word counts: a revoked device is not woken for it.
-  const leased = await leasedSynodState(env.DB, synod);
-  if (leased && leased.devices.get(device)?.cut !== null) return refuse('this device is not a member of that account any more');
+  // Where the account leases its feed here, its word counts: a device it revoked is not woken for it
+  // (one added after the leased head is not in it yet, and its add_device above is proof enough).
+  const cut = (await leasedSynodState(env.DB, synod))?.devices.get(device)?.cut;
+  if (cut !== undefined && cut !== null) return refuse('this device is not a member of that account any more');
   return synod;
 }
 
