@@ -20,7 +20,7 @@ export function Notifications() {
     if (on) setKinds([...status.kinds]);
   }, [status.kinds.join(' ')]);
   const { busy, error, run } = useAction();
-  const toggle = (k: PushKind) => setKinds(kinds.includes(k) ? kinds.filter((x) => x !== k) : [...kinds, k]);
+  const toggle = (k: PushKind) => setKinds((now) => (now.includes(k) ? now.filter((x) => x !== k) : [...now, k]));
   const unavailable = !status.supported
     ? 'This browser cannot show notifications from a web app. On iPhone and iPad, add Effigy to the Home Screen first.'
     : status.configured === false

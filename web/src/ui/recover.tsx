@@ -55,12 +55,12 @@ function Ask({ onBack }: { onBack: () => void }) {
           key={i}
           label={`Friend ${i + 1}`}
           value={f}
-          onValue={(v) => setFriends(friends.map((x, j) => (j === i ? v : x)))}
+          onValue={(v) => setFriends((now) => now.map((x, j) => (j === i ? v : x)))}
           error={checks[i]?.error ?? null}
         />
       ))}
       <p>
-        <button type="button" class="secondary small" onClick={() => setFriends([...friends, ''])} disabled={friends.length >= 16}>
+        <button type="button" class="secondary small" onClick={() => setFriends((now) => [...now, ''])} disabled={friends.length >= 16}>
           Add a friend
         </button>
       </p>

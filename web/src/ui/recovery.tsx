@@ -28,7 +28,8 @@ function Choose({ current, onDone }: { current: readonly Identity[]; onDone: () 
   const { busy, error, setError, run } = useAction();
   const n = chosen.length;
   const k = Math.min(Math.max(2, threshold), Math.max(2, n));
-  const toggle = (i: Identity) => setChosen(chosen.includes(i) ? chosen.filter((c) => c !== i) : [...chosen, i]);
+  // From the latest state: two clicks before a render must not lose the first.
+  const toggle = (i: Identity) => setChosen((now) => (now.includes(i) ? now.filter((c) => c !== i) : [...now, i]));
   return (
     <form
       class="card"
