@@ -14,6 +14,8 @@ const suites: Suite[] = [
   { name: 'replication', load: () => import('./replication.bench.ts') },
   { name: 'reconnect', load: () => import('./reconnect.bench.ts') },
   { name: 'browser', load: () => import('./browser.bench.ts') },
+  { name: 'recovery', load: () => import('./recovery.bench.ts') },
+  { name: 'push', load: () => import('./push.bench.ts') },
 ];
 
 const wanted = process.argv.slice(2);

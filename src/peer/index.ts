@@ -23,3 +23,5 @@ export type { RtcOptions } from './rtc-channel.ts';
 export type { TurnCredentialSource, IceConfig } from './turn.ts';
 /** TURN credentials are fetched once rooms connect: their module loads then. */
 export const loadTurn = () => import('./turn.ts');
+export type { ChooseResult, Held, PendingRecovery, PendingRequest, RecoveryProgress, Released, RecoverySet } from './recovery.ts';
+export { membershipEntry, pushConfig, PushRefused, registerPush, unregisterPush, type PushConfig, type SubscriptionJson } from './push.ts';

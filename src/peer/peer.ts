@@ -28,6 +28,7 @@ import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
+import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
@@ -70,6 +71,8 @@ export interface PeerOptions {
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
   readonly mesh: Mesh;
+  /** Recovery through friends (recovery.ts): the account's friends, shares held for others, a new device asking. */
+  readonly recovery: Recovery;
   readonly #keys: Keys;
   readonly #publisher: Publisher;
   readonly #synod: SynodAccount;
@@ -100,6 +103,7 @@ export class Peer {
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
+    this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }
@@ -111,6 +115,7 @@ export class Peer {
     await peer.#publisher.loadPublished();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
+    void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
     return peer;
   }
 
@@ -277,10 +282,15 @@ export class Peer {
     mesh.events.on('blob', (b) => this.events.emit('blob', b));
     mesh.events.on('sync', (p) => this.events.emit('sync', p));
     mesh.events.on('log', (l) => this.events.emit('log', l));
+    this.recovery.events.on('log', (l) => this.events.emit('log', l));
     mesh.events.on('roomOther', ({ url, link, message }) => {
       if (message.type !== 'drops') return;
       void this.#dropbox.receive(url, link, message).then(
-        (messages) => messages.forEach((m) => this.events.emit('drop', m)),
+        (messages) =>
+          messages.forEach((m) => {
+            this.events.emit('drop', m);
+            void this.recovery.received(m);
+          }),
         (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
       );
     });

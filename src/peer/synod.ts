@@ -69,7 +69,12 @@ export class SynodAccount {
   async restore(words: string, waitMs: number, deviceName?: string): Promise<void> {
     const seed = await mnemonicToSeed(words);
     if (!seed.ok) throw new PeerError('bad_mnemonic', seed.error.message);
-    const synod = await keyPairFromSeed(seed.value);
+    await this.restoreSeed(seed.value, waitMs, deviceName);
+  }
+
+  /** Restore from the synod seed itself (the words decoded, or the seed friends gave back: recovery.ts). */
+  async restoreSeed(seed: Uint8Array, waitMs: number, deviceName?: string): Promise<void> {
+    const synod = await keyPairFromSeed(seed);
     if (!(await this.replica.head(synod.identity))) {
       const arrived = this.replica.events.once('head', (h) => h.identity === synod.identity);
       await this.replica.watch(synod.identity, 'synod');

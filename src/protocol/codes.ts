@@ -118,6 +118,10 @@ export const HTTP_ERRORS = {
   bad_range: 'not one satisfiable bytes= range',
   // TURN (§15)
   turn_unconfigured: 'the deployment has no TURN server',
+  // Web Push (§15.6)
+  push_unconfigured: 'the deployment sends no pushes (no VAPID keys)',
+  bad_subscription: 'the body is not a push subscription (JSON, strict, with a usable P-256 key)',
+  forbidden: 'not allowed: an endpoint outside the push services this server sends to, or a membership that does not verify',
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -1,8 +1,9 @@
 import type { HostedVars } from './hosted/settings.ts';
+import type { PushEnv } from './push/config.ts';
 import type { TurnEnv } from './turn/config.ts';
 
 /** Bindings and vars declared in wrangler.toml (the operator's settings: hosted/settings.ts). */
-export interface Env extends TurnEnv, HostedVars {
+export interface Env extends TurnEnv, PushEnv, HostedVars {
   /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
   ROOM: DurableObjectNamespace;
   DB: D1Database;

@@ -3,6 +3,7 @@ import type { Env } from './env.ts';
 import { blobsApi } from './hosted/blobs-http.ts';
 import { errorResponse } from './http.ts';
 import { scheduled } from './scheduled.ts';
+import { pushApi } from './push/routes.ts';
 import { turnApi } from './turn/routes.ts';
 
 export { Room } from './room.ts';
@@ -30,6 +31,9 @@ app.route('/api/turn', turnApi);
 
 // Content-addressed blobs in R2: signed uploads, public downloads with ranges (docs/hosted.md).
 app.route('/api/blobs', blobsApi);
+
+// Web Push subscriptions: a closed app woken for a drop or a call (docs/protocol.md §15.6).
+app.route('/api/push', pushApi);
 
 app.all('/api/*', (c) => errorResponse(404, 'not_found', `no such endpoint: ${c.req.path}`));
 

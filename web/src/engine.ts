@@ -21,12 +21,32 @@ import {
   type PeerLinkInfo,
   type RoomStatus,
 } from '../../src/peer/index.ts';
-import type { Identity } from '../../src/protocol/index.ts';
+import type { Identity, KeyPair } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
 export { dropboxRoom, threadsOf, type ChatMessage, type InboxMessage, type PairingRun, type Thread } from '../../src/peer/index.ts';
+export {
+  membershipEntry,
+  pushConfig,
+  PushRefused,
+  registerPush,
+  unregisterPush,
+  type Held,
+  type PendingRecovery,
+  type PendingRequest,
+  type RecoveryProgress,
+  type Released,
+  type SubscriptionJson,
+} from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
+let deviceKeyPair: KeyPair | null = null;
+
+/** This device's key pair, for signed requests (push registration). */
+export function deviceKeys(): KeyPair {
+  if (!deviceKeyPair) throw new Error('the engine is not open yet');
+  return deviceKeyPair;
+}
 
 /** The engine; only screens rendered after boot call this. */
 export function peer(): Peer {
@@ -80,6 +100,8 @@ export function calls(): Calls {
 export const currentCall = signal<CallInfo | null>(null);
 /** Bumped when the list of who may call changes. */
 export const permittedTick = signal(0);
+/** Bumped when something about recovery changed (a share kept, a request, a release). */
+export const recoveryTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
   const policy = icePolicy();
@@ -219,6 +241,7 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
+  deviceKeyPair = (await loadKeys(store)).device;
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -230,6 +253,14 @@ export async function boot(): Promise<Peer> {
   p.events.on('entry', bump);
   p.events.on('head', bump);
   p.events.on('drop', bump);
+  p.recovery.events.on('changed', () => {
+    recoveryTick.value++;
+    bump();
+  });
+  p.recovery.events.on('restored', () => {
+    bump();
+    notify('Your account is back. Your posts and follows are syncing from your friends.');
+  });
   p.events.on('room', ({ url, status }) => {
     if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
     // The session is up: fetch TURN credentials now, so the first link does not wait for them.

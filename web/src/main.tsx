@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { boot, bootError, startNetwork, updateReady } from './engine.ts';
 import './style.css';
+import { startPush } from './push.ts';
 import { App } from './ui/app.tsx';
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
@@ -22,6 +23,7 @@ boot().then(
   () => {
     mount();
     void startNetwork();
+    startPush();
   },
   (err: Error) => {
     bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;

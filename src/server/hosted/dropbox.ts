@@ -23,6 +23,7 @@ import { follows, storeDrop } from './drop-store.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 import { devicesOf, isMember, synodOfConn, UNPROVEN, type Unproven } from './membership.ts';
 import { hostedSettings } from './settings.ts';
+import { pushForDrop } from '../push/triggers.ts';
 
 type Notice = WireOf<'drops'>['drops'][number];
 type Delivered = WireOf<'drop_delivery'>['drops'][number];
@@ -89,16 +90,22 @@ export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
  * Sends a notice of a new drop to the sockets in this room that may collect
  * it: the target's, and those of present identities whose tracked head here
  * claims the target as their synod, once each has shown it is a device.
+ * Answers the identities told (their apps are open: no push for them).
  */
-async function notifyPresent(room: RoomApi, row: DropRow): Promise<void> {
+async function notifyPresent(room: RoomApi, row: DropRow): Promise<Set<Identity>> {
   const frame: WireOf<'drops'> = { type: 'drops', drops: [notice(row)] };
+  const told = new Set<Identity>();
   for (const peer of room.presence.peers()) {
     const own = peer.identity === row.target;
     if (!own && room.heads.get(peer.identity)?.synod !== row.target) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) {
-      if (own || (await synodOfConn(room, conn, true)) === row.target) room.send(conn, frame);
+      if (own || (await synodOfConn(room, conn, true)) === row.target) {
+        room.send(conn, frame);
+        told.add(conn.identity);
+      }
     }
   }
+  return told;
 }
 
 /** May the socket drop an entry signed by `sender`? Itself; its synod; a device of its synod, or of the synod it is. */
@@ -155,7 +162,14 @@ async function store(room: RoomApi, conn: Conn, msg: WireOf<'drop'>, entry: Entr
     if (stored.ok) {
       room.reply(conn, msg, { type: 'ok' });
       const row = { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires };
-      void notifyPresent(room, row).catch((err: unknown) => console.error('dropbox: notifying failed', err));
+      // Devices told here have the app open; the others are woken (src/server/push/triggers.ts).
+      void notifyPresent(room, row)
+        .catch((err: unknown) => {
+          console.error('dropbox: notifying failed', err);
+          return new Set<Identity>();
+        })
+        .then((told) => pushForDrop(room.bindings, msg.target, msg.sender, conn.att.ip ?? null, told))
+        .catch((err: unknown) => console.error('push failed', err));
       return;
     }
     // Not inserted: a budget is full, or the same drop raced in.

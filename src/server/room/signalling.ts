@@ -14,6 +14,7 @@
  * cannot connect directly (see relaying.ts).
  */
 import type { Hash, Identity } from '../../protocol/index.ts';
+import { isCallOffer, pushForCall } from '../push/triggers.ts';
 import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
@@ -65,8 +66,11 @@ export const signalling: RoomService = {
           delivered++;
         }
       }
-      if (delivered === 0) room.fail(conn, 'not_present', `${msg.to} is not in this room`, msg.id);
-      else if (msg.id) room.reply(conn, msg, { type: 'ok' });
+      if (delivered === 0) {
+        room.fail(conn, 'not_present', `${msg.to} is not in this room`, msg.id);
+        // Only where the message would have been delivered had the callee been here (docs/protocol.md §15.6).
+        if (isCallOffer(msg.payload)) void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
+      } else if (msg.id) room.reply(conn, msg, { type: 'ok' });
     },
   },
 };
