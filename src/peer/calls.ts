@@ -90,6 +90,15 @@ export class Calls {
           this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`),
         );
     });
+    // A callee who was not here (the room woke them with a push) rings once their app is back in the room.
+    room.events.on('presence', ({ identity, online }) => {
+      const info = this.current;
+      if (!online || !info?.outgoing || info.state !== 'calling' || info.device !== identity) return;
+      const sdp = this.#pc?.localDescription?.sdp;
+      if (!sdp) return;
+      this.#room = room;
+      this.#send({ op: 'offer', sdp, video: info.video });
+    });
   }
 
   // --- who may call -------------------------------------------------------

@@ -11,7 +11,9 @@ export { pairingRoomUrl, type PairingRun } from './pairing.ts';
 export type { LeaseGrant } from './lease.ts';
 export type { FeedHistory, Evidence, EvidenceKind, RewriteSummary } from './history.ts';
 export type { PrivateFeed, ReadableEntry } from './private-feed.ts';
-export { Calls, type CallInfo, type CallState, type CallOptions } from './calls.ts';
+export type { Calls, CallInfo, CallState, CallOptions } from './calls.ts';
+/** Calls load when the app asks for them (after its first paint), not with the rest of the engine. */
+export const loadCalls = () => import('./calls.ts');
 export { IdbStore } from './idb-store.ts';
 export { MemoryStore } from './memory-store.ts';
 export type { Store, StoredHead, InboxItem, WatchReason } from './store.ts';
@@ -20,4 +22,8 @@ export type { PeerLinkInfo } from './mesh.ts';
 export type { RoomClient, RoomStatus } from './room-client.ts';
 export type { TransportKind } from './channel.ts';
 export type { RtcOptions } from './rtc-channel.ts';
-export { TurnCredentialSource, type IceConfig } from './turn.ts';
+export type { TurnCredentialSource, IceConfig } from './turn.ts';
+/** TURN credentials are fetched once rooms connect: their module loads then. */
+export const loadTurn = () => import('./turn.ts');
+export type { ChooseResult, Held, PendingRecovery, PendingRequest, RecoveryProgress, Released, RecoverySet } from './recovery.ts';
+export { membershipEntry, pushConfig, PushRefused, registerPush, unregisterPush, type PushConfig, type SubscriptionJson } from './push.ts';

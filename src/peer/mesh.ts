@@ -1,7 +1,7 @@
 /**
  * The mesh: rooms we are in and the peer links we hold. For each identity
  * a room says is present (only those we watch and that let us see them,
- * docs/protocol.md §13.7), the smaller identity dials: WebRTC first where
+ * docs/protocol.md §13.8), the smaller identity dials: WebRTC first where
  * the platform has it, then the room relay when WebRTC cannot connect. The
  * other side may not see us at all (it need not watch us), so the larger
  * identity dials too if no link came from the smaller one within a grace
@@ -44,6 +44,8 @@ export interface MeshOptions {
   rtc: (() => Promise<RtcOptions>) | null;
   /** Our opt-ins in every room: may anyone who watches us see us, may strangers message us. */
   visibility: { anyone: boolean; strangers: boolean };
+  /** Per-peer notes with peer links (rooms never keep them). */
+  notes?: boolean;
   WebSocket?: unknown;
 }
 
@@ -170,7 +172,7 @@ export class Mesh {
     if (signal.ch === 'relay') {
       let relay = this.#relays.get(from);
       if (!relay || relay.closed) {
-        if (!('frame' in signal)) return;
+        if ('close' in signal) return;
         // The far side dialled us through the relay: answer as the responder.
         relay = new RelayChannel(room, from);
         this.#relays.set(from, relay);
@@ -236,6 +238,7 @@ export class Mesh {
           }
         },
         log: (line) => this.events.emit('log', line),
+        notes: this.options.notes ?? true,
       });
       this.#links.set(peer, { link, transport, room: where.room });
       this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });

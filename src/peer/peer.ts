@@ -22,7 +22,7 @@ import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import { requestLease, type LeaseGrant } from './lease.ts';
+import type { LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
@@ -30,6 +30,7 @@ import { History } from './history.ts';
 import { PrivateFeed, type ReadableEntry } from './private-feed.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
+import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
 import { memberCard, requestService } from './services.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
@@ -63,17 +64,25 @@ export interface PeerOptions {
   /** The services this peer offers others. */
   provides?: readonly Service[];
   /**
-   * Our opt-ins in rooms (docs/protocol.md §13.7): may anyone who watches us
+   * Our opt-ins in rooms (docs/protocol.md §13.8): may anyone who watches us
    * see our presence, may strangers reach us with message_to. Until the peer
    * half of issue 13 decides whom links are for, both stay on, as rooms
    * behaved before presence by interest.
    */
   visibility?: { anyone: boolean; strangers: boolean };
+  /**
+   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
+   * reconnecting costs what changed (default). False: the full get_heads
+   * exchange on every connection (benchmarks compare the two).
+   */
+  notes?: boolean;
 }
 
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
   readonly mesh: Mesh;
+  /** Recovery through friends (recovery.ts): the account's friends, shares held for others, a new device asking. */
+  readonly recovery: Recovery;
   readonly #keys: Keys;
   readonly #publisher: Publisher;
   readonly #synod: SynodAccount;
@@ -99,6 +108,7 @@ export class Peer {
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
       visibility: options.visibility ?? { anyone: true, strangers: true },
+      notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
     this.#publisher = new Publisher(keys, replica, this.mesh, (identity, comparable) =>
@@ -110,6 +120,7 @@ export class Peer {
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.privateFeed = new PrivateFeed(keys, replica, this.#publisher, this.#notes);
     this.history = new History(replica);
+    this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }
@@ -123,6 +134,7 @@ export class Peer {
     await peer.history.load(replica.watched());
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
+    void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
     return peer;
   }
 
@@ -141,7 +153,7 @@ export class Peer {
 
   // --- the account (synod.ts) ---------------------------------------------
 
-  mnemonic = (): string | null => this.#synod.mnemonic();
+  mnemonic = (): Promise<string | null> => this.#synod.mnemonic();
   createSynod = (profile?: SynodProfile, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> =>
     this.#synod.create(profile, servers, deviceName);
   restoreSynod = (words: string, waitMs = 15_000, deviceName?: string): Promise<void> => this.#synod.restore(words, waitMs, deviceName);
@@ -222,11 +234,8 @@ export class Peer {
   feed = async (identity: Identity, limit = 50): Promise<ReadableEntry[]> =>
     (await this.replica.feed(identity, limit)).map((e) => this.privateFeed.view(e));
 
-  /** Newest first across everyone watched. */
-  async timeline(limit = 50): Promise<Entry[]> {
-    const all = (await Promise.all(this.replica.watched().map((i) => this.feed(i, limit)))).flat();
-    return all.sort((a, b) => b.body.comparable - a.body.comparable).slice(0, limit);
-  }
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
+  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {
@@ -252,8 +261,12 @@ export class Peer {
     this.#dropbox.send(target, text, via, timeoutMs);
   inbox = (): Promise<InboxMessage[]> => this.#dropbox.inbox();
   acknowledgeDrop = (hash: Hash): Promise<void> => this.#dropbox.acknowledge(hash);
-  requestLease = (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
-    requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Delete unread everything waiting at a dropbox room for `target` (this device, or its synod: the default). */
+  clearDropbox = (url: string, target: Identity = this.#keys.synodIdentity ?? this.identity, through?: number): Promise<void> =>
+    this.#dropbox.clear(url, target, through);
+  /** Leases are asked for now and then: their module loads when first needed. */
+  requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
+    (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
 
   // --- network --------------------------------------------------------------
 
@@ -290,10 +303,15 @@ export class Peer {
     mesh.events.on('blob', (b) => this.events.emit('blob', b));
     mesh.events.on('sync', (p) => this.events.emit('sync', p));
     mesh.events.on('log', (l) => this.events.emit('log', l));
+    this.recovery.events.on('log', (l) => this.events.emit('log', l));
     mesh.events.on('roomOther', ({ url, link, message }) => {
       if (message.type !== 'drops') return;
       void this.#dropbox.receive(url, link, message).then(
-        (messages) => messages.forEach((m) => this.events.emit('drop', m)),
+        (messages) =>
+          messages.forEach((m) => {
+            this.events.emit('drop', m);
+            void this.recovery.received(m);
+          }),
         (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
       );
     });

@@ -82,7 +82,7 @@ export class Publisher {
   /**
    * Announce the heads this device signs for (a room link just came up: the
    * room may not know them), then our synod's revocations, so the room's head
-   * tracking refuses a revoked device's later heads (§9.6) even when it never
+   * tracking refuses a revoked device's later heads (§9.7) even when it never
    * saw the revocation as the synod's head.
    */
   async announceHeads(): Promise<void> {

@@ -5,7 +5,7 @@
  * Link (head tracking, blobs, leases); on top of it the room adds presence,
  * messaging (`message_to` / `message_from`) and dropbox notices.
  *
- * Presence is by interest (docs/protocol.md §13.7): the socket is dialled
+ * Presence is by interest (docs/protocol.md §13.8): the socket is dialled
  * with our identity in the URL (the room's shard for it), and after every
  * session we tell the room whom we watch (the replica's watch list), whom we
  * let see us and message us (our follows and our synod's devices), and our
@@ -51,7 +51,7 @@ export interface RoomClientOptions {
   provides: readonly Service[];
   /** The head to claim in the handshake. */
   head: () => Promise<Hash | null>;
-  /** The two opt-ins sent after each session (docs/protocol.md §13.7 rule 6). */
+  /** The two opt-ins sent after each session (docs/protocol.md §13.8 rule 6). */
   visibility: { anyone: boolean; strangers: boolean };
   /** A WebSocket constructor where there is no global one. */
   WebSocket?: unknown;
@@ -138,7 +138,7 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Changes to whom we see (docs/protocol.md §13.7): arrivals and new heads, departures, announced heads.
+        // Changes to whom we see (docs/protocol.md §13.8): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);

@@ -43,7 +43,7 @@ export class SynodAccount {
   ) {}
 
   /** The synod's 24 words, on a device that holds the synod key. */
-  mnemonic(): string | null {
+  async mnemonic(): Promise<string | null> {
     return this.keys.synod ? seedToMnemonic(this.keys.synod.seed) : null;
   }
 
@@ -58,7 +58,7 @@ export class SynodAccount {
     // The device's first entry claims the synod: rooms track a synod's head only for its members' sessions.
     if (!(await this.replica.head(this.keys.device.identity)))
       await this.publisher.publish({ type: 'identification', ...(profile.name !== undefined && { name: profile.name }) });
-    return { mnemonic: seedToMnemonic(synod.seed) };
+    return { mnemonic: await seedToMnemonic(synod.seed) };
   }
 
   /**
@@ -67,9 +67,14 @@ export class SynodAccount {
    * (appending to an empty copy would fork it), so this waits for it.
    */
   async restore(words: string, waitMs: number, deviceName?: string): Promise<void> {
-    const seed = mnemonicToSeed(words);
+    const seed = await mnemonicToSeed(words);
     if (!seed.ok) throw new PeerError('bad_mnemonic', seed.error.message);
-    const synod = await keyPairFromSeed(seed.value);
+    await this.restoreSeed(seed.value, waitMs, deviceName);
+  }
+
+  /** Restore from the synod seed itself (the words decoded, or the seed friends gave back: recovery.ts). */
+  async restoreSeed(seed: Uint8Array, waitMs: number, deviceName?: string): Promise<void> {
+    const synod = await keyPairFromSeed(seed);
     if (!(await this.replica.head(synod.identity))) {
       const arrived = this.replica.events.once('head', (h) => h.identity === synod.identity);
       await this.replica.watch(synod.identity, 'synod');

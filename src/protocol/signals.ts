@@ -10,7 +10,7 @@
 import * as z from 'zod/mini';
 import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
-import { chars, integer } from './schema.ts';
+import { base64urlSchema, chars, integer } from './schema.ts';
 
 const reason = chars(LIMITS.reasonChars);
 const sdp = chars(LIMITS.sdpChars);
@@ -31,6 +31,15 @@ export const relaySignalSchema = z.union([
     ch: z.literal('relay'),
     m: z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }),
   }),
+  /** Several wire frames in one payload, handled in order (§13.6): fewer messages through the room. */
+  z.strictObject({
+    ch: z.literal('relay'),
+    ms: z
+      .array(z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }))
+      .check(z.minLength(1), z.maxLength(64)),
+  }),
+  /** Wire frames as a JSON array, DEFLATE-compressed (raw, RFC 1951), as base64url (§13.6). */
+  z.strictObject({ ch: z.literal('relay'), z: base64urlSchema(Math.floor((LIMITS.messageBytes * 3) / 4)) }),
   /** The sender closed the relayed link. */
   z.strictObject({ ch: z.literal('relay'), close: reason }),
 ]);

@@ -1,16 +1,14 @@
+import type { HostedVars } from './hosted/settings.ts';
+import type { PushEnv } from './push/config.ts';
 import type { TurnEnv } from './turn/config.ts';
 
-/** Bindings and vars declared in wrangler.toml. */
-export interface Env extends TurnEnv {
+/** Bindings and vars declared in wrangler.toml (the operator's settings: hosted/settings.ts). */
+export interface Env extends TurnEnv, PushEnv, HostedVars {
   /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
   ROOM: DurableObjectNamespace;
   DB: D1Database;
   BLOBS: R2Bucket;
   ASSETS: Fetcher;
-  /** Days a dropbox entry is kept before the cron job deletes it. */
-  DROPBOX_TTL_DAYS: string;
-  /** Largest blob accepted, in bytes. */
-  MAX_BLOB_BYTES: string;
   /** Who is granted datalease and dropbox collection on request (hosted/grants.ts): everyone, members or allowlist. */
   DATALEASE_GRANT?: string;
   DROPBOX_GRANT?: string;

@@ -135,6 +135,8 @@ describe('two people in two browser profiles', () => {
     // ...and it travelled over a WebRTC data channel.
     expect(await linkTransport(alice.page, bob.device)).toBe('webrtc');
     expect(await linkTransport(bob.page, alice.device)).toBe('webrtc');
+    // The entries were validated off the main thread, in the engine's validation Worker.
+    expect(alice.page.workers().some((w) => w.url().includes('validation-worker'))).toBe(true);
     const synced = alice.page.locator(`[data-testid=syncs] li[data-identity="${bob.device}"][data-peer="${bob.device}"]`);
     await visible(synced);
     expect(await synced.getAttribute('data-transport')).toBe('webrtc');

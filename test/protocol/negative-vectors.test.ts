@@ -1,7 +1,7 @@
 /**
- * The negative vectors of docs/protocol-vectors.json (§14.11), checked
- * against the real parsers, plus the vectors of rewrites (§14.9) and private
- * feeds (§14.10).
+ * The negative vectors of docs/protocol-vectors.json (§14.12), checked
+ * against the real parsers, plus the vectors of rewrites (§14.10) and private
+ * feeds (§14.11).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';

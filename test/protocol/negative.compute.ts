@@ -1,5 +1,5 @@
 /**
- * Negative vectors (docs/protocol.md §14.11): inputs every implementation
+ * Negative vectors (docs/protocol.md §14.12): inputs every implementation
  * must refuse, each with the error it must give. Built from the fixed seeds
  * of vectors.compute.ts, so signatures are exact; written to
  * docs/protocol-vectors.json by `npm run vectors` for other test suites.
@@ -9,6 +9,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import {
   createEntry,
   hashOf,
+  LIMITS,
   signSession,
   toBase64url,
   utf8,
@@ -243,8 +244,14 @@ function frames(a: KeyPair): NegativeFrame[] {
       error: 'bad_schema',
     },
     {
-      name: 'get_feed with limit 257',
-      frame: JSON.stringify({ type: 'get_feed', identity: a.identity, from: hashOf(utf8('abc')), known: null, limit: 257 }),
+      name: 'get_feed with limit 16385 (over feedLimit)',
+      frame: JSON.stringify({
+        type: 'get_feed',
+        identity: a.identity,
+        from: hashOf(utf8('abc')),
+        known: null,
+        limit: LIMITS.feedLimit + 1,
+      }),
       error: 'bad_schema',
     },
     {

@@ -8,7 +8,9 @@ import {
   derivePairing,
   sealPair,
   feedKeyId,
+  encodeBlobChunk,
   hashOf,
+  interestDigest,
   keyPairFromSeed,
   rebase,
   seal,
@@ -104,7 +106,7 @@ export async function computeVectors() {
     from: { device: synodRoot.text },
   };
 
-  // §14.9: A deletes a note from its feed (entries 1, 2, then two notes) by rebase.
+  // §14.10: A deletes a note from its feed (entries 1, 2, then two notes) by rebase.
   const doomed = await createEntry(a, {
     parent: second.hash,
     comparable: 1700000000002,
@@ -119,7 +121,7 @@ export async function computeVectors() {
   });
   const rewrite = await rebase(a, [root, second, doomed, kept], new Set([doomed.hash]), { now: 0 });
 
-  // §14.10: a private feed's key, a sealed note, and the key given to B (and A's own device).
+  // §14.11: a private feed's key, a sealed note, and the key given to B (and A's own device).
   const feedKey = seededRandom('effigy feed key vector')(32);
   const sealedNote = await createEntry(a, {
     parent: null,
@@ -145,7 +147,7 @@ export async function computeVectors() {
 
   return {
     keys: {
-      a: { seed: SEED_A, identity: a.identity, mnemonic: seedToMnemonic(a.seed) },
+      a: { seed: SEED_A, identity: a.identity, mnemonic: await seedToMnemonic(a.seed) },
       b: { seed: SEED_B, identity: b.identity },
       s: { seed: SEED_S, identity: s.identity },
     },
@@ -161,6 +163,18 @@ export async function computeVectors() {
     })),
     membership: { synod: s.identity, device: a.identity, proof },
     session: { ...session, signer: a.identity, signature: sessionSignature },
+    interests: {
+      identities: [s.identity, a.identity, b.identity],
+      digest: interestDigest([s.identity, a.identity, b.identity]),
+      empty: interestDigest([]),
+    },
+    blobChunk: {
+      re: '6',
+      offset: 0,
+      total: 3,
+      data: 'abc',
+      hex: toHex(encodeBlobChunk({ re: '6', offset: 0, total: 3, data: utf8('abc') })),
+    },
     envelope: {
       author: a.identity,
       kind: 'private_note',

@@ -56,7 +56,7 @@ describe('test vectors', () => {
   });
 
   it('the mnemonic restores key A, and the envelope opens for reader B with the stated content key', async () => {
-    const seed = mnemonicToSeed(stored.keys.a.mnemonic);
+    const seed = await mnemonicToSeed(stored.keys.a.mnemonic);
     expect(seed.ok && toHex(seed.value)).toBe(stored.keys.a.seed);
     const b = await keyPairFromSeed(hex(stored.keys.b.seed));
     const o = open(stored.envelope.envelope, b.seed, stored.envelope.author, stored.envelope.kind as EnvelopeKind);
@@ -111,6 +111,9 @@ describe('docs/protocol.md', () => {
       ...[stored.privateFeed.sealed, stored.privateFeed.feedKey].flatMap((e) => [e.text, e.hash]),
       ...stored.negative.forgeries.flatMap((f) => [f.publicKey, f.signature, f.message]),
       ...[...stored.negative.entries, ...stored.negative.sessions, ...stored.negative.frames].map((v) => v.name),
+      stored.interests.digest,
+      stored.interests.empty,
+      stored.blobChunk.hex,
     ];
     for (const q of quoted) expect(doc, `protocol.md lacks ${q.slice(0, 60)}`).toContain(q);
   });
@@ -149,6 +152,8 @@ describe('docs/protocol.md', () => {
     expect([...seen].sort()).toEqual(
       [
         'relay m',
+        'relay ms',
+        'relay z',
         'relay close',
         'rtc sdp',
         'rtc candidate',

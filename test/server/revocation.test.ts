@@ -1,5 +1,5 @@
 /**
- * Head tracking knows revocation (docs/protocol.md §9.6, docs/room.md §7): a
+ * Head tracking knows revocation (docs/protocol.md §9.7, docs/room.md §7): a
  * device its synod revoked has no heads tracked past the cut, whatever synod
  * its later entries claim, once the room was shown the revocation.
  */

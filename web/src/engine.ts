@@ -6,25 +6,47 @@
  */
 import { batch, computed, signal } from '@preact/signals';
 import {
-  Calls,
   dropboxRoom,
   IdbStore,
+  loadCalls,
+  loadTurn,
   loadKeys,
   Peer,
   PeerError,
-  TurnCredentialSource,
+  type TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
+  type Calls,
   type IceConfig,
   type PeerLinkInfo,
   type RoomStatus,
 } from '../../src/peer/index.ts';
-import type { Identity } from '../../src/protocol/index.ts';
+import type { Identity, KeyPair } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
 export { dropboxRoom, threadsOf, type ChatMessage, type InboxMessage, type PairingRun, type Thread } from '../../src/peer/index.ts';
+export {
+  membershipEntry,
+  pushConfig,
+  PushRefused,
+  registerPush,
+  unregisterPush,
+  type Held,
+  type PendingRecovery,
+  type PendingRequest,
+  type RecoveryProgress,
+  type Released,
+  type SubscriptionJson,
+} from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
+let deviceKeyPair: KeyPair | null = null;
+
+/** This device's key pair, for signed requests (push registration). */
+export function deviceKeys(): KeyPair {
+  if (!deviceKeyPair) throw new Error('the engine is not open yet');
+  return deviceKeyPair;
+}
 
 /** The engine; only screens rendered after boot call this. */
 export function peer(): Peer {
@@ -78,6 +100,8 @@ export function calls(): Calls {
 export const currentCall = signal<CallInfo | null>(null);
 /** Bumped when the list of who may call changes. */
 export const permittedTick = signal(0);
+/** Bumped when something about recovery changed (a share kept, a request, a release). */
+export const recoveryTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
   const policy = icePolicy();
@@ -155,9 +179,11 @@ export function toRoomUrl(endpoint: string): string {
 }
 
 const joined = new Set<string>();
+/** Rooms are joined once the network has started (after the first paint). */
+let networkStarted = false;
 function reconcileRooms(): void {
   const p = instance;
-  if (!p) return;
+  if (!p || !networkStarted) return;
   const want = new Set(desiredRooms());
   for (const url of want) {
     if (joined.has(url)) continue;
@@ -215,13 +241,7 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
-  callsInstance = new Calls(p, { rtc: iceConfig });
-  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
-  callsInstance.events.on('refused', ({ device, reason }) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
-  });
-  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
+  deviceKeyPair = (await loadKeys(store)).device;
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -233,6 +253,14 @@ export async function boot(): Promise<Peer> {
   p.events.on('entry', bump);
   p.events.on('head', bump);
   p.events.on('drop', bump);
+  p.recovery.events.on('changed', () => {
+    recoveryTick.value++;
+    bump();
+  });
+  p.recovery.events.on('restored', () => {
+    bump();
+    notify('Your account is back. Your posts and follows are syncing from your friends.');
+  });
   p.events.on('room', ({ url, status }) => {
     if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
     // The session is up: fetch TURN credentials now, so the first link does not wait for them.
@@ -270,8 +298,27 @@ export async function boot(): Promise<Peer> {
     tick.value++;
     links.value = p.links();
   });
-  reconcileRooms();
   return p;
+}
+
+/**
+ * After the first paint: TURN credentials and calls (their modules load now,
+ * nobody calls in the first half second), then the rooms. Calls listen before any room
+ * connects, so no call is missed.
+ */
+export async function startNetwork(): Promise<void> {
+  const p = instance;
+  if (!p || networkStarted) return;
+  const [{ Calls }, { TurnCredentialSource }, keys] = await Promise.all([loadCalls(), loadTurn(), loadKeys(p.replica.store)]);
+  turnSource = new TurnCredentialSource(location.origin, keys.device, { policy: icePolicy() });
+  callsInstance = new Calls(p, { rtc: iceConfig });
+  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
+  callsInstance.events.on('refused', ({ device, reason }) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
+  });
+  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
+  networkStarted = true;
+  reconcileRooms();
 }
 
 /** Who is reachable right now, by identity: the transport of a live link. */

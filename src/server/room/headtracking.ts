@@ -63,7 +63,7 @@ export class HeadTable {
   store(entry: Entry, stored: (entry: Entry) => Identity[]): PutResult {
     const identity = entry.body.identity;
     const claim = entry.body.synod?.[0] ?? null;
-    // A revoked device's later heads are not tracked (§9.6): past its cut, whatever synod it claims now.
+    // A revoked device's later heads are not tracked (§9.7): past its cut, whatever synod it claims now.
     const cut = this.revocations.cutOf(identity, claim);
     if (cut !== null && entry.body.comparable > cut) return { status: 'revoked', cut };
     if (claim) this.revocations.claim(identity, claim);

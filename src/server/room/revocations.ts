@@ -1,5 +1,5 @@
 /**
- * Revocations as the room knows them (docs/room.md §7, docs/protocol.md §9.6),
+ * Revocations as the room knows them (docs/room.md §7, docs/protocol.md §9.7),
  * kept at the device's home shard beside its head: what a synod's verified
  * `revoke_device` entries said, and which synods each device has claimed.
  *

@@ -54,7 +54,7 @@ export interface ShardRpc {
   revoke(synod: Identity, device: Identity, cut: number): Promise<void>;
   revocationsOf(devices: Identity[]): Promise<Revocation[]>;
   entriesOf(hashes: Hash[]): Promise<HeadEntry[]>;
-  notifyDrop(notice: { hash: Hash; target: Identity; sender: Identity; size: number; expires: number }): Promise<void>;
+  notifyDrop(notice: { hash: Hash; target: Identity; sender: Identity; size: number; expires: number }): Promise<Identity[]>;
   roomSeed(): Promise<string>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Signalling (docs/protocol.md §13.2, §13.7): presence by interest and
+ * Signalling (docs/protocol.md §13.2, §13.8): presence by interest and
  * message forwarding. The rules of who hears of whom are in watchers.ts;
  * this module is the wire side.
  *
@@ -17,6 +17,7 @@
  *   (see relaying.ts).
  */
 import type { Identity, WireOf } from '../../protocol/index.ts';
+import { isCallOffer, pushForCall } from '../push/triggers.ts';
 import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
@@ -76,8 +77,13 @@ export const signalling: RoomService = {
       // Not awaited: the socket's next frames need not wait for another shard's answer. Messages to
       // one target keep their order (one path: here, or the one channel to its home shard).
       void room.watchers.relay(conn, msg.to, msg.payload).then((delivered) => {
-        if (!delivered) room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
-        else if (msg.id) room.reply(conn, msg, { type: 'ok' });
+        if (delivered) {
+          if (msg.id) room.reply(conn, msg, { type: 'ok' });
+          return;
+        }
+        room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
+        // A call to someone not here wakes their devices (docs/protocol.md §15.6).
+        if (isCallOffer(msg.payload)) void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
       });
     },
   },

@@ -3,7 +3,7 @@ import { useEffect } from 'preact/hooks';
 import { loadThreads } from '../conversations.ts';
 import { bootError, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
 import { route } from '../router.ts';
-import { CallPanel } from './call.tsx';
+import { CallPanel, CallWaiting } from './call.tsx';
 import { Compose } from './compose.tsx';
 import { Alert } from './forms.tsx';
 import { lazy } from './lazy.tsx';
@@ -11,6 +11,7 @@ import { Me, EditProfile } from './me.tsx';
 import { Messages, ThreadPage } from './messages.tsx';
 import { People } from './people.tsx';
 import { IdentityPage } from './person.tsx';
+import { RecoveryNotice } from './recovery-notice.tsx';
 import { TabBar } from './tabs.tsx';
 import { EntryPage, Home, TagPage } from './timeline.tsx';
 import { freshWords } from './words.tsx';
@@ -22,9 +23,11 @@ const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
 const Network = lazy(() => import('./network.tsx').then((m) => m.Network));
 const RecoveryWords = lazy(() => import('./start.tsx').then((m) => m.RecoveryWords));
 const PrivateFeedSettings = lazy(() => import('./private-feed.tsx').then((m) => m.PrivateFeedSettings));
+const RecoveryFriends = lazy(() => import('./recovery.tsx').then((m) => m.RecoveryFriends));
+const Notifications = lazy(() => import('./notifications.tsx').then((m) => m.Notifications));
 
 /** Settings open from Me; on a phone the way back is at the top, where the screen starts. */
-const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'private-posts']);
+const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'recovery', 'notifications', 'private-posts']);
 
 function Screen() {
   const { name } = route.value;
@@ -65,6 +68,12 @@ function Page() {
       return <RecoveryWords />;
     case 'private-posts':
       return <PrivateFeedSettings />;
+    case 'recovery':
+      return <RecoveryFriends />;
+    case 'notifications':
+      return <Notifications />;
+    case 'calls':
+      return <CallWaiting device={arg} />;
     case 'id':
       return <IdentityPage identity={arg} />;
     case 'add':
@@ -162,6 +171,7 @@ export function App() {
           </p>
         )}
         <CallPanel />
+        {route.value.name !== 'recovery' && <RecoveryNotice />}
         {updateReady.value && (
           <p class="banner" role="status">
             A new version of Effigy is ready.{' '}

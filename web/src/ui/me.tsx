@@ -1,4 +1,4 @@
-/** Me: who you are (profile, invite link and QR) and the settings: devices, servers, network, recovery words. */
+/** Me: who you are (profile, invite link and QR) and the settings: devices, servers, network, notifications, recovery. */
 import { useId, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, netState, notify, peer, tick } from '../engine.ts';
@@ -66,6 +66,12 @@ export function Me() {
           hint={p.privateFeed.isPrivate ? 'On: only followers you approve read your posts.' : 'Off: your posts are public.'}
         />
         <Setting href="#/network" title="Network" hint={`${netState.value === 'online' ? 'Online' : 'Offline'}: servers, peers, sync.`} />
+        <Setting href="#/notifications" title="Notifications" hint="Be told of messages and calls while Effigy is closed." />
+        <Setting
+          href="#/recovery"
+          title="Recovery friends"
+          hint="Friends who can give your account back together; shares you keep for friends."
+        />
         {p.holdsSynodKey && <Setting href="#/words" title="Recovery words" hint="The 24 words that restore your account." />}
       </ul>
       <details class="card plain-words">

@@ -2,13 +2,14 @@
 import type { ComponentChildren } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import { mnemonicToSeed } from '../../../src/protocol/index.ts';
-import { anyRoomOnline, defaultServers, membership, notify, peer, tick } from '../engine.ts';
+import { anyRoomOnline, defaultServers, membership, notify, peer, recoveryTick, tick } from '../engine.ts';
 import { guessDeviceName, shortId } from '../lib/format.ts';
 import { route } from '../router.ts';
-import { ScreenTitle } from './common.tsx';
+import { ScreenTitle, useAsync } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
 import { ACCOUNT_TEXT } from './me.tsx';
 import { PairingPanel } from './pairing.tsx';
+import { RecoverThroughFriends } from './recover.tsx';
 import { freshWords, Words } from './words.tsx';
 
 /** A start form's buttons: its own, then Back to the choices. */
@@ -67,7 +68,7 @@ function Restore({ onBack }: { onBack: () => void }) {
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        const check = mnemonicToSeed(words);
+        const check = await mnemonicToSeed(words);
         if (!check.ok) return setError(`These words cannot be right: ${check.error.message}. Nothing was changed.`);
         await run(
           async () => {
@@ -160,8 +161,11 @@ export function Start() {
   const p = peer();
   const { name: routeName, arg } = route.value;
   const pairCode = routeName === 'pair' ? arg : '';
-  type Mode = 'choose' | 'create' | 'have' | 'link' | 'restore';
-  const [mode, setMode] = useState<Mode>(pairCode ? 'link' : p.holdsSynodKey && !p.synodState() ? 'restore' : 'choose');
+  type Mode = 'choose' | 'create' | 'have' | 'link' | 'restore' | 'recover';
+  const [chosenMode, setMode] = useState<Mode>(pairCode ? 'link' : p.holdsSynodKey && !p.synodState() ? 'restore' : 'choose');
+  // A recovery through friends under way takes the screen until it ends.
+  const asking = useAsync(() => p.recovery.pending(), [recoveryTick.value], { onTick: false }).value;
+  const mode: Mode = asking ? 'recover' : chosenMode;
   const back = () => setMode('choose');
   if (freshWords.value) return <WordsGate />;
   if (membership.value === 'revoked') {
@@ -206,6 +210,10 @@ export function Start() {
             Restore from 24 words
           </button>
           <p class="hint">If you have no other device at hand, with the words you wrote down.</p>
+          <button type="button" class="big secondary" onClick={() => setMode('recover')}>
+            Recover through friends
+          </button>
+          <p class="hint">If every device is lost and the words too: the friends you chose give your account back together.</p>
           <button type="button" class="secondary" onClick={back}>
             Back
           </button>
@@ -214,6 +222,7 @@ export function Start() {
       {mode === 'create' && <Create onBack={back} />}
       {mode === 'restore' && <Restore onBack={() => setMode('have')} />}
       {mode === 'link' && <Link onBack={() => setMode('have')} code={pairCode} />}
+      {mode === 'recover' && <RecoverThroughFriends onBack={() => setMode('have')} />}
       <p class="hint net-hint">{anyRoomOnline.value ? 'Connected to the network.' : 'Not connected to a server yet.'}</p>
     </main>
   );
@@ -231,11 +240,17 @@ function WordsGate() {
 /** Me → Recovery words: the same words, hidden until revealed. */
 export function RecoveryWords() {
   const p = peer();
+  // The word list loads lazily (it is not in the initial bundle), so the words arrive a moment later.
+  const words = useAsync(() => p.mnemonic(), [], { onTick: false });
   return (
     <>
       <ScreenTitle>Recovery words</ScreenTitle>
       {p.holdsSynodKey ? (
-        <Words words={p.mnemonic() ?? ''} />
+        words.value ? (
+          <Words words={words.value} />
+        ) : (
+          <p aria-busy="true">Loading your words…</p>
+        )
       ) : (
         <p>This device was linked to your account and does not hold its words: they are on the device that created the account.</p>
       )}

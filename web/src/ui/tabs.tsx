@@ -23,13 +23,13 @@ export const TABS: Tab[] = [
   {
     name: 'messages',
     label: 'Messages',
-    covers: ['messages', 'thread', 'write'],
+    covers: ['messages', 'thread', 'write', 'calls'],
     icon: 'M21 12a8 8 0 0 1-11.6 7.1L3 21l1.9-6.4A8 8 0 1 1 21 12z',
   },
   {
     name: 'me',
     label: 'Me',
-    covers: ['me', 'profile', 'devices', 'servers', 'network', 'words', 'pair'],
+    covers: ['me', 'profile', 'devices', 'servers', 'network', 'words', 'pair', 'recovery', 'notifications'],
     icon: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0',
   },
 ];
