@@ -234,8 +234,8 @@ export class Peer {
   feed = async (identity: Identity, limit = 50): Promise<ReadableEntry[]> =>
     (await this.replica.feed(identity, limit)).map((e) => this.privateFeed.view(e));
 
-  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
-  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds); sealed posts opened as in feed(). */
+  timeline = async (limit = 50): Promise<ReadableEntry[]> => (await this.replica.timeline(limit)).map((e) => this.privateFeed.view(e));
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {
