@@ -4,9 +4,21 @@
  * post after that reaches Carol's browser (shown as a private post she
  * cannot read) while Bob reads it. Then Alice deletes an early post: Bob
  * sees her later posts keep their order, and "Rewrote … posts" on her page.
+ * Last, Mallory (a client in Node, through the Worker's data lease) signs two
+ * versions of one post: Bob's page for her warns of it.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  canonicalEndpoint,
+  compareEntries,
+  createEntry,
+  generateKeyPair,
+  type Entry,
+  type Hash,
+  type KeyPair,
+} from '../../src/protocol/index.ts';
+import { handshake, RoomClient, type Session } from '../support/room-client.ts';
 import {
   createIdentity,
   follow,
@@ -53,6 +65,42 @@ const alicePage = async (p: Person) => {
   await p.page.goto(`/#/id/${alice.account}`);
   await visible(p.page.getByRole('heading', { name: 'Alice' }));
 };
+
+/** A session in the Worker's room `main` (the app's) for `keys`, granted the data lease. */
+async function leaser(keys: KeyPair): Promise<Session> {
+  const roomUrl = `${url.replace(/^http/, 'ws')}/room/main?identity=${keys.identity}`;
+  const ws = new WebSocket(roomUrl);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${roomUrl}`)), { once: true });
+  });
+  return handshake(new RoomClient(ws), canonicalEndpoint(roomUrl), { keys, request: ['datalease'] });
+}
+
+/** Leases `chain` (root first) to the Worker, answering its get_feed from the chain; resolves with the lease. */
+async function leaseChain(s: Session, chain: readonly Entry[], id: string): Promise<void> {
+  const byHash = new Map<Hash, Entry>(chain.map((e) => [e.hash, e]));
+  const head = chain.at(-1)!;
+  s.client.send({ type: 'call', id, service: 'datalease', identity: s.identity, head: head.hash, seconds: 600 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const i = s.client.inbox.findIndex((x) => x.type === 'get_feed' || ('re' in x && x.re === id));
+    if (i < 0) {
+      if (Date.now() > deadline) throw new Error(`no answer to the lease call ${id}`);
+      await new Promise((r) => setTimeout(r, 10));
+      continue;
+    }
+    const m = s.client.inbox.splice(i, 1)[0]!;
+    if (m.type !== 'get_feed') {
+      expect(m).toMatchObject({ type: 'lease', head: head.hash });
+      return;
+    }
+    const out: string[] = [];
+    for (let at = byHash.get(m.from); at && at.hash !== m.known; at = at.body.parent ? byHash.get(at.body.parent) : undefined)
+      out.push(at.text);
+    s.client.send({ type: 'entries', re: m.id, identity: m.identity, entries: out });
+  }
+}
 
 beforeAll(async () => {
   browser = await launch();
@@ -123,6 +171,8 @@ describe('private posts and rewrites, three people', () => {
     const notes = bob.page.getByRole('list', { name: 'Changes to the past' });
     await visible(notes, 45_000);
     expect(await notes.textContent()).toMatch(/Rewrote \d+ posts on .+\(1 deleted\)/);
+    // A rewrite with its rebase entry is not a conflict.
+    expect(await notes.textContent()).not.toMatch(/two different versions|without saying so/);
     await bob.page.locator('article.entry', { hasText: 'First public note' }).waitFor({ state: 'detached', timeout: 30_000 });
     // The later posts keep their order (newest first).
     const texts = await bob.page.locator('article.entry').allTextContents();
@@ -132,5 +182,42 @@ describe('private posts and rewrites, three people', () => {
     expect(second).toBeGreaterThan(third);
     await shot(bob.page, 'rewrite-evidence');
     for (const p of [alice, bob, carol]) expect(p.errors).toEqual([]);
+  });
+
+  it('two versions of one post that no rebase explains: Bob sees the first, then a warning on her page', async () => {
+    const mallory = await generateKeyPair();
+    const now = Date.now();
+    const root = await createEntry(mallory, {
+      parent: null,
+      comparable: now - 60_000,
+      synod: null,
+      payload: { type: 'public_note', text: 'Hello' },
+    });
+    const versions = await Promise.all(
+      ['Version one', 'Version two'].map((text) =>
+        createEntry(mallory, { parent: root.hash, comparable: now, synod: null, payload: { type: 'public_note', text } }),
+      ),
+    );
+    // The hash decides between equal comparables (§8.2): Bob is shown the losing version first, so the winner must replace it.
+    const [winner, loser] = [...versions].sort(compareEntries) as [Entry, Entry];
+    const s = await leaser(mallory);
+    await leaseChain(s, [root, loser], 'first');
+
+    await follow(bob.page, mallory.identity);
+    await bob.page.goto(`/#/id/${mallory.identity}`);
+    const text = (e: Entry) => (e.body.payload.type === 'public_note' ? e.body.payload.text : '');
+    await visible(bob.page.locator('article.entry', { hasText: text(loser) }), 45_000);
+    expect(await bob.page.getByRole('list', { name: 'Changes to the past' }).count()).toBe(0);
+
+    await leaseChain(s, [root, winner], 'second');
+    s.client.close();
+    // Reconnecting asks the room for Mallory's head again: now the other version.
+    await bob.page.reload();
+    await visible(bob.page.locator('article.entry', { hasText: text(winner) }), 45_000);
+    const notes = bob.page.getByRole('list', { name: 'Changes to the past' });
+    await visible(notes.getByText(/Signed two different versions of one post/), 45_000);
+    expect(await bob.page.locator('main').textContent()).not.toContain(text(loser));
+    await shot(bob.page, 'equivocation-shown');
+    expect(bob.errors).toEqual([]);
   });
 });
