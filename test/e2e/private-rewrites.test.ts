@@ -121,6 +121,9 @@ describe('private posts and rewrites, three people', () => {
     carol = await person('Carol');
     await follow(bob.page, alice.account);
     await follow(carol.page, alice.account);
+    // Links are by consent: Alice follows them back, so their browsers link with hers.
+    await follow(alice.page, bob.account);
+    await follow(alice.page, carol.account);
 
     await settings(alice.page, 'Private posts');
     await alice.page.getByLabel('Make my new posts private').check();
