@@ -115,21 +115,17 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Long lists arrive in several frames; a new connection starts from an empty map anyway.
+        // Changes to whom we see (docs/protocol.md §13.7): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
           this.events.emit('presence', { identity: p.identity, head: p.head, online: true });
         }
-        return;
-      case 'online':
-        if (m.identity === this.options.keys.identity) return;
-        this.present.set(m.identity, m.head);
-        this.events.emit('presence', { identity: m.identity, head: m.head, online: true });
-        return;
-      case 'offline':
-        this.present.delete(m.identity);
-        this.events.emit('presence', { identity: m.identity, head: null, online: false });
+        for (const identity of m.offline ?? []) {
+          this.present.delete(identity);
+          this.events.emit('presence', { identity, head: null, online: false });
+        }
+        for (const [identity, head] of m.heads ?? []) this.events.emit('headHint', { identity, head });
         return;
       case 'message_from':
         this.events.emit('message', { from: m.from, payload: m.payload });

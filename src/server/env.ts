@@ -11,6 +11,8 @@ export interface Env extends TurnEnv {
   DROPBOX_TTL_DAYS: string;
   /** Largest blob accepted, in bytes. */
   MAX_BLOB_BYTES: string;
+  /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
+  ROOM_SHARDS?: string;
 }
 
 // `env` from "cloudflare:workers" (used by tests and by code outside a

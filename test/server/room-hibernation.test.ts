@@ -51,8 +51,8 @@ describe('hibernation', () => {
 
     await evictDurableObject(stub);
     b.client.close();
-    expect((await a.client.next('offline')).identity).toBe(b.identity);
-    expect((await c.client.next('offline')).identity).toBe(b.identity);
+    expect((await a.client.next('presence_list', (m) => !!m.offline?.length)).offline![0]).toBe(b.identity);
+    expect((await c.client.next('presence_list', (m) => !!m.offline?.length)).offline![0]).toBe(b.identity);
     await leaveAll([a, c]);
   });
 

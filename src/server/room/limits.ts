@@ -1,12 +1,13 @@
 import type { WireErrorCode } from '../../protocol/index.ts';
+import type { Env } from '../env.ts';
 
 /**
  * Every bound the room enforces, in one place (docs/room.md quotes them),
  * plus the two small counters that apply them per socket.
  */
 export const ROOM_LIMITS = {
-  /** Sockets per room, authenticated or not. The N=500 bench fits. */
-  maxConnections: 512,
+  /** Sockets per shard, authenticated or not: a 10k-member room over 8 shards averages 1,250 (docs/capacity.md). */
+  maxConnections: 2048,
   /** A socket that has not authenticated this long after opening is closed (4002). */
   authTimeoutMs: 5_000,
   /** Client challenges are remembered this long; a reused one is refused. */
@@ -20,9 +21,35 @@ export const ROOM_LIMITS = {
   /** Protocol errors (bad frames, bad entries, ...) within `abuseWindowMs` before the socket is closed (1008). */
   maxErrors: 10,
   abuseWindowMs: 10_000,
-  /** Peers per presence_list frame and pairs per last_known_heads frame: a full room stays far below 64 KiB a frame. */
+  /** Items per presence_list frame and pairs per last_known_heads frame: far below 64 KiB a frame. */
   listChunk: 256,
+  /** Identities on one socket's watch list (`quota` past it). */
+  maxWatch: 4096,
+  /** Identities on one identity's allow-list (`quota` past it). */
+  maxAllow: 4096,
+  /** Watch-list rows of all sockets of one shard (`unavailable` past it): bounds the shard's memory. */
+  maxWatchRows: 400_000,
+  /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
+  itemsPerToken: 64,
+  /** Presence coalescing: the window when the shard is quiet... */
+  presenceWindowMs: 50,
+  /** ...at most this long under load... */
+  presenceWindowMaxMs: 1000,
+  /** ...growing by presenceWindowMs for every presenceLoadStep changes in the last second. */
+  presenceLoadStep: 100,
+  /** Shards per room when the ROOM_SHARDS var is unset, and the most it may say. */
+  defaultShards: 8,
+  maxShards: 64,
 } as const;
+
+/** Shards per room: the ROOM_SHARDS Worker var (wrangler.toml), 1 to maxShards. */
+export function roomShards(env: Pick<Env, 'ROOM_SHARDS'>): number {
+  const n = Number(env.ROOM_SHARDS ?? ROOM_LIMITS.defaultShards);
+  if (!Number.isInteger(n) || n < 1 || n > ROOM_LIMITS.maxShards) {
+    throw new Error(`ROOM_SHARDS must be an integer from 1 to ${ROOM_LIMITS.maxShards}, not ${JSON.stringify(env.ROOM_SHARDS)}`);
+  }
+  return n;
+}
 
 /**
  * Error codes that count as a strike toward closing the socket (maxErrors in

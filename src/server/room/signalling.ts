@@ -40,7 +40,7 @@ export const signalling: RoomService = {
   onLeave(room, conn, last) {
     if (!last) return;
     const identity: Identity = conn.identity;
-    room.broadcast({ type: 'offline', identity });
+    room.broadcast({ type: 'presence_list', peers: [], offline: [identity] });
   },
 
   handlers: {
