@@ -55,6 +55,8 @@ export interface LinkHooks {
   onBlobProgress?: (progress: BlobProgress) => void;
   /** Feed pull progress: entries received so far for one identity, and whether the pull ended. */
   onSync?: (progress: SyncProgress) => void;
+  /** The peer said which services it provides. */
+  onProvides?: (services: readonly Service[]) => void;
   onClose?: (reason: string) => void;
   log?: (line: string) => void;
 }
@@ -76,6 +78,8 @@ export class Link {
   services: readonly Service[] = [];
   /** Identities the peer asked us about: they hear our head changes for these. */
   readonly interests = new Set<Identity>();
+  /** When the link last brought or took data (entries, blobs), or opened (performance.now()): the mesh drops the least recently useful first. */
+  lastUseful = performance.now();
   #replica: Replica;
   #hooks: LinkHooks;
   #requests = new Requests<WireMessage>('q');
@@ -95,7 +99,10 @@ export class Link {
       {
         send: (m) => this.send(m),
         strike: (reason) => this.#strike(reason),
-        ...(hooks.onBlobProgress && { progress: hooks.onBlobProgress }),
+        progress: (p) => {
+          this.lastUseful = performance.now();
+          hooks.onBlobProgress?.(p);
+        },
         timeoutMs: REQUEST_TIMEOUT_MS,
       },
       replica.store,
@@ -167,6 +174,7 @@ export class Link {
         const refused = await this.#replica.accept(identity, run, this.peer);
         if (refused) return this.#strike(`refused entry: ${refused.message}`);
         received += run.length;
+        this.lastUseful = performance.now();
         this.#hooks.onSync?.({ identity, peer: this.peer, received, done: false });
         if (prefetch) from = prefetch;
       }
@@ -230,6 +238,7 @@ export class Link {
     switch (msg.type) {
       case 'provides':
         this.services = msg.services;
+        this.#hooks.onProvides?.(msg.services);
         return;
       case 'ping':
         return this.send({ type: 'pong' });
@@ -255,7 +264,9 @@ export class Link {
       case 'iwant':
         return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg);
       case 'getblob':
-        return blocked ? this.#refuse(msg.id) : this.#blobs.serve(msg);
+        if (blocked) return this.#refuse(msg.id);
+        this.lastUseful = performance.now();
+        return this.#blobs.serve(msg);
       default:
         this.#hooks.onOther?.(msg);
     }
@@ -274,6 +285,7 @@ export class Link {
       entries.push(at.text);
       at = at.body.parent ? await this.#replica.store.getEntry(at.body.parent) : undefined;
     }
+    if (entries.length > 0) this.lastUseful = performance.now();
     this.send({ type: 'entries', re: msg.id, identity: msg.identity, entries });
   }
 

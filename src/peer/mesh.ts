@@ -1,13 +1,29 @@
 /**
- * The mesh: rooms we are in and the peer links we hold. For each identity
- * present in a room, the smaller identity dials: WebRTC first where the
- * platform has it, then the room relay when WebRTC cannot connect. The
- * transport of every link is visible, because people like to know.
+ * The mesh: rooms we are in and the peer links we hold. Links are by
+ * consent (link-rules.ts, docs/peer.md): we dial, and answer, only our own
+ * devices, people we follow, people who follow us and our pubs (strangers
+ * too when this device is a pub), at most LINK_LIMITS.maxLinks at once, the
+ * least useful dropped first. WebRTC first where the platform has it (only
+ * through TURN when the address is hidden), the room relay otherwise. Every
+ * link's transport and reason are visible, because people like to know.
  */
 import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
 import type { Channel, TransportKind } from './channel.ts';
+import type { Consent } from './consent.ts';
 import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
+import {
+  dropOrder,
+  LINK_LIMITS,
+  makeRoom,
+  mayAccept,
+  mayDial,
+  overflow,
+  type HeldLink,
+  type LinkLimits,
+  type LinkReason,
+} from './link-rules.ts';
+import { rtcUnder } from './privacy.ts';
 import { asPeerSignal, RelayChannel, type PeerSignal } from './relay-channel.ts';
 import type { Replica } from './replica.ts';
 import { RoomClient, type RoomStatus } from './room-client.ts';
@@ -18,6 +34,8 @@ export interface PeerLinkInfo {
   readonly identity: Identity;
   readonly transport: TransportKind;
   readonly room: string;
+  /** Why the link exists; null for a channel handed to `adopt` directly (not through a room). */
+  readonly reason: LinkReason | null;
 }
 
 export interface MeshEvents {
@@ -34,10 +52,13 @@ export interface MeshEvents {
 export interface MeshOptions {
   keys: KeyPair;
   replica: Replica;
+  consent: Consent;
   provides: readonly Service[];
   head: () => Promise<Hash | null>;
   /** ICE servers (STUN/TURN) for WebRTC; WebRTC is off when null. */
   rtc: (() => Promise<RtcOptions>) | null;
+  /** The caps on links (LINK_LIMITS unless a headless peer says otherwise). */
+  limits?: LinkLimits;
   WebSocket?: unknown;
 }
 
@@ -45,9 +66,13 @@ interface Held {
   link: Link;
   transport: TransportKind;
   room: string;
+  reason: LinkReason | null;
 }
 
-const PEER_PROVIDES: Service[] = ['blobs', 'headtracking'];
+/** The larger identity lets the smaller dial first for this long: two offers at once is glare. */
+const YIELD_MS = 1_500;
+/** A link that ended while the peer is still present is dialled again after a random wait up to this. */
+const REDIAL_MS = 5_000;
 
 export class Mesh {
   readonly events = new Emitter<MeshEvents>();
@@ -58,11 +83,17 @@ export class Mesh {
   #dialing = new Set<Identity>();
   /** WebRTC signals from each peer, handled one at a time: ICE candidates must not overtake the offer while ICE servers are fetched. */
   #rtcQueue = new Map<Identity, Promise<void>>();
+  #closed = false;
+  readonly #limits: LinkLimits;
 
-  constructor(private readonly options: MeshOptions) {}
+  constructor(private readonly options: MeshOptions) {
+    this.#limits = options.limits ?? LINK_LIMITS;
+    options.consent.events.on('changed', () => this.#relationsChanged());
+    options.consent.events.on('privacy', () => this.#privacyChanged());
+  }
 
   links(): PeerLinkInfo[] {
-    return [...this.#links.entries()].map(([identity, h]) => ({ identity, transport: h.transport, room: h.room }));
+    return [...this.#links.entries()].map(([identity, h]) => ({ identity, transport: h.transport, room: h.room, reason: h.reason }));
   }
 
   linkTo(identity: Identity): Link | undefined {
@@ -75,15 +106,26 @@ export class Mesh {
     return [...[...this.#links.values()].map((h) => h.link), ...rooms];
   }
 
+  /** Peers we link with or dial: the rooms watch them and let them answer. */
+  talking(): Identity[] {
+    return [...new Set([...this.#links.keys(), ...this.#dialing, ...this.#rtc.keys()])];
+  }
+
   join(url: string): RoomClient {
     const existing = this.rooms.get(url);
     if (existing) return existing;
+    const consent = this.options.consent;
     const room = new RoomClient({
       url,
       keys: this.options.keys,
       replica: this.options.replica,
       provides: this.options.provides,
       head: this.options.head,
+      interest: {
+        watch: () => consent.watchList(this.talking()),
+        allow: () => consent.allowList(this.talking()),
+        visibility: () => consent.visibility(),
+      },
       ...(this.options.WebSocket !== undefined && { WebSocket: this.options.WebSocket }),
       log: (line) => this.events.emit('log', line),
     });
@@ -91,7 +133,7 @@ export class Mesh {
     room.events.on('status', (status) => {
       this.events.emit('room', { url, status });
       if (status !== 'online')
-        for (const [identity, held] of this.#links) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
+        for (const held of this.#links.values()) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
     });
     room.events.on('link', (link) => this.events.emit('roomLink', { url, link }));
     room.events.on('sync', (p) => this.events.emit('sync', p));
@@ -119,31 +161,79 @@ export class Mesh {
     }
   }
 
+  #held(except?: Identity): HeldLink[] {
+    return [...this.#links.entries()]
+      .filter(([identity]) => identity !== except)
+      .map(([identity, h]) => ({ identity, reason: h.reason ?? 'served', lastUseful: h.link.lastUseful }));
+  }
+
+  /** WebRTC settings under the privacy choices, or null: relay through the room. */
+  async #rtcOptions(): Promise<RtcOptions | null> {
+    if (!this.options.rtc || !rtcAvailable()) return null;
+    return rtcUnder(this.options.consent.privacy, await this.options.rtc());
+  }
+
+  #interestChanged(): void {
+    for (const room of this.rooms.values()) void room.interestChanged();
+  }
+
   async #maybeDial(room: RoomClient, peer: Identity): Promise<void> {
     const me = this.options.keys.identity;
-    if (peer === me || this.#links.has(peer) || this.#dialing.has(peer) || this.options.replica.isBlocked(peer)) return;
-    if (me > peer) return; // the smaller identity dials
+    const busy = () => this.#closed || this.#links.has(peer) || this.#dialing.has(peer) || this.#rtc.has(peer);
+    const reason = this.options.consent.reasonOf(peer);
+    if (peer === me || busy() || !mayDial(reason)) return;
+    if (makeRoom(this.#held(), reason, this.#limits) === 'refuse') {
+      this.events.emit('log', `not linking with ${peer} (${reason}): ${this.#links.size} links held, each at least as useful`);
+      return;
+    }
+    if (me > peer) {
+      await new Promise((r) => setTimeout(r, YIELD_MS));
+      if (busy() || !room.present.has(peer)) return;
+    }
     this.#dialing.add(peer);
     try {
-      if (this.options.rtc && rtcAvailable()) {
+      // Let the peer answer us (our allow-list) before it hears from us.
+      await room.interestChanged();
+      const rtc = await this.#rtcOptions();
+      if (rtc) {
+        const negotiation = new RtcNegotiation(room, peer, true, rtc);
+        this.#rtc.set(peer, negotiation);
         try {
-          const negotiation = new RtcNegotiation(room, peer, true, await this.options.rtc());
-          this.#rtc.set(peer, negotiation);
-          const channel = await negotiation.channel;
-          await this.#adopt(channel, peer, room, 'webrtc');
+          await this.#adopt(await negotiation.channel, peer, room, 'webrtc', reason);
           return;
         } catch (err) {
+          if (negotiation.yielded) return; // the peer's own offer goes on
           this.events.emit('log', `WebRTC to ${peer} failed (${(err as Error).message}); relaying through ${room.url}`);
         } finally {
-          this.#rtc.delete(peer);
+          if (this.#rtc.get(peer) === negotiation) this.#rtc.delete(peer);
         }
       }
+      if (this.#links.has(peer)) return;
       const relay = new RelayChannel(room, peer);
       this.#relays.set(peer, relay);
-      await this.#adopt(relay, peer, room, 'relay');
+      await this.#adopt(relay, peer, room, 'relay', reason);
     } finally {
       this.#dialing.delete(peer);
+      this.#interestChanged();
     }
+  }
+
+  /**
+   * Whether to take an incoming link from `from` (an offer, or a relayed
+   * session): consent, then room under the cap. A stranger hears nothing
+   * back; someone we would link with hears that we are full.
+   */
+  #welcome(room: RoomClient, from: Identity, ch: 'rtc' | 'relay'): LinkReason | null {
+    const reason = this.options.consent.reasonOf(from);
+    if (!mayAccept(reason)) {
+      this.events.emit('log', `ignored a link from ${from}: not a device of ours, nobody we follow or who follows us, nor a pub`);
+      return null;
+    }
+    if (makeRoom(this.#held(from), reason, this.#limits) === 'refuse') {
+      room.sendTo(from, ch === 'rtc' ? { ch, fail: 'too many links' } : { ch, close: 'too many links' });
+      return null;
+    }
+    return reason;
   }
 
   async #signal(room: RoomClient, from: Identity, payload: unknown): Promise<void> {
@@ -153,11 +243,13 @@ export class Mesh {
       let relay = this.#relays.get(from);
       if (!relay || relay.closed) {
         if (!('frame' in signal)) return;
+        const reason = this.#welcome(room, from, 'relay');
+        if (!reason) return;
         // The far side dialled us through the relay: answer as the responder.
         relay = new RelayChannel(room, from);
         this.#relays.set(from, relay);
         relay.receive(signal);
-        void this.#adopt(relay, from, room, 'relay');
+        void this.#adopt(relay, from, room, 'relay', reason).catch(() => undefined);
         return;
       }
       relay.receive(signal);
@@ -173,31 +265,54 @@ export class Mesh {
   async #rtcSignal(room: RoomClient, from: Identity, signal: PeerSignal): Promise<void> {
     if (signal.ch !== 'rtc') return;
     let negotiation = this.#rtc.get(from);
-    if (!negotiation && 'sdp' in signal && signal.sdp.type === 'offer') {
-      if (!this.options.rtc || !rtcAvailable()) return void room.sendTo(from, { ch: 'rtc', fail: 'no WebRTC here' });
-      negotiation = new RtcNegotiation(room, from, false, await this.options.rtc());
-      this.#rtc.set(from, negotiation);
-      negotiation.channel
+    if ('sdp' in signal && signal.sdp.type === 'offer' && (!negotiation || negotiation.dialer)) {
+      if (negotiation) {
+        // Glare: both offered. The smaller identity's offer wins (§13.6).
+        if (this.options.keys.identity < from) return;
+        negotiation.yieldTo();
+      }
+      const reason = this.#welcome(room, from, 'rtc');
+      if (!reason) return;
+      const rtc = await this.#rtcOptions();
+      if (!rtc) return void room.sendTo(from, { ch: 'rtc', fail: rtcAvailable() ? 'address hidden: relay' : 'no WebRTC here' });
+      const answering = new RtcNegotiation(room, from, false, rtc);
+      negotiation = answering;
+      this.#rtc.set(from, answering);
+      this.#interestChanged();
+      answering.channel
         .then(
-          (channel) => void this.#adopt(channel, from, room, 'webrtc'),
+          (channel) => this.#adopt(channel, from, room, 'webrtc', reason),
           () => undefined,
         )
-        .finally(() => this.#rtc.delete(from));
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.#rtc.get(from) === answering) this.#rtc.delete(from);
+          this.#interestChanged();
+        });
     }
     if ('fail' in signal) negotiation?.abort();
     else await negotiation?.signal(signal).catch((err: Error) => this.events.emit('log', `WebRTC signal from ${from}: ${err.message}`));
   }
 
-  async #adopt(channel: Channel, peer: Identity, room: RoomClient, transport: TransportKind): Promise<void> {
-    await this.adopt(channel, { endpoint: `effigy-${transport}:${room.endpoint}`, room: room.url, expect: peer });
+  async #adopt(channel: Channel, peer: Identity, room: RoomClient, transport: TransportKind, reason: LinkReason): Promise<void> {
+    await this.#open(channel, { endpoint: `effigy-${transport}:${room.endpoint}`, room: room.url, expect: peer }, reason);
   }
 
   /**
-   * Authenticate a channel and run a link over it. Rooms call this for every
-   * peer channel; anything else that delivers frames (tests, other
-   * transports) can too. Resolves once the link is up; the first sync runs on.
+   * Authenticate a channel and run a link over it. Rooms call this (through
+   * the consent rules) for every peer channel; anything else that delivers
+   * frames (tests, other transports) can call it directly, having decided
+   * itself to link. Resolves once the link is up; the first sync runs on.
    */
-  async adopt(channel: Channel, where: { endpoint: string; room: string; expect?: Identity }): Promise<Link | null> {
+  adopt(channel: Channel, where: { endpoint: string; room: string; expect?: Identity }): Promise<Link | null> {
+    return this.#open(channel, where, null);
+  }
+
+  async #open(
+    channel: Channel,
+    where: { endpoint: string; room: string; expect?: Identity },
+    reason: LinkReason | null,
+  ): Promise<Link | null> {
     const transport = channel.kind;
     try {
       const session = await authenticate(channel, { keys: this.options.keys, endpoint: where.endpoint, head: await this.options.head() });
@@ -206,21 +321,36 @@ export class Mesh {
         channel.close('unexpected or blocked identity');
         return null;
       }
+      if (reason !== null) {
+        // Relations may have moved while we negotiated: the rules once more, and room under the cap.
+        reason = this.options.consent.reasonOf(peer);
+        const verdict = mayAccept(reason) ? makeRoom(this.#held(peer), reason, this.#limits) : 'refuse';
+        if (!mayAccept(reason) || verdict === 'refuse') {
+          channel.close(mayAccept(reason) ? 'too many links' : 'not linked by consent');
+          return null;
+        }
+        if (verdict !== 'room') this.#links.get(verdict.drop)?.link.close('making room for a more useful link');
+      }
       this.#links.get(peer)?.link.close('replaced');
-      const link = new Link(session, this.options.replica, PEER_PROVIDES, {
+      const link = new Link(session, this.options.replica, this.#provides(), {
         onBlobProgress: (p) => this.events.emit('blob', p),
         onSync: (p) => this.events.emit('sync', p),
         onHeadHint: (identity, head) => void this.#pullAnywhere(identity, head),
-        onClose: () => {
-          if (this.#links.get(peer)?.link === link) {
-            this.#links.delete(peer);
-            this.events.emit('peer', { identity: peer, transport, room: where.room, connected: false });
-          }
+        onProvides: (services) => {
+          if (services.includes('pub')) void this.options.consent.addPub(peer);
+        },
+        onClose: (why) => {
+          if (this.#links.get(peer)?.link !== link) return;
+          this.#links.delete(peer);
+          this.events.emit('peer', { identity: peer, transport, room: where.room, reason, connected: false });
+          this.#interestChanged();
+          if (reason !== null) this.#redialLater(where.room, peer, why);
         },
         log: (line) => this.events.emit('log', line),
       });
-      this.#links.set(peer, { link, transport, room: where.room });
-      this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });
+      this.#links.set(peer, { link, transport, room: where.room, reason });
+      this.events.emit('peer', { identity: peer, transport, room: where.room, reason, connected: true });
+      this.#interestChanged();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `sync with ${peer}: ${err.message}`));
       return link;
     } catch (err) {
@@ -229,7 +359,52 @@ export class Mesh {
     }
   }
 
+  #provides(): Service[] {
+    return ['blobs', 'headtracking', ...(this.options.consent.privacy.pub ? (['pub'] as const) : [])];
+  }
+
+  /** A link that ended on its own while the peer is still here is dialled again, after a random wait. */
+  #redialLater(url: string, peer: Identity, why: string): void {
+    if (this.#closed || /consent|blocked|too many|making room|replaced|bye/.test(why)) return;
+    setTimeout(
+      () => {
+        const room = this.rooms.get(url);
+        if (room?.present.has(peer)) void this.#maybeDial(room, peer);
+      },
+      REDIAL_MS / 2 + Math.random() * (REDIAL_MS / 2),
+    );
+  }
+
+  /** Follows, followers, devices, pubs or blocks moved: re-sort the links, tell the rooms, dial who became welcome. */
+  #relationsChanged(): void {
+    const consent = this.options.consent;
+    for (const [peer, held] of this.#links) {
+      if (held.reason === null) continue;
+      const reason = consent.reasonOf(peer);
+      if (!mayAccept(reason)) held.link.close('no longer linked by consent');
+      else held.reason = reason;
+    }
+    for (const peer of overflow(this.#held(), this.#limits)) this.#links.get(peer)?.link.close('making room for a more useful link');
+    this.#interestChanged();
+    for (const room of this.rooms.values()) for (const peer of room.present.keys()) void this.#maybeDial(room, peer);
+  }
+
+  #privacyChanged(): void {
+    const provides = this.#provides();
+    for (const held of this.#links.values()) held.link.send({ type: 'provides', services: provides });
+    // A direct WebRTC path may show our address: links come back under the new choice.
+    if (this.options.consent.privacy.hideAddress)
+      for (const held of this.#links.values()) if (held.transport === 'webrtc') held.link.close('address now hidden: reconnecting');
+    this.#interestChanged();
+  }
+
+  /** Held links, least useful first (what the cap drops first). */
+  dropOrder(): Identity[] {
+    return dropOrder(this.#held()).map((h) => h.identity);
+  }
+
   close(): void {
+    this.#closed = true;
     for (const url of [...this.rooms.keys()]) this.leave(url);
     for (const held of this.#links.values()) held.link.close('bye');
     this.#links.clear();

@@ -17,12 +17,15 @@ import {
   type SynodState,
 } from '../protocol/index.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
+import { Consent } from './consent.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
+import type { LinkLimits } from './link-rules.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
+import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
@@ -54,11 +57,15 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
+  /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
+  linkLimits?: LinkLimits;
 }
 
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
   readonly mesh: Mesh;
+  /** Relations and privacy choices: whom we link with, watch and allow (consent.ts). */
+  readonly consent: Consent;
   readonly #keys: Keys;
   readonly #publisher: Publisher;
   readonly #synod: SynodAccount;
@@ -71,12 +78,15 @@ export class Peer {
     options: PeerOptions,
   ) {
     this.#keys = keys;
+    this.consent = new Consent(replica, () => ({ device: keys.device.identity, synod: keys.synodIdentity }));
     this.mesh = new Mesh({
       keys: keys.device,
       replica,
+      consent: this.consent,
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
+      ...(options.linkLimits && { limits: options.linkLimits }),
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
     this.#publisher = new Publisher(keys, replica, this.mesh);
@@ -90,6 +100,7 @@ export class Peer {
     const replica = await Replica.open(options.store);
     const keys = await loadKeys(options.store);
     const peer = new Peer(replica, keys, options);
+    await peer.consent.open();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
     return peer;
@@ -130,7 +141,9 @@ export class Peer {
   async follow(identity: Identity): Promise<Entry> {
     await this.replica.watch(identity, 'follow');
     await this.replica.setBlocked(identity, false);
-    return this.publish({ type: 'follow', identity });
+    const entry = await this.publish({ type: 'follow', identity });
+    await this.consent.settle();
+    return entry;
   }
 
   async block(identity: Identity, reason?: string): Promise<Entry> {
@@ -192,12 +205,25 @@ export class Peer {
   connect = (url: string): RoomClient => this.mesh.join(url);
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
-  close = (): void => this.mesh.close();
+  close = (): void => {
+    this.mesh.close();
+    this.consent.close();
+  };
+
+  // --- privacy and pubs (privacy.ts, consent.ts) ------------------------------
+
+  privacy = (): Privacy => this.consent.privacy;
+  setPrivacy = (change: Partial<Privacy>): Promise<Privacy> => this.consent.setPrivacy(change);
+  /** Pubs this device knows: it dials a few of them when they are present. */
+  pubs = (): Identity[] => this.consent.pubs();
+  addPub = (identity: Identity): Promise<void> => this.consent.addPub(identity);
+  removePub = (identity: Identity): Promise<void> => this.consent.removePub(identity);
 
   async #stopSharing(identity: Identity): Promise<void> {
     await this.replica.setBlocked(identity, true);
     await this.replica.unwatch(identity, 'follow');
     this.mesh.linkTo(identity)?.close('blocked');
+    await this.consent.settle();
   }
 
   #wire(): void {

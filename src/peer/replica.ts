@@ -76,6 +76,9 @@ export class Replica {
     if (set.size === 0) this.#watch.delete(identity);
     await this.store.setWatch({ identity, reasons: [...set] });
   }
+  blockedList(): Identity[] {
+    return [...this.#blocked];
+  }
   isBlocked(identity: Identity): boolean {
     return this.#blocked.has(identity);
   }

@@ -12,17 +12,19 @@ import {
   loadKeys,
   Peer,
   PeerError,
+  PRIVACY_DEFAULTS,
   TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
   type IceConfig,
   type PeerLinkInfo,
+  type Privacy,
   type RoomStatus,
 } from '../../src/peer/index.ts';
 import type { Identity } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
-export { dropboxRoom, type InboxMessage } from '../../src/peer/index.ts';
+export { dropboxRoom, LINK_LIMITS, type InboxMessage, type LinkReason, type Privacy } from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
 
@@ -51,19 +53,12 @@ export const persisted = signal<boolean | null>(null);
 export const bootError = signal<string | null>(null);
 export const updateReady = signal(false);
 /** Whether WebRTC links can relay through TURN (null until the first answer from the server). */
-export const turnStatus = signal<{ turn: boolean; note?: string; policy: RTCIceTransportPolicy } | null>(null);
+export const turnStatus = signal<{ turn: boolean; note?: string } | null>(null);
+/** This device's privacy choices (who sees it online, strangers, hiding its address, serving strangers). */
+export const privacy = signal<Privacy>(PRIVACY_DEFAULTS);
 
-/**
- * A local (per-browser) override for testing and for people who want their
- * address hidden from peers: `localStorage['effigy.ice-policy'] = 'relay'`
- * sends everything through TURN.
- */
-function icePolicy(): RTCIceTransportPolicy {
-  try {
-    return localStorage.getItem('effigy.ice-policy') === 'relay' ? 'relay' : 'all';
-  } catch {
-    return 'all';
-  }
+export async function setPrivacy(change: Partial<Privacy>): Promise<void> {
+  privacy.value = await peer().setPrivacy(change);
 }
 
 let turnSource: TurnCredentialSource | null = null;
@@ -80,12 +75,11 @@ export const currentCall = signal<CallInfo | null>(null);
 export const permittedTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
-  const policy = icePolicy();
-  if (!turnSource) return { iceServers: [], iceTransportPolicy: policy, turn: false, note: 'not signed in yet' };
+  if (!turnSource) return { iceServers: [], turn: false, note: 'not signed in yet' };
   const config = await turnSource.get();
   const prev = turnStatus.value;
   if (!prev || prev.turn !== config.turn || prev.note !== config.note)
-    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
+    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }) };
   return config;
 }
 
@@ -199,7 +193,8 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
+  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device);
+  privacy.value = p.privacy();
   callsInstance = new Calls(p, { rtc: iceConfig });
   callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
   callsInstance.events.on('refused', ({ device, reason }) => {

@@ -1,0 +1,207 @@
+/**
+ * Consent, as this device knows it: its relations (own devices, follows,
+ * followers, pubs, blocks) and its privacy choices. The mesh asks it why it
+ * would link with someone (link-rules.ts); the rooms get from it what to
+ * watch, whom to allow, and the two opt-ins (docs/protocol.md §13.7).
+ */
+import type { Identity } from '../protocol/index.ts';
+import { Emitter } from './events.ts';
+import { FollowerIndex } from './followers.ts';
+import { linkReason, type LinkReason, type Relations } from './link-rules.ts';
+import { loadPrivacy, PRIVACY_DEFAULTS, savePrivacy, visibilityOf, type Privacy } from './privacy.ts';
+import type { Replica } from './replica.ts';
+
+const PUBS_SETTING = 'pubs';
+/** Pubs remembered at most (the oldest are forgotten first). */
+const MAX_KNOWN_PUBS = 64;
+/** The room's watch-list and allow-list bound (docs/room.md §8): we send the most useful first and no more. */
+export const ROOM_LIST_MAX = 4096;
+const REFRESH_DELAY_MS = 50;
+
+export interface Me {
+  readonly device: Identity;
+  readonly synod: Identity | null;
+}
+
+const EMPTY: Relations = {
+  devices: new Set(),
+  follows: new Set(),
+  followers: new Set(),
+  pubs: new Set(),
+  blocked: new Set(),
+  servingStrangers: false,
+};
+
+export class Consent {
+  readonly events = new Emitter<{ changed: Relations; privacy: Privacy }>();
+  relations: Relations = EMPTY;
+  privacy: Privacy = PRIVACY_DEFAULTS;
+  #pubs: Identity[] = [];
+  #followers: FollowerIndex;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #refreshing: Promise<void> | null = null;
+
+  constructor(
+    private readonly replica: Replica,
+    private readonly me: () => Me,
+  ) {
+    this.#followers = new FollowerIndex(replica, () => {
+      const m = me();
+      return m.synod ? [m.device, m.synod] : [m.device];
+    });
+    replica.events.on('head', (head) => void this.#followers.update(head).then(() => this.refresh()));
+    replica.events.on('watch', () => this.refresh());
+  }
+
+  async open(): Promise<void> {
+    this.privacy = await loadPrivacy(this.replica.store);
+    this.#pubs = (await this.replica.store.getSetting<Identity[]>(PUBS_SETTING)) ?? [];
+    await this.#followers.open();
+    await this.#recompute();
+  }
+
+  reasonOf(identity: Identity): LinkReason | null {
+    return identity === this.me().device ? null : linkReason(identity, this.relations);
+  }
+
+  async setPrivacy(change: Partial<Privacy>): Promise<Privacy> {
+    this.privacy = { ...this.privacy, ...change };
+    await savePrivacy(this.replica.store, this.privacy);
+    this.events.emit('privacy', this.privacy);
+    await this.#recompute();
+    return this.privacy;
+  }
+
+  visibility(): { anyone: boolean; strangers: boolean } {
+    return visibilityOf(this.privacy);
+  }
+
+  pubs(): Identity[] {
+    return [...this.#pubs];
+  }
+
+  /** Remember a pub: one the person added, or a peer that said `pub` in `provides`. */
+  async addPub(identity: Identity): Promise<void> {
+    if (identity === this.me().device || this.#pubs.includes(identity)) return;
+    this.#pubs = [...this.#pubs, identity].slice(-MAX_KNOWN_PUBS);
+    await this.replica.store.putSetting(PUBS_SETTING, this.#pubs);
+    this.refresh();
+  }
+
+  async removePub(identity: Identity): Promise<void> {
+    this.#pubs = this.#pubs.filter((p) => p !== identity);
+    await this.replica.store.putSetting(PUBS_SETTING, this.#pubs);
+    this.refresh();
+  }
+
+  /**
+   * Whose presence to ask the room for: our devices, whom we follow, who
+   * follows us, our pubs, and `talking` (peers we link with or dial), most
+   * useful first, at most ROOM_LIST_MAX. Synods have no sockets: left out.
+   */
+  watchList(talking: Iterable<Identity> = []): Identity[] {
+    const r = this.relations;
+    return this.#list([r.devices, r.follows, r.followers, r.pubs, talking]);
+  }
+
+  /**
+   * Who may see us and message us: our devices and whom we follow (the
+   * default of §13.7), and `talking` — a peer we dial or link with must be
+   * able to answer, and it knows we are here already.
+   */
+  allowList(talking: Iterable<Identity> = []): Identity[] {
+    const r = this.relations;
+    return this.#list([r.devices, r.follows, talking]);
+  }
+
+  #list(groups: Iterable<Identity>[]): Identity[] {
+    const me = this.me().device;
+    const out = new Set<Identity>();
+    for (const group of groups)
+      for (const id of group) {
+        if (out.size >= ROOM_LIST_MAX) return [...out];
+        if (id !== me && !this.relations.blocked.has(id) && !this.replica.synod(id)) out.add(id);
+      }
+    return [...out];
+  }
+
+  /** Recompute soon (coalesced): heads, follows and blocks moved. */
+  refresh(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#recompute();
+    }, REFRESH_DELAY_MS);
+  }
+
+  /** Recompute now and wait for it (tests, and after the person changed something). */
+  async settle(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    await this.#recompute();
+  }
+
+  async #recompute(): Promise<void> {
+    // One at a time; a change during a run gets a run of its own.
+    while (this.#refreshing) await this.#refreshing;
+    this.#refreshing = this.#compute().finally(() => (this.#refreshing = null));
+    await this.#refreshing;
+  }
+
+  async #compute(): Promise<void> {
+    const { device, synod } = this.me();
+    const replica = this.replica;
+    const devices = new Set<Identity>();
+    for (const d of (synod && replica.synod(synod)?.devices.values()) || [])
+      if (d.cut === null && d.device !== device) devices.add(d.device);
+    const blocked = new Set(replica.blockedList());
+    const follows = new Set<Identity>();
+    for (const id of replica.watched()) if (replica.reasons(id).includes('follow')) follows.add(id);
+    // A person follows us when any of their feeds does: the synod's, or one of its devices'.
+    const followers = new Set<Identity>();
+    for (const f of this.#followers.followers()) {
+      if (blocked.has(f)) continue;
+      followers.add(f);
+      const person = replica.synod(f) ? { identity: f, state: replica.synod(f)! } : await replica.synodOfDevice(f);
+      if (!person) continue;
+      followers.add(person.identity);
+      for (const d of person.state.devices.values()) if (d.cut === null) followers.add(d.device);
+    }
+    const next: Relations = {
+      devices,
+      follows,
+      followers,
+      pubs: new Set(this.#pubs),
+      blocked,
+      servingStrangers: this.privacy.pub,
+    };
+    if (same(next, this.relations)) return;
+    this.relations = next;
+    this.events.emit('changed', next);
+  }
+
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#followers.flush();
+  }
+}
+
+function sameSet(a: ReadonlySet<Identity>, b: ReadonlySet<Identity>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function same(a: Relations, b: Relations): boolean {
+  return (
+    a.servingStrangers === b.servingStrangers &&
+    sameSet(a.devices, b.devices) &&
+    sameSet(a.follows, b.follows) &&
+    sameSet(a.followers, b.followers) &&
+    sameSet(a.pubs, b.pubs) &&
+    sameSet(a.blocked, b.blocked)
+  );
+}
