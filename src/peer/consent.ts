@@ -50,7 +50,7 @@ export class Consent {
       return m.synod ? [m.device, m.synod] : [m.device];
     });
     replica.events.on('head', (head) => void this.#followers.update(head).then(() => this.refresh()));
-    replica.events.on('watch', () => this.refresh());
+    replica.events.on('reasons', () => this.refresh());
   }
 
   async open(): Promise<void> {

@@ -13,6 +13,8 @@ export interface Env extends TurnEnv {
   MAX_BLOB_BYTES: string;
   /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
   ROOM_SHARDS?: string;
+  /** "1" turns on GET /room/:name/stats, the shards' counters, for the bench (never in wrangler.toml). */
+  ROOM_STATS?: string;
 }
 
 // `env` from "cloudflare:workers" (used by tests and by code outside a

@@ -78,18 +78,19 @@ async function quotaMessage(db: D1Database, target: Identity, sender: Identity, 
 }
 
 /**
- * Sends a notice of a new drop to the sockets in this room that may collect
- * it: the target's, and those of present identities whose tracked head here
- * claims the target as their synod (and are members by §4 of docs/hosted.md).
- * The claim is read from the room's own heads table, so a drop costs no D1
- * query per present identity.
+ * Sends a notice of a new drop to the sockets at this shard that may collect
+ * it: the target's, and those of present identities whose tracked head claims
+ * the target as their synod (and are members by §4 of docs/hosted.md). Every
+ * shard runs it for its own sockets (RoomApi.dropArrived). The claim is read
+ * from this shard's own heads (a present identity is homed here), so a drop
+ * costs no D1 query per present identity.
  */
-async function notifyPresent(room: RoomApi, row: DropRow, now: number): Promise<void> {
-  const frame: WireOf<'drops'> = { type: 'drops', drops: [notice(row)] };
+export async function notifyPresent(room: RoomApi, drop: Notice, now = Date.now()): Promise<void> {
+  const frame: WireOf<'drops'> = { type: 'drops', drops: [drop] };
   for (const peer of room.presence.peers()) {
     const match =
-      peer.identity === row.target ||
-      (room.heads.get(peer.identity)?.synod === row.target && (await isMember(room, row.target, peer.identity, now)));
+      peer.identity === drop.target ||
+      ((await room.heads.get(peer.identity))?.synod === drop.target && (await isMember(room, drop.target, peer.identity, now)));
     if (!match) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) room.send(conn, frame);
   }
@@ -119,7 +120,7 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
   if (!holder) {
     if (await insertDrop(db, entry, msg, expires, now)) {
       room.reply(conn, msg, { type: 'ok' });
-      await notifyPresent(room, { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }, now);
+      await room.dropArrived(notice({ hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }));
       return;
     }
     // Not inserted: a quota is full, or the same drop raced in.

@@ -39,8 +39,7 @@ export async function leasedHead(db: D1Database, identity: string, now: number):
 
 /** The synod `identity` claims in the newest of its heads the server holds (rule 1), or null. */
 export async function claimedSynod(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity | null> {
-  const tracked = room.heads.get(identity);
-  const leased = await leasedHead(room.bindings.DB, identity, now);
+  const [tracked, leased] = await Promise.all([room.heads.get(identity), leasedHead(room.bindings.DB, identity, now)]);
   if (tracked && leased) {
     return compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0 ? tracked.synod : leased.synod;
   }

@@ -1,5 +1,4 @@
 import type { WireErrorCode } from '../../protocol/index.ts';
-import type { Env } from '../env.ts';
 
 /**
  * Every bound the room enforces, in one place (docs/room.md quotes them),
@@ -29,6 +28,8 @@ export const ROOM_LIMITS = {
   maxAllow: 4096,
   /** Watch-list rows of all sockets of one shard (`unavailable` past it): bounds the shard's memory. */
   maxWatchRows: 400_000,
+  /** Devices remembered per synod (the newest claims): watching a synod watches these. */
+  maxMembers: 16,
   /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
   itemsPerToken: 64,
   /** Presence coalescing: the window when the shard is quiet... */
@@ -37,13 +38,15 @@ export const ROOM_LIMITS = {
   presenceWindowMaxMs: 1000,
   /** ...growing by presenceWindowMs for every presenceLoadStep changes in the last second. */
   presenceLoadStep: 100,
+  /** After a wake, allow-lists of identities with no socket are dropped this much later (watchers.ts). */
+  sweepDelayMs: 1000,
   /** Shards per room when the ROOM_SHARDS var is unset, and the most it may say. */
   defaultShards: 8,
   maxShards: 64,
 } as const;
 
 /** Shards per room: the ROOM_SHARDS Worker var (wrangler.toml), 1 to maxShards. */
-export function roomShards(env: Pick<Env, 'ROOM_SHARDS'>): number {
+export function roomShards(env: { readonly ROOM_SHARDS?: string | undefined }): number {
   const n = Number(env.ROOM_SHARDS ?? ROOM_LIMITS.defaultShards);
   if (!Number.isInteger(n) || n < 1 || n > ROOM_LIMITS.maxShards) {
     throw new Error(`ROOM_SHARDS must be an integer from 1 to ${ROOM_LIMITS.maxShards}, not ${JSON.stringify(env.ROOM_SHARDS)}`);
@@ -66,7 +69,7 @@ export const STRIKES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
   'bad_entry',
 ]);
 
-/** Token bucket: `take` spends one token, refilled continuously at `rate` per second up to `burst`. */
+/** Token bucket: `take` spends tokens (one a frame, more for heavy frames), refilled continuously at `rate` per second up to `burst`. */
 export class TokenBucket {
   #tokens: number;
   #at: number;
@@ -80,11 +83,12 @@ export class TokenBucket {
     this.#at = now;
   }
 
-  take(now: number): boolean {
+  /** Spends `cost` tokens if there are that many. */
+  take(now: number, cost = 1): boolean {
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
     this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 }
