@@ -95,13 +95,16 @@ export class Consent {
   }
 
   /**
-   * Whose presence to ask the room for: our devices, whom we follow, who
-   * follows us, our pubs, and `talking` (peers we link with or dial), most
-   * useful first, at most ROOM_LIST_MAX. Synods have no sockets: left out.
+   * Whose presence to ask the room for: our account and its devices, whom
+   * we follow, who follows us, our pubs, and `talking` (peers we link with
+   * or dial), most useful first, at most ROOM_LIST_MAX. Watching an account
+   * (a synod) watches the devices that claim it (§13.7 rule 8): that is how
+   * a device joining its account, or a new follower, finds its devices.
    */
   watchList(talking: Iterable<Identity> = []): Identity[] {
     const r = this.relations;
-    return this.#list([r.devices, r.follows, r.followers, r.pubs, talking]);
+    const synod = this.me().synod;
+    return this.#list([synod ? [synod] : [], r.devices, r.follows, r.followers, r.pubs, talking]);
   }
 
   /**
@@ -120,7 +123,7 @@ export class Consent {
     for (const group of groups)
       for (const id of group) {
         if (out.size >= ROOM_LIST_MAX) return [...out];
-        if (id !== me && !this.relations.blocked.has(id) && !this.replica.synod(id)) out.add(id);
+        if (id !== me && !this.relations.blocked.has(id)) out.add(id);
       }
     return [...out];
   }
@@ -154,8 +157,8 @@ export class Consent {
     const { device, synod } = this.me();
     const replica = this.replica;
     const devices = new Set<Identity>();
-    for (const d of (synod && replica.synod(synod)?.devices.values()) || [])
-      if (d.cut === null && d.device !== device) devices.add(d.device);
+    const state = synod ? replica.synod(synod) : undefined;
+    for (const d of state?.devices.values() ?? []) if (d.cut === null && d.device !== device) devices.add(d.device);
     const blocked = new Set(replica.blockedList());
     const follows = new Set<Identity>();
     for (const id of replica.watched()) if (replica.reasons(id).includes('follow')) follows.add(id);
@@ -176,10 +179,21 @@ export class Consent {
       pubs: new Set(this.#pubs),
       blocked,
       servingStrangers: this.privacy.pub,
+      checking: (synod !== null && !state?.devices.has(device)) || (await this.#someUnknown(follows)),
     };
     if (same(next, this.relations)) return;
     this.relations = next;
     this.events.emit('changed', next);
+  }
+
+  /**
+   * Whether we follow someone whose feed we hold nothing of: it may be an
+   * account (a synod) whose devices we cannot tell yet. Once a head is held,
+   * a synod has a state and a device a feed of its own.
+   */
+  async #someUnknown(follows: ReadonlySet<Identity>): Promise<boolean> {
+    for (const f of follows) if (!this.replica.synod(f) && !(await this.replica.head(f))) return true;
+    return false;
   }
 
   close(): void {
@@ -198,6 +212,7 @@ function sameSet(a: ReadonlySet<Identity>, b: ReadonlySet<Identity>): boolean {
 function same(a: Relations, b: Relations): boolean {
   return (
     a.servingStrangers === b.servingStrangers &&
+    a.checking === b.checking &&
     sameSet(a.devices, b.devices) &&
     sameSet(a.follows, b.follows) &&
     sameSet(a.followers, b.followers) &&

@@ -13,12 +13,17 @@ import type { Identity } from '../protocol/index.ts';
  * - `follow`: we follow it (the device, or its synod);
  * - `follower`: it follows us, as its feed (or its synod's) says;
  * - `pub`: a pub we chose (it says `pub` in `provides`: it serves strangers);
- * - `served`: a stranger this device serves because it is a pub itself.
+ * - `served`: a stranger this device serves because it is a pub itself;
+ * - `claimed`: the room shows it to us as a device of an account we watch
+ *   (ours, or one we follow: §13.7 rule 8) whose feed we do not hold yet, so
+ *   we cannot tell yet whether it is one: a link on probation, through the
+ *   room relay only, until that feed says (a device joining its account, or
+ *   a new follower of an account, finds the account's devices so).
  */
-export type LinkReason = 'device' | 'mutual' | 'follow' | 'follower' | 'pub' | 'served';
+export type LinkReason = 'device' | 'mutual' | 'follow' | 'follower' | 'pub' | 'served' | 'claimed';
 
 /** Most useful first; links are dropped from the end. */
-export const LINK_ORDER: readonly LinkReason[] = ['device', 'mutual', 'follow', 'follower', 'pub', 'served'];
+export const LINK_ORDER: readonly LinkReason[] = ['device', 'mutual', 'follow', 'follower', 'pub', 'served', 'claimed'];
 
 /** Every bound on a browser's links, in one place. */
 export const LINK_LIMITS = {
@@ -43,6 +48,8 @@ export interface Relations {
   readonly blocked: ReadonlySet<Identity>;
   /** This device serves strangers (it is a pub). */
   readonly servingStrangers: boolean;
+  /** Some account we watch (ours, or one we follow) has no feed here yet: its devices cannot be told from others. */
+  readonly checking?: boolean;
 }
 
 /** Why we would link with `identity`, or null: a stranger (or blocked), never linked. */
@@ -55,7 +62,8 @@ export function linkReason(identity: Identity, r: Relations): LinkReason | null 
   if (follow) return 'follow';
   if (follower) return 'follower';
   if (r.pubs.has(identity)) return 'pub';
-  return r.servingStrangers ? 'served' : null;
+  if (r.servingStrangers) return 'served';
+  return r.checking ? 'claimed' : null;
 }
 
 /** We dial our devices, present people we follow, our followers, and our pubs; never a stranger, even as a pub. */

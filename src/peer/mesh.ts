@@ -73,6 +73,8 @@ interface Held {
 const YIELD_MS = 1_500;
 /** A link that ended while the peer is still present is dialled again after a random wait up to this. */
 const REDIAL_MS = 5_000;
+/** A `claimed` link must turn out to be a device of an account we watch (its feed lists it) within this, or it ends. */
+const PROBATION_MS = 60_000;
 
 export class Mesh {
   readonly events = new Emitter<MeshEvents>();
@@ -194,7 +196,8 @@ export class Mesh {
     try {
       // Let the peer answer us (our allow-list) before it hears from us.
       await room.interestChanged();
-      const rtc = await this.#rtcOptions();
+      // A claimed device we cannot tell yet: not our address, only the relay.
+      const rtc = reason === 'claimed' ? null : await this.#rtcOptions();
       if (rtc) {
         const negotiation = new RtcNegotiation(room, peer, true, rtc);
         this.#rtc.set(peer, negotiation);
@@ -225,7 +228,8 @@ export class Mesh {
    */
   #welcome(room: RoomClient, from: Identity, ch: 'rtc' | 'relay'): LinkReason | null {
     const reason = this.options.consent.reasonOf(from);
-    if (!mayAccept(reason)) {
+    // A claimed device only when the room shows it to us (it claims an account we watch), never one that merely messaged us.
+    if (!mayAccept(reason) || (reason === 'claimed' && !room.present.has(from))) {
       this.events.emit('log', `ignored a link from ${from}: not a device of ours, nobody we follow or who follows us, nor a pub`);
       return null;
     }
@@ -273,8 +277,8 @@ export class Mesh {
       }
       const reason = this.#welcome(room, from, 'rtc');
       if (!reason) return;
-      const rtc = await this.#rtcOptions();
-      if (!rtc) return void room.sendTo(from, { ch: 'rtc', fail: rtcAvailable() ? 'address hidden: relay' : 'no WebRTC here' });
+      const rtc = reason === 'claimed' ? null : await this.#rtcOptions();
+      if (!rtc) return void room.sendTo(from, { ch: 'rtc', fail: rtcAvailable() ? 'relay only' : 'no WebRTC here' });
       const answering = new RtcNegotiation(room, from, false, rtc);
       negotiation = answering;
       this.#rtc.set(from, answering);
@@ -349,6 +353,11 @@ export class Mesh {
         log: (line) => this.events.emit('log', line),
       });
       this.#links.set(peer, { link, transport, room: where.room, reason });
+      if (reason === 'claimed')
+        setTimeout(() => {
+          const held = this.#links.get(peer);
+          if (held?.link === link && held.reason === 'claimed') link.close('not a device of an account we watch');
+        }, PROBATION_MS);
       this.events.emit('peer', { identity: peer, transport, room: where.room, reason, connected: true });
       this.#interestChanged();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `sync with ${peer}: ${err.message}`));
@@ -382,7 +391,10 @@ export class Mesh {
       if (held.reason === null) continue;
       const reason = consent.reasonOf(peer);
       if (!mayAccept(reason)) held.link.close('no longer linked by consent');
-      else held.reason = reason;
+      else if (held.reason !== reason) {
+        held.reason = reason;
+        this.events.emit('peer', { identity: peer, transport: held.transport, room: held.room, reason, connected: true });
+      }
     }
     for (const peer of overflow(this.#held(), this.#limits)) this.#links.get(peer)?.link.close('making room for a more useful link');
     this.#interestChanged();

@@ -61,7 +61,8 @@ describe('links by consent', { timeout: 30_000 }, () => {
 
     // Positive control: once alice follows carol, carol may see her, and they link.
     await alice.follow(carol.identity);
-    await eventually(() => reasonOn(alice, carol) === 'follow' && reasonOn(carol, alice) !== undefined, 15_000, 'alice and carol linked');
+    // Each replicates the other's feed over the link, and learns the follow is mutual.
+    await eventually(() => reasonOn(alice, carol) === 'mutual' && reasonOn(carol, alice) === 'mutual', 15_000, 'alice and carol linked');
     expect(room.told(carol.identity, alice.identity)).toBe(true);
   });
 
@@ -150,6 +151,22 @@ describe('links by consent', { timeout: 30_000 }, () => {
         .sort(),
     ).toEqual(['follower', 'mutual']);
     expect(linked(alice, p2)).toBe(false);
+  });
+
+  it("a device joining its account finds the account's devices through the room, over the relay, then links as a device", async () => {
+    const room = new MemoryRoom();
+    const [laptop, phone, stranger] = [await peerIn(room), await peerIn(room), await peerIn(room)];
+    await laptop.createSynod({ name: 'Ada' });
+    // A stranger claiming nothing and a device it watches as its account's: the phone sees only the latter.
+    const code = await phone.pairingCode(laptop.synodIdentity!);
+    await eventually(() => room.watching(phone.identity, laptop.synodIdentity!), 5_000, 'the phone watching its account');
+    expect(phone.consent.reasonOf(laptop.identity)).toBe('claimed');
+    expect(linked(phone, laptop)).toBe(false); // the laptop does not let it see it yet
+    await laptop.acceptPairing(code);
+    await eventually(() => phone.synodState()?.devices.has(phone.identity) ?? false, 15_000, 'the phone a member');
+    await eventually(() => reasonOn(phone, laptop) === 'device' && reasonOn(laptop, phone) === 'device', 15_000, 'linked as devices');
+    expect(phone.links().find((l) => l.identity === laptop.identity)!.transport).toBe('relay');
+    expect(linked(phone, stranger) || linked(laptop, stranger)).toBe(false);
   });
 
   it('tells the room whom it watches and allows, in chunks of at most 512, then by delta', async () => {

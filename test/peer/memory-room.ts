@@ -106,6 +106,8 @@ export class MemoryRoom {
   #keys: Promise<KeyPair> = generateKeyPair();
   #conns = new Set<Conn>();
   #allow = new Map<Identity, Set<Identity>>();
+  /** The account (synod) each device's announced head names: watching the synod watches the device (§13.7 rule 8). */
+  #claims = new Map<Identity, Identity>();
   #opts = new Map<Identity, { anyone: boolean; strangers: boolean }>();
 
   constructor(name = 'main') {
@@ -216,8 +218,12 @@ export class MemoryRoom {
       }
       case 'get_heads':
         return this.#send(conn, { type: 'last_known_heads', re: m.id, heads: [] });
-      case 'announce':
-        return void ok();
+      case 'announce': {
+        const body = JSON.parse(m.entry.slice(0, m.entry.lastIndexOf('\n'))) as { identity: Identity; synod: [Identity, Hash] | null };
+        if (body.identity === conn.identity && body.synod) this.#claims.set(conn.identity, body.synod[0]);
+        ok();
+        return this.#recompute();
+      }
       case 'ping':
         return this.#send(conn, { type: 'pong' });
       case 'provides':
@@ -234,7 +240,9 @@ export class MemoryRoom {
   }
 
   #sees(watcher: Conn, x: Identity): boolean {
-    return watcher.watch.has(x) && ((this.#allow.get(x)?.has(watcher.identity) ?? false) || (this.#opts.get(x)?.anyone ?? false));
+    const claimed = this.#claims.get(x);
+    const watched = watcher.watch.has(x) || (claimed !== undefined && watcher.watch.has(claimed));
+    return watched && ((this.#allow.get(x)?.has(watcher.identity) ?? false) || (this.#opts.get(x)?.anyone ?? false));
   }
 
   /** Tell every socket what changed in what it sees (one frame each, as a coalescing window would). */

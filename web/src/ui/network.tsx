@@ -34,6 +34,7 @@ const WHY: Record<LinkReason, string> = {
   follower: 'follows you',
   pub: 'pub',
   served: 'stranger you serve as a pub',
+  claimed: 'says it is a device of someone you follow or yours (checking)',
 };
 
 function Name({ identity }: { identity: Identity }) {
