@@ -112,6 +112,12 @@ export class Consent {
    * default of §13.7), and `talking` — a peer we dial or link with must be
    * able to answer, and it knows we are here already.
    */
+  /** Accounts whose devices the room may show us by their claim (rule 8): ours, and those we follow. */
+  accounts(): Identity[] {
+    const synod = this.me().synod;
+    return [...new Set([...(synod ? [synod] : []), ...[...this.relations.follows].filter((f) => this.replica.synod(f) || synod === f)])];
+  }
+
   allowList(talking: Iterable<Identity> = []): Identity[] {
     const r = this.relations;
     return this.#list([r.devices, r.follows, talking]);

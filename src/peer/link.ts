@@ -33,6 +33,8 @@ import { Requests } from './requests.ts';
 import type { Session } from './session.ts';
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** Entries fetched one by one (getblob) from a peer that serves no feed of the identity, e.g. a room holding only its head. */
+const BY_HASH_MAX = 16;
 const MAX_STRIKES = 5;
 /** Frames per second a peer may send us, sustained and in a burst; replication needs far fewer. */
 const FRAME_RATE = 200;
@@ -163,6 +165,7 @@ export class Link {
       while (inflight && !this.closed) {
         const reply: WireMessage = await inflight;
         inflight = null;
+        if (reply.type === 'error' && received === 0) return await this.#pullByHash(identity, head);
         if (reply.type !== 'entries' || reply.entries.length === 0) return;
         // Ask for the next batch before validating this one, so the round trip
         // overlaps the signature checks; the guess is confirmed below.
@@ -185,6 +188,24 @@ export class Link {
       if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
       if (received > 0) this.#hooks.onSync?.({ identity, peer: this.peer, received, done: true });
     }
+  }
+
+  /**
+   * The peer keeps no feed of `identity` but may hold its newest entries (a
+   * room holds the heads it tracks): fetch them by hash down to what we hold.
+   */
+  async #pullByHash(identity: Identity, head: Hash): Promise<void> {
+    const texts: string[] = [];
+    let at: Hash | null = head;
+    while (at && texts.length < BY_HASH_MAX && !(await this.#replica.store.hasEntry(at))) {
+      const text: string = new TextDecoder().decode(await this.#blobs.fetch(at, LIMITS.entryBytes));
+      texts.push(text);
+      at = claimedParent(text);
+    }
+    const run = await this.#validateRun(identity, head, texts);
+    if (!run || (at && !(await this.#replica.store.hasEntry(at)))) return;
+    if (await this.#replica.accept(identity, run, this.peer)) return;
+    await this.#replica.considerHead(identity, head);
   }
 
   async #pullThenHint(identity: Identity, head: Hash): Promise<void> {

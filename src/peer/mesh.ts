@@ -73,6 +73,10 @@ interface Held {
 const YIELD_MS = 1_500;
 /** A link that ended while the peer is still present is dialled again after a random wait up to this. */
 const REDIAL_MS = 5_000;
+/** At most one account refresh per room in this long. */
+const REFRESH_ACCOUNTS_MS = 2_000;
+/** Waits before asking again for a head nobody could give yet. */
+const PULL_RETRIES_MS = [2_000, 6_000, 15_000];
 /** A `claimed` link must turn out to be a device of an account we watch (its feed lists it) within this, or it ends. */
 const PROBATION_MS = 60_000;
 
@@ -141,8 +145,10 @@ export class Mesh {
     room.events.on('sync', (p) => this.events.emit('sync', p));
     room.events.on('blob', (p) => this.events.emit('blob', p));
     room.events.on('presence', (p) => {
-      if (p.online) void this.#maybeDial(room, p.identity);
-      else this.#relays.get(p.identity)?.lost('peer left the room');
+      if (!p.online) return this.#relays.get(p.identity)?.lost('peer left the room');
+      // Someone we have no reason for is shown to us as claiming an account we watch: the account may have a new device.
+      if (this.options.consent.reasonOf(p.identity) === null) this.#refreshAccounts(room);
+      void this.#maybeDial(room, p.identity);
     });
     room.events.on('message', (m) => void this.#signal(room, m.from, m.payload));
     room.events.on('headHint', (h) => void this.#pullAnywhere(h.identity, h.head));
@@ -155,12 +161,29 @@ export class Mesh {
     this.rooms.delete(url);
   }
 
-  /** A head someone mentioned: try every link until the replica has it. */
-  async #pullAnywhere(identity: Identity, head: Hash): Promise<void> {
+  /**
+   * A head someone mentioned: try every link until the replica has it. What
+   * nobody serves yet (a lease not renewed yet, a peer still linking) is
+   * tried again a few times, later.
+   */
+  async #pullAnywhere(identity: Identity, head: Hash, attempt = 0): Promise<void> {
+    const replica = this.options.replica;
     for (const link of this.allLinks()) {
-      if ((await this.options.replica.head(identity))?.hash === head) return;
+      if ((await replica.head(identity))?.hash === head) return;
       await link.pull(identity, head);
     }
+    if (this.#closed || attempt >= PULL_RETRIES_MS.length || !replica.isWatched(identity) || (await replica.head(identity))?.hash === head)
+      return;
+    setTimeout(() => void this.#pullAnywhere(identity, head, attempt + 1), PULL_RETRIES_MS[attempt]);
+  }
+
+  #refreshing = new WeakSet<RoomClient>();
+  /** Ask the room for the heads of the accounts we watch (at most once a while per room); a new device shows in the account's feed. */
+  #refreshAccounts(room: RoomClient): void {
+    if (!room.link || this.#refreshing.has(room)) return;
+    this.#refreshing.add(room);
+    setTimeout(() => this.#refreshing.delete(room), REFRESH_ACCOUNTS_MS);
+    void room.link.syncWatched(this.options.consent.accounts()).catch(() => undefined);
   }
 
   #held(except?: Identity): HeldLink[] {

@@ -16,6 +16,7 @@ import {
   type Service,
   type SynodState,
 } from '../protocol/index.ts';
+import { AccountLease } from './account-lease.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
 import { Consent } from './consent.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
@@ -71,6 +72,7 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
+  readonly #accountLease: AccountLease;
 
   private constructor(
     readonly replica: Replica,
@@ -93,6 +95,7 @@ export class Peer {
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
+    this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
     this.#wire();
   }
 
@@ -246,7 +249,8 @@ export class Peer {
         (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
       );
     });
-    mesh.events.on('roomLink', ({ link }) => {
+    mesh.events.on('roomLink', ({ url, link }) => {
+      void this.#accountLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
@@ -254,6 +258,8 @@ export class Peer {
 
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
+      for (const [url, room] of this.mesh.rooms) if (room.link) void this.#accountLease.renew(room.link, url);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }

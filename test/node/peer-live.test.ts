@@ -132,6 +132,23 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 30_000, 'entries up to the cut');
     expect(await friend.replica.store.hasEntry(stolen.hash)).toBe(false);
   });
+
+  it('a device restored from the words finds its account through the lease on the server, then links with the other device', async () => {
+    const url = roomUrl();
+    const laptop = await peerIn(url);
+    const { mnemonic } = await laptop.createSynod({ name: 'Ada' });
+    const note = await laptop.postNote('written on the laptop');
+    // Nobody lets an unknown device see them: only the account's feed, leased on the server, says who it is.
+    const phone = await peerIn(url);
+    await phone.restoreSynod(mnemonic);
+    expect(phone.synodState()?.devices.has(laptop.identity)).toBe(true);
+    await eventually(
+      () => phone.links().find((l) => l.identity === laptop.identity)?.reason === 'device',
+      30_000,
+      'the two devices linked as devices',
+    );
+    await eventually(async () => (await headOf(phone, laptop.identity)) === note.hash, 30_000, "the laptop's note on the phone");
+  });
 });
 
 describe('dropbox and leases through the local Worker', { timeout: 120_000 }, () => {
