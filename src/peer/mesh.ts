@@ -12,22 +12,13 @@ import type { Channel, TransportKind } from './channel.ts';
 import type { Consent } from './consent.ts';
 import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
-import {
-  dropOrder,
-  LINK_LIMITS,
-  makeRoom,
-  mayAccept,
-  mayDial,
-  overflow,
-  type HeldLink,
-  type LinkLimits,
-  type LinkReason,
-} from './link-rules.ts';
+import { HeadHints } from './head-hints.ts';
+import { LINK_LIMITS, makeRoom, mayAccept, mayDial, overflow, type HeldLink, type LinkLimits, type LinkReason } from './link-rules.ts';
 import { rtcUnder } from './privacy.ts';
-import { asPeerSignal, RelayChannel, type PeerSignal } from './relay-channel.ts';
+import { Negotiations } from './negotiation.ts';
 import type { Replica } from './replica.ts';
 import { RoomClient, type RoomStatus } from './room-client.ts';
-import { rtcAvailable, RtcNegotiation, type RtcOptions } from './rtc-channel.ts';
+import { rtcAvailable, type RtcOptions } from './rtc-channel.ts';
 import { authenticate } from './session.ts';
 
 export interface PeerLinkInfo {
@@ -73,10 +64,6 @@ interface Held {
 const YIELD_MS = 1_500;
 /** A link that ended while the peer is still present is dialled again after a random wait up to this. */
 const REDIAL_MS = 5_000;
-/** At most one account refresh per room in this long. */
-const REFRESH_ACCOUNTS_MS = 2_000;
-/** Waits before asking again for a head nobody could give yet. */
-const PULL_RETRIES_MS = [2_000, 6_000, 15_000];
 /** A `claimed` link must turn out to be a device of an account we watch (its feed lists it) within this, or it ends. */
 const PROBATION_MS = 60_000;
 
@@ -84,16 +71,23 @@ export class Mesh {
   readonly events = new Emitter<MeshEvents>();
   readonly rooms = new Map<string, RoomClient>();
   #links = new Map<Identity, Held>();
-  #relays = new Map<Identity, RelayChannel>();
-  #rtc = new Map<Identity, RtcNegotiation>();
-  #dialing = new Set<Identity>();
-  /** WebRTC signals from each peer, handled one at a time: ICE candidates must not overtake the offer while ICE servers are fetched. */
-  #rtcQueue = new Map<Identity, Promise<void>>();
+  #negotiations: Negotiations;
+  #hints: HeadHints;
   #closed = false;
   readonly #limits: LinkLimits;
 
   constructor(private readonly options: MeshOptions) {
     this.#limits = options.limits ?? LINK_LIMITS;
+    this.#hints = new HeadHints(options.replica, () => this.allLinks());
+    this.#negotiations = new Negotiations({
+      me: options.keys.identity,
+      isBlocked: (identity) => options.replica.isBlocked(identity),
+      rtcOptions: (reason) => this.#rtcOptions(reason),
+      welcome: (room, from, ch) => this.#welcome(room, from, ch),
+      adopt: (channel, peer, room, transport, reason) => this.#adopt(channel, peer, room, transport, reason),
+      changed: () => this.#interestChanged(),
+      log: (line) => this.events.emit('log', line),
+    });
     options.consent.events.on('changed', () => this.#relationsChanged());
     options.consent.events.on('privacy', () => this.#privacyChanged());
   }
@@ -114,7 +108,7 @@ export class Mesh {
 
   /** Peers we link with or dial: the rooms watch them and let them answer. */
   talking(): Identity[] {
-    return [...new Set([...this.#links.keys(), ...this.#dialing, ...this.#rtc.keys()])];
+    return [...new Set([...this.#links.keys(), ...this.#negotiations.pending()])];
   }
 
   join(url: string): RoomClient {
@@ -145,13 +139,13 @@ export class Mesh {
     room.events.on('sync', (p) => this.events.emit('sync', p));
     room.events.on('blob', (p) => this.events.emit('blob', p));
     room.events.on('presence', (p) => {
-      if (!p.online) return this.#relays.get(p.identity)?.lost('peer left the room');
+      if (!p.online) return this.#negotiations.lost(p.identity, 'peer left the room');
       // Someone we have no reason for is shown to us as claiming an account we watch: the account may have a new device.
-      if (this.options.consent.reasonOf(p.identity) === null) this.#refreshAccounts(room);
+      if (this.options.consent.reasonOf(p.identity) === null) this.#hints.refreshAccounts(room, this.options.consent.accounts());
       void this.#maybeDial(room, p.identity);
     });
-    room.events.on('message', (m) => void this.#signal(room, m.from, m.payload));
-    room.events.on('headHint', (h) => void this.#pullAnywhere(h.identity, h.head));
+    room.events.on('message', (m) => void this.#negotiations.receive(room, m.from, m.payload));
+    room.events.on('headHint', (h) => void this.#hints.pull(h.identity, h.head));
     room.events.on('other', (message) => room.link && this.events.emit('roomOther', { url, link: room.link, message }));
     return room;
   }
@@ -161,40 +155,15 @@ export class Mesh {
     this.rooms.delete(url);
   }
 
-  /**
-   * A head someone mentioned: try every link until the replica has it. What
-   * nobody serves yet (a lease not renewed yet, a peer still linking) is
-   * tried again a few times, later.
-   */
-  async #pullAnywhere(identity: Identity, head: Hash, attempt = 0): Promise<void> {
-    const replica = this.options.replica;
-    for (const link of this.allLinks()) {
-      if ((await replica.head(identity))?.hash === head) return;
-      await link.pull(identity, head);
-    }
-    if (this.#closed || attempt >= PULL_RETRIES_MS.length || !replica.isWatched(identity) || (await replica.head(identity))?.hash === head)
-      return;
-    setTimeout(() => void this.#pullAnywhere(identity, head, attempt + 1), PULL_RETRIES_MS[attempt]);
-  }
-
-  #refreshing = new WeakSet<RoomClient>();
-  /** Ask the room for the heads of the accounts we watch (at most once a while per room); a new device shows in the account's feed. */
-  #refreshAccounts(room: RoomClient): void {
-    if (!room.link || this.#refreshing.has(room)) return;
-    this.#refreshing.add(room);
-    setTimeout(() => this.#refreshing.delete(room), REFRESH_ACCOUNTS_MS);
-    void room.link.syncWatched(this.options.consent.accounts()).catch(() => undefined);
-  }
-
   #held(except?: Identity): HeldLink[] {
     return [...this.#links.entries()]
       .filter(([identity]) => identity !== except)
       .map(([identity, h]) => ({ identity, reason: h.reason ?? 'served', lastUseful: h.link.lastUseful }));
   }
 
-  /** WebRTC settings under the privacy choices, or null: relay through the room. */
-  async #rtcOptions(): Promise<RtcOptions | null> {
-    if (!this.options.rtc || !rtcAvailable()) return null;
+  /** WebRTC settings under the privacy choices, or null: relay through the room (also to a claimed device we cannot tell yet). */
+  async #rtcOptions(reason: LinkReason): Promise<RtcOptions | null> {
+    if (reason === 'claimed' || !this.options.rtc || !rtcAvailable()) return null;
     return rtcUnder(this.options.consent.privacy, await this.options.rtc());
   }
 
@@ -204,7 +173,7 @@ export class Mesh {
 
   async #maybeDial(room: RoomClient, peer: Identity): Promise<void> {
     const me = this.options.keys.identity;
-    const busy = () => this.#closed || this.#links.has(peer) || this.#dialing.has(peer) || this.#rtc.has(peer);
+    const busy = () => this.#closed || this.#links.has(peer) || this.#negotiations.busy(peer);
     const reason = this.options.consent.reasonOf(peer);
     if (peer === me || busy() || !mayDial(reason)) return;
     if (makeRoom(this.#held(), reason, this.#limits) === 'refuse') {
@@ -215,33 +184,7 @@ export class Mesh {
       await new Promise((r) => setTimeout(r, YIELD_MS));
       if (busy() || !room.present.has(peer)) return;
     }
-    this.#dialing.add(peer);
-    try {
-      // Let the peer answer us (our allow-list) before it hears from us.
-      await room.interestChanged();
-      // A claimed device we cannot tell yet: not our address, only the relay.
-      const rtc = reason === 'claimed' ? null : await this.#rtcOptions();
-      if (rtc) {
-        const negotiation = new RtcNegotiation(room, peer, true, rtc);
-        this.#rtc.set(peer, negotiation);
-        try {
-          await this.#adopt(await negotiation.channel, peer, room, 'webrtc', reason);
-          return;
-        } catch (err) {
-          if (negotiation.yielded) return; // the peer's own offer goes on
-          this.events.emit('log', `WebRTC to ${peer} failed (${(err as Error).message}); relaying through ${room.url}`);
-        } finally {
-          if (this.#rtc.get(peer) === negotiation) this.#rtc.delete(peer);
-        }
-      }
-      if (this.#links.has(peer)) return;
-      const relay = new RelayChannel(room, peer);
-      this.#relays.set(peer, relay);
-      await this.#adopt(relay, peer, room, 'relay', reason);
-    } finally {
-      this.#dialing.delete(peer);
-      this.#interestChanged();
-    }
+    await this.#negotiations.dial(room, peer, reason, () => this.#links.has(peer));
   }
 
   /**
@@ -261,64 +204,6 @@ export class Mesh {
       return null;
     }
     return reason;
-  }
-
-  async #signal(room: RoomClient, from: Identity, payload: unknown): Promise<void> {
-    const signal = asPeerSignal(payload);
-    if (!signal || this.options.replica.isBlocked(from)) return;
-    if (signal.ch === 'relay') {
-      let relay = this.#relays.get(from);
-      if (!relay || relay.closed) {
-        if (!('frame' in signal)) return;
-        const reason = this.#welcome(room, from, 'relay');
-        if (!reason) return;
-        // The far side dialled us through the relay: answer as the responder.
-        relay = new RelayChannel(room, from);
-        this.#relays.set(from, relay);
-        relay.receive(signal);
-        void this.#adopt(relay, from, room, 'relay', reason).catch(() => undefined);
-        return;
-      }
-      relay.receive(signal);
-      return;
-    }
-    const queued = (this.#rtcQueue.get(from) ?? Promise.resolve()).then(() => this.#rtcSignal(room, from, signal));
-    const settled = queued.catch(() => undefined);
-    this.#rtcQueue.set(from, settled);
-    void settled.then(() => this.#rtcQueue.get(from) === settled && this.#rtcQueue.delete(from));
-    await queued;
-  }
-
-  async #rtcSignal(room: RoomClient, from: Identity, signal: PeerSignal): Promise<void> {
-    if (signal.ch !== 'rtc') return;
-    let negotiation = this.#rtc.get(from);
-    if ('sdp' in signal && signal.sdp.type === 'offer' && (!negotiation || negotiation.dialer)) {
-      if (negotiation) {
-        // Glare: both offered. The smaller identity's offer wins (§13.6).
-        if (this.options.keys.identity < from) return;
-        negotiation.yieldTo();
-      }
-      const reason = this.#welcome(room, from, 'rtc');
-      if (!reason) return;
-      const rtc = reason === 'claimed' ? null : await this.#rtcOptions();
-      if (!rtc) return void room.sendTo(from, { ch: 'rtc', fail: rtcAvailable() ? 'relay only' : 'no WebRTC here' });
-      const answering = new RtcNegotiation(room, from, false, rtc);
-      negotiation = answering;
-      this.#rtc.set(from, answering);
-      this.#interestChanged();
-      answering.channel
-        .then(
-          (channel) => this.#adopt(channel, from, room, 'webrtc', reason),
-          () => undefined,
-        )
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.#rtc.get(from) === answering) this.#rtc.delete(from);
-          this.#interestChanged();
-        });
-    }
-    if ('fail' in signal) negotiation?.abort();
-    else await negotiation?.signal(signal).catch((err: Error) => this.events.emit('log', `WebRTC signal from ${from}: ${err.message}`));
   }
 
   async #adopt(channel: Channel, peer: Identity, room: RoomClient, transport: TransportKind, reason: LinkReason): Promise<void> {
@@ -362,7 +247,7 @@ export class Mesh {
       const link = new Link(session, this.options.replica, this.#provides(), {
         onBlobProgress: (p) => this.events.emit('blob', p),
         onSync: (p) => this.events.emit('sync', p),
-        onHeadHint: (identity, head) => void this.#pullAnywhere(identity, head),
+        onHeadHint: (identity, head) => void this.#hints.pull(identity, head),
         onProvides: (services) => {
           if (services.includes('pub')) void this.options.consent.addPub(peer);
         },
@@ -433,13 +318,9 @@ export class Mesh {
     this.#interestChanged();
   }
 
-  /** Held links, least useful first (what the cap drops first). */
-  dropOrder(): Identity[] {
-    return dropOrder(this.#held()).map((h) => h.identity);
-  }
-
   close(): void {
     this.#closed = true;
+    this.#hints.close();
     for (const url of [...this.rooms.keys()]) this.leave(url);
     for (const held of this.#links.values()) held.link.close('bye');
     this.#links.clear();

@@ -69,6 +69,17 @@ describe('dial and accept', () => {
 
 const held = (reason: LinkReason, name: string, lastUseful: number): HeldLink => ({ identity: id(name), reason, lastUseful });
 
+describe('claimed devices', () => {
+  it('are on probation only while an account we watch has no feed here; a known relation always wins', () => {
+    expect(linkReason(STRANGER!, relations())).toBeNull();
+    const checking = relations({ checking: true });
+    expect(linkReason(STRANGER!, checking)).toBe('claimed');
+    expect(mayDial(linkReason(STRANGER!, checking))).toBe(true);
+    expect(linkReason(FOL!, checking)).toBe('follow');
+    expect(linkReason(BLOCKED!, checking)).toBeNull();
+  });
+});
+
 describe('the cap and the drop order', () => {
   it('drops the lowest class first, and within a class the least recently useful', () => {
     const links = [
@@ -81,7 +92,7 @@ describe('the cap and the drop order', () => {
       held('follow', 'f-new', 9),
     ];
     expect(dropOrder(links).map((h) => h.identity)).toEqual(['s', 'p', 'r', 'f-old', 'f-new', 'm', 'd'].map(id));
-    expect(LINK_ORDER).toEqual(['device', 'mutual', 'follow', 'follower', 'pub', 'served']);
+    expect(LINK_ORDER).toEqual(['device', 'mutual', 'follow', 'follower', 'pub', 'served', 'claimed']);
   });
 
   it('is 24 links by default, of which 3 pubs', () => {
