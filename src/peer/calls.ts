@@ -208,11 +208,12 @@ export class Calls {
 
   // --- internals ----------------------------------------------------------
 
+  /** A room where the device is present to us (it lets us see it, docs/protocol.md §13.7), the one we are linked through first. */
   #roomOf(device: Identity): RoomClient | null {
     const linked = this.peer.links().find((l) => l.identity === device);
     const room = linked ? this.peer.mesh.rooms.get(linked.room) : undefined;
-    if (room) return room;
-    for (const r of this.peer.mesh.rooms.values()) if (r.status === 'online') return r;
+    if (room?.status === 'online') return room;
+    for (const r of this.peer.mesh.rooms.values()) if (r.status === 'online' && r.present.has(device)) return r;
     return null;
   }
 

@@ -55,6 +55,7 @@ export class Consent {
 
   async open(): Promise<void> {
     this.privacy = await loadPrivacy(this.replica.store);
+    this.events.emit('privacy', this.privacy);
     this.#pubs = (await this.replica.store.getSetting<Identity[]>(PUBS_SETTING)) ?? [];
     await this.#followers.open();
     await this.#recompute();

@@ -75,9 +75,11 @@ export class Mesh {
   #hints: HeadHints;
   #closed = false;
   readonly #limits: LinkLimits;
+  #hiding: boolean;
 
   constructor(private readonly options: MeshOptions) {
     this.#limits = options.limits ?? LINK_LIMITS;
+    this.#hiding = options.consent.privacy.hideAddress;
     this.#hints = new HeadHints(options.replica, () => this.allLinks());
     this.#negotiations = new Negotiations({
       me: options.keys.identity,
@@ -312,9 +314,14 @@ export class Mesh {
   #privacyChanged(): void {
     const provides = this.#provides();
     for (const held of this.#links.values()) held.link.send({ type: 'provides', services: provides });
-    // A direct WebRTC path may show our address: links come back under the new choice.
-    if (this.options.consent.privacy.hideAddress)
-      for (const held of this.#links.values()) if (held.transport === 'webrtc') held.link.close('address now hidden: reconnecting');
+    // Links come back under the new choice: a direct path may show our address; a relayed one may go direct again.
+    const hide = this.options.consent.privacy.hideAddress;
+    if (hide !== this.#hiding) {
+      this.#hiding = hide;
+      const wrong = hide ? 'webrtc' : 'relay';
+      for (const held of this.#links.values())
+        if (held.transport === wrong && held.reason !== null) held.link.close(`address ${hide ? 'hidden' : 'shown'}: reconnecting`);
+    }
     this.#interestChanged();
   }
 

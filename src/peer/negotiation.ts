@@ -36,9 +36,9 @@ export class Negotiations {
 
   constructor(private readonly host: NegotiationHost) {}
 
-  /** Dialling or answering `peer` now. */
+  /** Dialling or answering `peer` now (a relayed session included). */
   busy(peer: Identity): boolean {
-    return this.#dialing.has(peer) || this.#rtc.has(peer);
+    return this.#dialing.has(peer) || this.#rtc.has(peer) || this.#relays.get(peer)?.closed === false;
   }
 
   /** Peers being dialled or answered (a relayed session counts until it ends). */

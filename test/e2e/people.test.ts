@@ -20,6 +20,7 @@ import {
   launch,
   screenshotsOnFailure,
   nav,
+  peerRow,
   postNote,
   profile,
   shot,
@@ -316,6 +317,10 @@ describe('two people in two browser profiles', () => {
     await nav(page, 'Devices');
     await visible(page.locator('.device', { hasText: 'Laptop' }));
     await shot(page, '10-devices');
+    // The Network screen says why the two are linked.
+    const row = await peerRow(alice.page, (await identities(page)).device);
+    await expect.poll(() => row.getAttribute('data-reason'), { timeout: 30_000 }).toBe('device');
+    expect(await row.getByTestId('why').textContent()).toBe('your device');
 
     // Alice removes it again (say it was lost): it learns so, and stops acting for the account.
     await nav(alice.page, 'Devices');
