@@ -33,13 +33,14 @@ const NO_FLAGS: Flags = { anyone: false, strangers: false };
 
 const split = (text: string): Identity[] => (text === '' ? [] : (text.split(',') as Identity[]));
 
+/** One row per list (WITHOUT ROWID: a text key needs no second index, so a write is one row written). */
 export function initInterestTables(sql: SqlStorage): void {
-  sql.exec('CREATE TABLE IF NOT EXISTS watch_lists (sid TEXT PRIMARY KEY, watcher TEXT NOT NULL, identities TEXT NOT NULL)');
+  sql.exec('CREATE TABLE IF NOT EXISTS watch_lists (sid TEXT PRIMARY KEY, watcher TEXT NOT NULL, identities TEXT NOT NULL) WITHOUT ROWID');
   sql.exec(
-    'CREATE TABLE IF NOT EXISTS allow_lists (identity TEXT PRIMARY KEY, allowed TEXT NOT NULL, anyone INTEGER NOT NULL, strangers INTEGER NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS allow_lists (identity TEXT PRIMARY KEY, allowed TEXT NOT NULL, anyone INTEGER NOT NULL, strangers INTEGER NOT NULL) WITHOUT ROWID',
   );
-  sql.exec('CREATE TABLE IF NOT EXISTS subscriptions (watcher TEXT PRIMARY KEY, identities TEXT NOT NULL)');
-  sql.exec('CREATE TABLE IF NOT EXISTS members (synod TEXT PRIMARY KEY, devices TEXT NOT NULL)');
+  sql.exec('CREATE TABLE IF NOT EXISTS subscriptions (watcher TEXT PRIMARY KEY, identities TEXT NOT NULL) WITHOUT ROWID');
+  sql.exec('CREATE TABLE IF NOT EXISTS members (synod TEXT PRIMARY KEY, devices TEXT NOT NULL) WITHOUT ROWID');
 }
 
 export class Interest {
