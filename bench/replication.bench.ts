@@ -79,6 +79,9 @@ export default async function replicationBench(): Promise<void> {
       if (room.status !== 'online') await room.events.once('status', (s) => s === 'online');
       return room;
     };
+    // Links are by consent: Alice serves strangers (a pub), Bob dials her as his pub.
+    await alice.setPrivacy({ pub: true });
+    await roomBob.addPub(alice.identity);
     await online(alice);
     const room = await measure(alice, roomBob, async () => {
       const r = await online(roomBob);

@@ -14,7 +14,6 @@ const suites: Suite[] = [
   { name: 'browser', load: () => import('./browser.bench.ts') },
 ];
 
-<<<<<<< HEAD
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
@@ -23,11 +22,6 @@ if (unknown.length > 0) {
 }
 const chosen = wanted.length > 0 ? suites.filter((s) => wanted.includes(s.name)) : suites;
 
-=======
-// `npm run bench -- room` runs only the suites named.
-const wanted = process.argv.slice(2);
-const chosen = wanted.length > 0 ? suites.filter((s) => wanted.includes(s.name)) : suites;
->>>>>>> rooms
 console.log(`Effigy benchmarks: node ${process.version}, ${chosen.length} suite(s)`);
 for (const suite of chosen) {
   console.log(`\n## ${suite.name}`);
