@@ -113,10 +113,10 @@ export class Consent {
    * default of §13.7), and `talking` — a peer we dial or link with must be
    * able to answer, and it knows we are here already.
    */
-  /** Accounts whose devices the room may show us by their claim (rule 8): ours, and those we follow. */
+  /** Accounts whose devices the room may show us by their claim (rule 8): ours, and whom we follow (accounts or devices). */
   accounts(): Identity[] {
     const synod = this.me().synod;
-    return [...new Set([...(synod ? [synod] : []), ...[...this.relations.follows].filter((f) => this.replica.synod(f) || synod === f)])];
+    return [...new Set([...(synod ? [synod] : []), ...this.relations.follows])];
   }
 
   allowList(talking: Iterable<Identity> = []): Identity[] {

@@ -76,6 +76,8 @@ export class Mesh {
   #closed = false;
   readonly #limits: LinkLimits;
   #hiding: boolean;
+  /** Rooms joined without presence (someone else's dropbox). */
+  #quiet = new Set<string>();
 
   constructor(private readonly options: MeshOptions) {
     this.#limits = options.limits ?? LINK_LIMITS;
@@ -108,26 +110,34 @@ export class Mesh {
     return [...[...this.#links.values()].map((h) => h.link), ...rooms];
   }
 
+  /** What every room we are present in hears from us (room-interest.ts). */
+  readonly #interest = {
+    watch: () => this.options.consent.watchList(this.talking()),
+    allow: () => this.options.consent.allowList(this.talking()),
+    visibility: () => this.options.consent.visibility(),
+  };
+
   /** Peers we link with or dial: the rooms watch them and let them answer. */
   talking(): Identity[] {
     return [...new Set([...this.#links.keys(), ...this.#negotiations.pending()])];
   }
 
-  join(url: string): RoomClient {
+  /**
+   * Join a room. `presence: false` joins only to use the server (leaving a
+   * drop at someone else's dropbox): the room hears nothing of whom we watch
+   * or allow, and we link with nobody through it.
+   */
+  join(url: string, { presence = true }: { presence?: boolean } = {}): RoomClient {
     const existing = this.rooms.get(url);
     if (existing) return existing;
-    const consent = this.options.consent;
+    if (!presence) this.#quiet.add(url);
     const room = new RoomClient({
       url,
       keys: this.options.keys,
       replica: this.options.replica,
       provides: this.options.provides,
       head: this.options.head,
-      interest: {
-        watch: () => consent.watchList(this.talking()),
-        allow: () => consent.allowList(this.talking()),
-        visibility: () => consent.visibility(),
-      },
+      ...(presence && { interest: this.#interest }),
       ...(this.options.WebSocket !== undefined && { WebSocket: this.options.WebSocket }),
       log: (line) => this.events.emit('log', line),
     });
@@ -155,6 +165,12 @@ export class Mesh {
   leave(url: string): void {
     this.rooms.get(url)?.close();
     this.rooms.delete(url);
+    this.#quiet.delete(url);
+  }
+
+  /** Whether we are present in this room (joined as ours, not only to leave a drop). */
+  presenceIn(url: string): boolean {
+    return this.rooms.has(url) && !this.#quiet.has(url);
   }
 
   #held(except?: Identity): HeldLink[] {
@@ -189,11 +205,7 @@ export class Mesh {
     await this.#negotiations.dial(room, peer, reason, () => this.#links.has(peer));
   }
 
-  /**
-   * Whether to take an incoming link from `from` (an offer, or a relayed
-   * session): consent, then room under the cap. A stranger hears nothing
-   * back; someone we would link with hears that we are full.
-   */
+  /** Whether to take an incoming link (an offer, a relayed session): consent, then the cap. A stranger hears nothing back. */
   #welcome(room: RoomClient, from: Identity, ch: 'rtc' | 'relay'): LinkReason | null {
     const reason = this.options.consent.reasonOf(from);
     // A claimed device only when the room shows it to us (it claims an account we watch), never one that merely messaged us.

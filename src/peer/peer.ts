@@ -250,7 +250,7 @@ export class Peer {
       );
     });
     mesh.events.on('roomLink', ({ url, link }) => {
-      void this.#accountLease.renew(link, url);
+      if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
@@ -259,7 +259,7 @@ export class Peer {
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
     if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
-      for (const [url, room] of this.mesh.rooms) if (room.link) void this.#accountLease.renew(room.link, url);
+      for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) void this.#accountLease.renew(room.link, url);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }

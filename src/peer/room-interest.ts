@@ -66,7 +66,9 @@ export class InterestSync {
       return this.#running;
     }
     this.#running = this.#run()
-      .catch((err: Error) => this.log(`room interest: ${err.message}`))
+      .catch((err: Error) => {
+        if (!this.link.closed) this.log(`room interest: ${err.message}`);
+      })
       .finally(() => (this.#running = null));
     return this.#running;
   }

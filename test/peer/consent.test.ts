@@ -169,6 +169,28 @@ describe('links by consent', { timeout: 30_000 }, () => {
     expect(linked(phone, stranger) || linked(laptop, stranger)).toBe(false);
   });
 
+  it('tells a room it joins only to leave a drop nothing of whom it watches or allows', async () => {
+    const [theirs, ours] = [new MemoryRoom('dropbox'), new MemoryRoom()];
+    const alice = await Peer.open({ store: new MemoryStore(), WebSocket: theirs.WebSocket });
+    peers.push(alice);
+    await alice.follow((await generateKeyPair()).identity);
+    const quiet = alice.mesh.join(theirs.url, { presence: false });
+    await quiet.events.once('status', (s) => s === 'online');
+    await quiet.interestChanged();
+    const told = (room: MemoryRoom) =>
+      (room.sent.get(alice.identity) ?? []).filter((m) => m.type === 'watch' || m.type === 'allow' || m.type === 'visibility').length;
+    expect(told(theirs)).toBe(0);
+    expect(alice.mesh.presenceIn(theirs.url)).toBe(false);
+    // Positive control: a room of its own hears all three.
+    const own = await Peer.open({ store: new MemoryStore(), WebSocket: ours.WebSocket });
+    peers.push(own);
+    await own.follow((await generateKeyPair()).identity);
+    const client = own.connect(ours.url);
+    await client.events.once('status', (s) => s === 'online');
+    await client.interestChanged();
+    expect((ours.sent.get(own.identity) ?? []).map((m) => m.type)).toEqual(expect.arrayContaining(['visibility', 'allow', 'watch']));
+  });
+
   it('tells the room whom it watches and allows, in chunks of at most 512, then by delta', async () => {
     const room = new MemoryRoom();
     const alice = await Peer.open({ store: new MemoryStore(), WebSocket: room.WebSocket });
