@@ -59,6 +59,9 @@ export class Consent {
     this.#pubs = (await this.replica.store.getSetting<Identity[]>(PUBS_SETTING)) ?? [];
     await this.#followers.open();
     await this.#recompute();
+    // Feeds stored before, not read yet: in the background, so opening never waits for them.
+    this.#followers.onChange = () => this.refresh();
+    void this.#followers.catchUp().then(() => this.refresh());
   }
 
   reasonOf(identity: Identity): LinkReason | null {

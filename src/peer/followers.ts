@@ -1,11 +1,13 @@
 /**
  * Who follows us, as the feeds we hold say: for each feed, whether the
  * latest `follow` or `block` of this device or its synod along its head
- * chain is a follow. Kept per feed with the head it was read at, so a moved
- * head costs a walk down to the head read before (the whole chain only
- * after a rebase), and saved in the store so a restart walks nothing.
+ * chain is a follow. Almost no feed ever names us, so the index first
+ * remembers which feeds hold any such entry at all (seen as entries arrive,
+ * or by one scan of what was stored before); only those are walked, from
+ * the moved head down to the head read before (the whole chain after a
+ * rebase). Saved in the store, so a restart reads nothing again.
  */
-import type { Hash, Identity, Payload } from '../protocol/index.ts';
+import type { Entry, Hash, Identity, Payload } from '../protocol/index.ts';
 import type { Replica } from './replica.ts';
 import type { StoredHead } from './store.ts';
 
@@ -15,6 +17,10 @@ const SAVE_DELAY_MS = 1000;
 interface Saved {
   /** The identities "us" meant when this was written: a new synod means reading again. */
   me: Identity[];
+  /** Feeds whose stored entries were all looked at (scanned, or arrived since). */
+  scanned: Identity[];
+  /** Of those, the feeds holding a follow or block of us somewhere. */
+  naming: Identity[];
   feeds: [Identity, Hash, boolean][];
 }
 
@@ -27,20 +33,41 @@ function stance(payload: Payload, me: readonly Identity[]): boolean | null {
 
 export class FollowerIndex {
   #feeds = new Map<Identity, { head: Hash; follows: boolean }>();
+  #scanned = new Set<Identity>();
+  #naming = new Set<Identity>();
   #me: Identity[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly replica: Replica,
     private readonly me: () => Identity[],
-  ) {}
+  ) {
+    replica.events.on('entry', (entry) => this.#entry(entry));
+  }
 
-  /** Load what was saved, then read every held feed whose head moved since. */
+  /** What was saved. Feeds stored before, and not read yet, wait for `catchUp`. */
   async open(): Promise<void> {
     this.#me = this.me();
     const saved = await this.replica.store.getSetting<Saved>(SETTING);
-    if (saved && saved.me.join() === this.#me.join()) for (const [id, head, follows] of saved.feeds) this.#feeds.set(id, { head, follows });
-    for (const head of await this.replica.store.heads()) await this.update(head);
+    if (!saved || saved.me.join() !== this.#me.join()) return;
+    for (const [id, head, follows] of saved.feeds) this.#feeds.set(id, { head, follows });
+    for (const id of saved.scanned ?? []) this.#scanned.add(id);
+    for (const id of saved.naming ?? []) this.#naming.add(id);
+  }
+
+  /** Read the feeds held but not looked at yet (once per feed; in the background, it may take a while). Answers whether any follows us. */
+  async catchUp(): Promise<boolean> {
+    let changed = false;
+    for (const head of await this.replica.store.heads()) {
+      if (!this.#scanned.has(head.identity)) {
+        const me = this.#me;
+        const entries = await this.replica.store.entriesOf(head.identity);
+        if (entries.some((e) => stance(e.body.payload, me) !== null)) this.#naming.add(head.identity);
+        this.#scanned.add(head.identity);
+      }
+      changed = (await this.update(head)) || changed;
+    }
+    return changed;
   }
 
   /** Feeds that follow us. */
@@ -54,21 +81,18 @@ export class FollowerIndex {
 
   /** Read a moved head; true when whether it follows us changed. */
   async update(head: StoredHead): Promise<boolean> {
-    const me = this.me();
-    if (me.join() !== this.#me.join()) {
-      // We joined or made a synod: follows of it count from now on, so every feed is read again.
-      this.#me = me;
-      this.#feeds.clear();
-      for (const h of await this.replica.store.heads()) if (h.identity !== head.identity) await this.update(h);
-    }
+    this.#checkMe();
     const before = this.#feeds.get(head.identity);
     if (before?.head === head.hash) return false;
     let follows: boolean | null = null;
-    let at = await this.replica.store.getEntry(head.hash);
-    while (at && follows === null) {
-      if (before && at.hash === before.head) follows = before.follows;
-      else follows = stance(at.body.payload, me);
-      at = at.body.parent ? await this.replica.store.getEntry(at.body.parent) : undefined;
+    if (this.#naming.has(head.identity)) {
+      const me = this.#me;
+      let at = await this.replica.store.getEntry(head.hash);
+      while (at && follows === null) {
+        if (before && at.hash === before.head) follows = before.follows;
+        else follows = stance(at.body.payload, me);
+        at = at.body.parent ? await this.replica.store.getEntry(at.body.parent) : undefined;
+      }
     }
     const now = follows ?? false;
     this.#feeds.set(head.identity, { head: head.hash, follows: now });
@@ -76,12 +100,41 @@ export class FollowerIndex {
     return now !== (before?.follows ?? false);
   }
 
+  #entry(entry: Entry): void {
+    this.#checkMe();
+    if (stance(entry.body.payload, this.#me) !== null) this.#naming.add(entry.body.identity);
+    // A feed first stored now, all of it seen here: nothing to scan later.
+    if (!this.#feeds.has(entry.body.identity) && entry.body.parent === null) this.#scanned.add(entry.body.identity);
+  }
+
+  /** We joined or made a synod: follows of it count from now on, so every feed is read again (catchUp). */
+  #checkMe(): void {
+    const me = this.me();
+    if (me.join() === this.#me.join()) return;
+    this.#me = me;
+    this.#feeds.clear();
+    this.#scanned.clear();
+    this.#naming.clear();
+    void this.catchUp().then(() => this.onChange());
+  }
+
+  /** Called when a background read changed who follows us. */
+  onChange: () => void = () => undefined;
+
+  #saved(): Saved {
+    return {
+      me: this.#me,
+      scanned: [...this.#scanned],
+      naming: [...this.#naming],
+      feeds: [...this.#feeds].map(([id, f]) => [id, f.head, f.follows] as [Identity, Hash, boolean]),
+    };
+  }
+
   #save(): void {
     if (this.#saveTimer) return;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = null;
-      const feeds = [...this.#feeds].map(([id, f]) => [id, f.head, f.follows] as [Identity, Hash, boolean]);
-      void this.replica.store.putSetting(SETTING, { me: this.#me, feeds } satisfies Saved).catch(() => undefined);
+      void this.replica.store.putSetting(SETTING, this.#saved()).catch(() => undefined);
     }, SAVE_DELAY_MS);
   }
 
@@ -90,7 +143,6 @@ export class FollowerIndex {
     if (!this.#saveTimer) return;
     clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
-    const feeds = [...this.#feeds].map(([id, f]) => [id, f.head, f.follows] as [Identity, Hash, boolean]);
-    void this.replica.store.putSetting(SETTING, { me: this.#me, feeds } satisfies Saved).catch(() => undefined);
+    void this.replica.store.putSetting(SETTING, this.#saved()).catch(() => undefined);
   }
 }
