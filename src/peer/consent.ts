@@ -17,6 +17,8 @@ const MAX_KNOWN_PUBS = 64;
 /** The room's watch-list and allow-list bound (docs/room.md §8): we send the most useful first and no more. */
 export const ROOM_LIST_MAX = 4096;
 const REFRESH_DELAY_MS = 50;
+/** How long after opening the follower index reads the feeds stored before it existed (once per feed). */
+const CATCH_UP_DELAY_MS = 5_000;
 
 export interface Me {
   readonly device: Identity;
@@ -40,6 +42,7 @@ export class Consent {
   #followers: FollowerIndex;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #refreshing: Promise<void> | null = null;
+  #catchUp: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly replica: Replica,
@@ -59,9 +62,9 @@ export class Consent {
     this.#pubs = (await this.replica.store.getSetting<Identity[]>(PUBS_SETTING)) ?? [];
     await this.#followers.open();
     await this.#recompute();
-    // Feeds stored before, not read yet: in the background, so opening never waits for them.
+    // Feeds stored before and not read yet: later, in the background, so the app opens and paints first.
     this.#followers.onChange = () => this.refresh();
-    void this.#followers.catchUp().then(() => this.refresh());
+    this.#catchUp = setTimeout(() => void this.#followers.catchUp().then(() => this.refresh()), CATCH_UP_DELAY_MS);
   }
 
   reasonOf(identity: Identity): LinkReason | null {
@@ -207,6 +210,7 @@ export class Consent {
   }
 
   close(): void {
+    if (this.#catchUp) clearTimeout(this.#catchUp);
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#followers.flush();
