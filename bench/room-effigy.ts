@@ -113,12 +113,18 @@ export async function connectEffigy(base: string, room: string, keys?: KeyPair, 
 }
 
 /** Per-shard counters of the room (GET /room/:name/stats, ROOM_STATS=1); null where the room has none (legacy). */
-export async function shardStats(
-  base: string,
-  room: string,
-): Promise<{ shard: number; sockets: number; frames: number; rpc: number }[] | null> {
+export interface ShardStats {
+  shard: number;
+  sockets: number;
+  frames: number;
+  rpc: number;
+  /** The shard's SQLite database size. */
+  bytes: number;
+}
+
+export async function shardStats(base: string, room: string): Promise<ShardStats[] | null> {
   if (LEGACY) return null;
   const res = await fetch(`${base}/room/${room}/stats`);
   if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { shard: number; sockets: number; frames: number; rpc: number }[];
+  return (await res.json()) as ShardStats[];
 }

@@ -63,6 +63,8 @@ export interface BurstResult {
   joinMs: number;
   settleMs: number;
   framesPerJoin: number;
+  /** SQLite bytes of all shards with everyone in, less an empty room's, per member (NaN in legacy). */
+  bytesPerMember: number;
 }
 
 /** N clients join in batches; every presence frame any of them receives, until all see what they watch, ÷ N. */
@@ -70,6 +72,7 @@ export async function burst(base: string, room: string, n: number, follows: numb
   const keys = await keysFor(n);
   const watch = pattern(keys, follows);
   const want = keys.map((_, i) => expected(keys, watch, i));
+  const empty = await shardStats(base, room);
   const t0 = performance.now();
   const clients = await connectAll(base, room, keys, watch);
   const joinMs = performance.now() - t0;
@@ -78,9 +81,11 @@ export async function burst(base: string, room: string, n: number, follows: numb
   // Anything still in flight lands now, and counts.
   await sleep(1500);
   const frames = clients.reduce((s, c) => s + c.presenceFrames, 0);
+  const full = await shardStats(base, room);
+  const bytes = (stats: typeof full) => stats?.reduce((s, x) => s + x.bytes, 0) ?? NaN;
   for (const c of clients) c.close();
   await sleep(1000);
-  return { joinMs, settleMs, framesPerJoin: frames / n };
+  return { joinMs, settleMs, framesPerJoin: frames / n, bytesPerMember: (bytes(full) - bytes(empty)) / n };
 }
 
 export interface StormResult {
@@ -91,9 +96,30 @@ export interface StormResult {
   allFrames: number;
   /** Frames and RPC calls the busiest shard handled during the storm (legacy: the one object's frames). */
   busiestEvents: number;
+  /** Connection attempts that failed (a slow handshake closed with 4002) and were retried. */
+  retries: number;
 }
 
-/** N clients in the room, settled; all drop and come back at once; time and frames until presence is right everywhere. */
+/**
+ * Reconnects as the peer does (room-client.ts, partysocket): after 250–750 ms
+ * at random, then with growing jittered backoff while the room refuses or
+ * times it out (a busy room closes slow handshakes with 4002).
+ */
+async function reconnect(base: string, room: string, keys: KeyPair): Promise<{ client: BenchClient; attempts: number }> {
+  await sleep(250 + Math.random() * 500);
+  let backoff = 500;
+  for (let attempts = 1; ; attempts++) {
+    try {
+      return { client: await connectEffigy(base, room, keys), attempts };
+    } catch (err) {
+      if (attempts >= 30) throw err;
+      await sleep(backoff * (1 + Math.random()));
+      backoff = Math.min(10_000, backoff * 1.5);
+    }
+  }
+}
+
+/** N clients in the room, settled; all drop at once and come back; time and frames until presence is right everywhere. */
 export async function storm(base: string, room: string, n: number, follows: number | 'all'): Promise<StormResult> {
   const keys = await keysFor(n);
   const watch = pattern(keys, follows);
@@ -103,11 +129,13 @@ export async function storm(base: string, room: string, n: number, follows: numb
   const before = await shardStats(base, room);
   for (const c of clients) c.close();
   const t0 = performance.now();
+  let retries = 0;
   clients = await Promise.all(
     keys.map(async (k, i) => {
-      const c = await connectEffigy(base, room, k);
-      c.tell(watch[i]!);
-      return c;
+      const { client, attempts } = await reconnect(base, room, k);
+      retries += attempts - 1;
+      client.tell(watch[i]!);
+      return client;
     }),
   );
   await until('presence to settle after the storm', () => settled(clients, want), 300_000);
@@ -122,7 +150,7 @@ export async function storm(base: string, room: string, n: number, follows: numb
       : clients.reduce((s, c) => s + c.sent, 0);
   for (const c of clients) c.close();
   await sleep(1000);
-  return { n, settleMs, presenceFrames, framesPerClient: presenceFrames / n, allFrames, busiestEvents };
+  return { n, settleMs, presenceFrames, framesPerClient: presenceFrames / n, allFrames, busiestEvents, retries };
 }
 
 export interface LoadResult {

@@ -2,8 +2,9 @@
  * The room server against the local Worker (`wrangler dev --local`, what
  * `npm start` runs), with PeerJS's signalling server (`peer` from npm) on the
  * same machine as the baseline where it has an equivalent, driven by the same
- * Node process. Every measurement runs ROOM_BENCH_ROUNDS times (3) on a fresh
- * Worker; tables give the median and the range.
+ * Node process. Every measurement runs ROOM_BENCH_ROUNDS times (3), each in a
+ * fresh room (a fresh Worker per table and size); tables give the median and
+ * the range.
  *
  * - N clients in one room (N = 10, 100, 500): join (Effigy: WebSocket +
  *   Ed25519 session both ways + provides; PeerJS: WebSocket + OPEN, BATCH at a
@@ -15,261 +16,25 @@
  * - Presence frames per join in a burst of 500 (room-presence.ts).
  * - A reconnect storm of ROOM_BENCH_STORM clients (2,000).
  * - Events/s at the busiest object at 1/100 of the capacity model, 8 shards and 1.
+ * - D1 rows and bytes per drop and per leased entry (room-cost.ts).
  * ROOM_BENCH_LEGACY=1 measures the room as it was before presence by
- * interest (room-effigy.ts); ROOM_BENCH_ONLY=relay,burst,storm,load picks tables.
+ * interest (room-effigy.ts); ROOM_BENCH_ONLY=relay,burst,storm,load,cost picks tables.
  * Every wait has a deadline, so the suite always ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Identity, KeyPair } from '../src/protocol/index.ts';
 import { ROOM_LIMITS } from '../src/server/room/limits.ts';
-import { freePort, startLocalWorker } from '../test/support/local-worker.ts';
-import { connectEffigy, LEGACY, type BenchClient } from './room-effigy.ts';
-import { burst, keysFor, load, storm } from './room-presence.ts';
-import { percentile, printTable, type Row } from './table.ts';
+import { startLocalWorker } from '../test/support/local-worker.ts';
+import { LEGACY } from './room-effigy.ts';
+import { hostedCost, type CostResult } from './room-cost.ts';
+import { burst, keysFor, load, storm, type BurstResult, type LoadResult } from './room-presence.ts';
+import { effigyDriver, inBatches, measure, NEWCOMERS, peerjsDriver, RELAY_TOTAL, startPeerServer, type Result } from './room-relay.ts';
+import { printTable, type Row } from './table.ts';
 
 const SIZES = (process.env.ROOM_BENCH_SIZES ?? '10,100,500').split(',').map(Number);
-const BATCH = 25;
-const RTT_SAMPLES = 200;
-const RELAY_TOTAL = 2000;
-const NEWCOMERS = 5;
-const DEADLINE_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves when `count()` reaches `target`; rejects after the deadline. */
-async function until(what: string, check: () => boolean, ms = DEADLINE_MS): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
-
-async function inBatches<T>(n: number, make: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < n; i += BATCH) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, (_, j) => make(i + j)))));
-  }
-  return out;
-}
-
-function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.addEventListener('open', () => resolve(ws), { once: true });
-    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)), { once: true });
-  });
-}
-
-/** One driver per server: the same four measurements, spoken in its protocol. */
-interface Peer {
-  id: string;
-  /** Sends `payload` to peer `to`. */
-  send(to: string, payload: unknown): void;
-  /** Every relayed message to this client: sender and payload. */
-  onMessage: (from: string, payload: any) => void;
-  close(): void;
-}
-
-interface Driver {
-  name: string;
-  /** Connects one client and resolves when it is ready to relay. */
-  connect(room: string): Promise<Peer>;
-  /**
-   * Connects one more client; resolves with the time from its "ready to be
-   * announced" moment to all `others` hearing about it, and the newcomer.
-   */
-  announce(room: string, others: Peer[]): Promise<{ ms: number; peer: Peer }>;
-}
-
-// ---- Effigy ----
-
-function effigyDriver(base: string, newcomers: KeyPair[]): Driver {
-  const watching = newcomers.map((k) => k.identity);
-  let next = 0;
-  const wrap = (c: BenchClient): Peer => {
-    const peer: Peer = {
-      id: c.identity,
-      send: (to, payload) => c.send(to as Identity, payload),
-      onMessage: () => {},
-      close: () => c.close(),
-    };
-    c.onMessage = (from, payload) => peer.onMessage(from, payload);
-    return peer;
-  };
-  const clients: BenchClient[] = [];
-  return {
-    name: 'Effigy',
-    async connect(room) {
-      const c = await connectEffigy(base, room);
-      // Everyone lets anyone see and message it, and watches the newcomers the online metric brings in.
-      c.tell(watching);
-      clients.push(c);
-      return wrap(c);
-    },
-    async announce(room, others) {
-      const keys = newcomers[next++]!;
-      let t0 = 0;
-      const c = await connectEffigy(base, room, keys, () => (t0 = performance.now()));
-      c.tell([]);
-      const watchers = clients.slice(0, others.length);
-      await until('presence at every watcher', () => watchers.every((w) => w.present.has(keys.identity)));
-      return { ms: performance.now() - t0, peer: wrap(c) };
-    },
-  };
-}
-
-// ---- PeerJS ----
-
-async function startPeerServer(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const script = `import { PeerServer } from "peer";
-PeerServer({ port: ${port}, host: "127.0.0.1", path: "/", key: "peerjs", concurrent_limit: 100000, alive_timeout: 3600000 }, () => console.log("ready"));`;
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('PeerJS server did not start')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`PeerJS server exited (${code})`)));
-  });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-function peerjsDriver(port: number): Driver {
-  let n = 0;
-  let helloHook: ((seenBy: Peer) => void) | undefined;
-  const connect = async (room: string): Promise<Peer> => {
-    const id = `${room}-${n++}`;
-    const ws = await openSocket(`ws://127.0.0.1:${port}/peerjs?key=peerjs&id=${id}&token=t${n}`);
-    let opened!: () => void;
-    const open = new Promise<void>((r) => (opened = r));
-    const peer: Peer = {
-      id,
-      send: (dst, payload) => ws.send(JSON.stringify({ type: 'OFFER', dst, payload })),
-      onMessage: () => {},
-      close: () => ws.close(),
-    };
-    ws.addEventListener('message', (event) => {
-      const msg = JSON.parse(event.data as string) as { type: string; src?: string; payload?: any };
-      if (msg.type === 'OPEN') opened();
-      else if (msg.type === 'OFFER') {
-        if (msg.payload?.hello) helloHook?.(peer);
-        else peer.onMessage(msg.src!, msg.payload);
-      } else if (msg.type === 'ERROR' || msg.type === 'ID-TAKEN') console.error(`peerjs: ${JSON.stringify(msg)}`);
-    });
-    await open;
-    return peer;
-  };
-  return {
-    name: 'PeerJS',
-    connect,
-    async announce(room, others) {
-      const seen = new Set<Peer>();
-      helloHook = (by) => seen.add(by);
-      const peer = await connect(room);
-      const t0 = performance.now();
-      for (const other of others) peer.send(other.id, { hello: true });
-      await until('hello at every client', () => seen.size >= others.length);
-      const ms = performance.now() - t0;
-      helloHook = undefined;
-      return { ms, peer };
-    },
-  };
-}
-
-// ---- the load ----
-
-interface Result {
-  joinMs: number;
-  onlineMs: number;
-  rttP50: number;
-  rttP99: number;
-  relayRate: number;
-}
-
-async function measure(driver: Driver, room: string, n: number): Promise<Result> {
-  const t0 = performance.now();
-  const peers = await inBatches(n, () => driver.connect(room));
-  const joinMs = performance.now() - t0;
-  await sleep(500);
-
-  // online → all N, median of a few newcomers (each leaves again).
-  const onlines: number[] = [];
-  for (let i = 0; i < NEWCOMERS; i++) {
-    const { ms, peer } = await driver.announce(room, peers);
-    onlines.push(ms);
-    peer.close();
-    await sleep(300);
-  }
-  onlines.sort((a, b) => a - b);
-  // Let every socket's token bucket refill before the next phase.
-  await sleep(2000);
-
-  // RTT, one in flight, cycling over pairs.
-  const pairs = Math.floor(n / 2);
-  for (let p = 0; p < pairs; p++) {
-    const b = peers[2 * p + 1]!;
-    b.onMessage = (from, payload) => b.send(from, payload);
-  }
-  const rtts: number[] = [];
-  for (let i = 0; i < RTT_SAMPLES; i++) {
-    const p = i % pairs;
-    const a = peers[2 * p]!;
-    const b = peers[2 * p + 1]!;
-    const t = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bench: round trip timed out')), 10_000);
-      a.onMessage = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      a.send(b.id, { seq: i });
-    });
-    rtts.push(performance.now() - t);
-  }
-  rtts.sort((x, y) => x - y);
-  await sleep(2000);
-
-  // Throughput: everyone sends K to its neighbour, all in flight.
-  const k = Math.max(1, Math.min(ROOM_LIMITS.rateBurst - 10, Math.ceil(RELAY_TOTAL / n)));
-  const total = k * n;
-  let received = 0;
-  for (const peer of peers) peer.onMessage = () => void received++;
-  const t1 = performance.now();
-  for (let j = 0; j < k; j++) {
-    for (let i = 0; i < n; i++) peers[i]!.send(peers[(i + 1) % n]!.id, { j });
-  }
-  await until(`${total} relayed messages`, () => received >= total, 2 * DEADLINE_MS);
-  const relayRate = (total * 1000) / (performance.now() - t1);
-
-  for (const peer of peers) peer.close();
-  await sleep(1000);
-  return {
-    joinMs,
-    onlineMs: onlines[Math.floor(onlines.length / 2)]!,
-    rttP50: percentile(rtts, 50),
-    rttP99: percentile(rtts, 99),
-    relayRate,
-  };
-}
-
 const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const log = (line: string) => process.stderr.write(`[room bench] ${line}\n`);
 
 const ROUNDS = Number(process.env.ROOM_BENCH_ROUNDS ?? 3);
-const ONLY = new Set((process.env.ROOM_BENCH_ONLY ?? 'relay,burst,storm,load').split(','));
+const ONLY = new Set((process.env.ROOM_BENCH_ONLY ?? 'relay,burst,storm,load,cost').split(','));
 const STORM_N = Number(process.env.ROOM_BENCH_STORM ?? (LEGACY ? 500 : 2000));
 const BURST_N = Number(process.env.ROOM_BENCH_BURST ?? 500);
 /** ROOM_BENCH_SHARDS overrides wrangler.toml's ROOM_SHARDS for the relay, burst and storm tables. */
@@ -313,18 +78,20 @@ async function relayTable(): Promise<void> {
   for (const n of SIZES) {
     const effigy: Result[] = [];
     const peerjs: Result[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // A fresh Worker and PeerJS server per N and round, so no run inherits another's leftovers.
+    // A fresh Worker and PeerJS server per N, and a fresh room per round, so no run inherits another's clients.
+    await withWorker(STATS, async (url) => {
       const peerServer = await startPeerServer();
       try {
-        log(`N=${n} round ${round + 1}: Effigy`);
-        effigy.push(await withWorker(STATS, async (url) => measure(effigyDriver(url, await keysFor(NEWCOMERS)), `bench-${n}`, n)));
-        log(`N=${n} round ${round + 1}: PeerJS`);
-        peerjs.push(await measure(peerjsDriver(peerServer.port), `bench-${n}`, n));
+        for (let round = 0; round < ROUNDS; round++) {
+          log(`N=${n} round ${round + 1}: Effigy`);
+          effigy.push(await measure(effigyDriver(url, await keysFor(NEWCOMERS)), `bench-${n}-${round}`, n));
+          log(`N=${n} round ${round + 1}: PeerJS`);
+          peerjs.push(await measure(peerjsDriver(peerServer.port), `bench-${n}-${round}`, n));
+        }
       } finally {
         await peerServer.stop();
       }
-    }
+    });
     for (const [label, key] of metrics) {
       const e = summary(effigy.map((r) => r[key]));
       const p = summary(peerjs.map((r) => r[key]));
@@ -345,16 +112,19 @@ async function relayTable(): Promise<void> {
 async function burstTable(): Promise<void> {
   const rows: Row[] = [];
   for (const follows of LEGACY ? (['all'] as const) : (['all', 150] as const)) {
-    const runs = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      log(`burst N=${BURST_N}, follows ${follows}, round ${round + 1}`);
-      runs.push(await withWorker(STATS, (url) => burst(url, `burst-${round}`, BURST_N, follows)));
-    }
+    const runs: BurstResult[] = [];
+    await withWorker(STATS, async (url) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        log(`burst N=${BURST_N}, follows ${follows}, round ${round + 1}`);
+        runs.push(await burst(url, `burst-${follows}-${round}`, BURST_N, follows));
+      }
+    });
     rows.push({
       'who watches whom': follows === 'all' ? 'everyone everyone' : `each ${follows} others`,
       'presence frames per join': summary(runs.map((r) => r.framesPerJoin)).text,
       'join all (ms)': summary(runs.map((r) => r.joinMs)).text,
       'settled (ms)': summary(runs.map((r) => r.settleMs)).text,
+      'DO SQLite bytes per member': LEGACY ? 'n/a' : summary(runs.map((r) => r.bytesPerMember)).text,
     });
   }
   printTable(
@@ -369,6 +139,7 @@ async function stormTable(): Promise<void> {
   const peerjs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     log(`storm N=${STORM_N}, round ${round + 1}`);
+    // A fresh Worker per round: a storm's 2,000 sockets and lists must not weigh on the next.
     runs.push(await withWorker(STATS, (url) => storm(url, `storm-${round}`, STORM_N, follows)));
     const server = await startPeerServer();
     try {
@@ -398,7 +169,16 @@ async function stormTable(): Promise<void> {
       { metric: 'presence frames per client', Effigy: summary(runs.map((r) => r.framesPerClient)).text, PeerJS: '', 'Effigy/PeerJS': '' },
       { metric: 'frames of any kind, all clients', Effigy: summary(runs.map((r) => r.allFrames)).text, PeerJS: '', 'Effigy/PeerJS': '' },
       { metric: 'events at the busiest object', Effigy: summary(runs.map((r) => r.busiestEvents)).text, PeerJS: '', 'Effigy/PeerJS': '' },
+      {
+        metric: 'connections retried (handshake not done in 5 s)',
+        Effigy: summary(runs.map((r) => r.retries)).text,
+        PeerJS: '',
+        'Effigy/PeerJS': '',
+      },
     ],
+  );
+  console.log(
+    '\nEffigy clients come back as the peer does: after 250–750 ms at random, then with jittered backoff; PeerJS clients all at once.',
   );
 }
 
@@ -411,11 +191,13 @@ async function loadTable(): Promise<void> {
       ['every 10 s (model rate, 1/100 members)', 10_000, 30],
       ['every 100 ms (the full room’s 1,000 msgs/s)', 100, 15],
     ] as const) {
-      const runs = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        log(`load: ${shards} shard(s), ${label}, round ${round + 1}`);
-        runs.push(await withWorker({ ...STATS, ROOM_SHARDS: shards }, (url) => load(url, `load-${round}`, 100, everyMs, seconds)));
-      }
+      const runs: LoadResult[] = [];
+      await withWorker({ ...STATS, ROOM_SHARDS: shards }, async (url) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          log(`load: ${shards} shard(s), ${label}, round ${round + 1}`);
+          runs.push(await load(url, `load-${everyMs}-${round}`, 100, everyMs, seconds));
+        }
+      });
       rows.push({
         shards: LEGACY ? '1 (before)' : shards,
         'message_to each': label,
@@ -432,10 +214,43 @@ async function loadTable(): Promise<void> {
   );
 }
 
+async function costTable(): Promise<void> {
+  if (LEGACY) return;
+  const runs: CostResult[] = [];
+  await withWorker(STATS, async (url) => {
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`hosted cost, round ${round + 1}`);
+      runs.push(await hostedCost(url, `cost-${round}`, 10, 20, 100));
+    }
+  });
+  const m = (f: (r: CostResult) => number) => summary(runs.map(f)).text;
+  printTable(`room: D1 per drop and per leased entry (10 peers, 100 drops, 5 leases of 100 entries), median [min–max] of ${ROUNDS}`, [
+    {
+      operation: 'store a drop (drop → ok)',
+      'D1 rows read': m((r) => r.dropStore.read),
+      'D1 rows written': m((r) => r.dropStore.written),
+      'D1 bytes held': m((r) => r.dropStore.bytes),
+    },
+    {
+      operation: 'collect a drop (drops → fetch_drops → drop_ack)',
+      'D1 rows read': m((r) => r.dropCollect.read),
+      'D1 rows written': m((r) => r.dropCollect.written),
+      'D1 bytes held': '',
+    },
+    {
+      operation: 'lease, per entry (call → get_feed pull → lease)',
+      'D1 rows read': m((r) => r.leaseEntry.read),
+      'D1 rows written': m((r) => r.leaseEntry.written),
+      'D1 bytes held': m((r) => r.leaseEntry.bytes),
+    },
+  ]);
+}
+
 export default async function roomBench(): Promise<void> {
   if (LEGACY) log('legacy: measuring the room as it was before presence by interest');
   if (ONLY.has('relay')) await relayTable();
   if (ONLY.has('burst')) await burstTable();
   if (ONLY.has('storm')) await stormTable();
   if (ONLY.has('load')) await loadTable();
+  if (ONLY.has('cost')) await costTable();
 }

@@ -67,6 +67,13 @@ export const wireSchemas = {
     z.refine((p) => p.peers.length + (p.offline?.length ?? 0) + (p.heads?.length ?? 0) <= LIMITS.listItems, {
       message: `peers, offline and heads hold at most ${LIMITS.listItems} items together`,
     }),
+    z.refine(
+      (p) => {
+        const gone = new Set(p.offline);
+        return !p.peers.some((x) => gone.has(x.identity));
+      },
+      { message: 'an identity is in both peers and offline' },
+    ),
   ),
   // Messaging
   message_to: m('message_to', {

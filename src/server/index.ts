@@ -3,7 +3,7 @@ import type { Env } from './env.ts';
 import { blobsApi } from './hosted/blobs-http.ts';
 import { CLOSE, parseIdentity } from '../protocol/index.ts';
 import { errorResponse } from './http.ts';
-import { refuseSocket } from './room/refuse.ts';
+import { refuseSocket } from './room/admission.ts';
 import { roomShards } from './room/limits.ts';
 import { shardName, shardOf } from './room/shards.ts';
 import { scheduled } from './scheduled.ts';

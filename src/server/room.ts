@@ -17,7 +17,6 @@ import {
   CLOSE,
   encodeWire,
   newChallenge,
-  parseIdentity,
   trustedEntry,
   type Entry,
   type Hash,
@@ -30,8 +29,9 @@ import {
 import type { Env } from './env.ts';
 import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
+import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { errorResponse } from './http.ts';
+import { addressTag, admit } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
@@ -40,11 +40,10 @@ import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
 import { initInterestTables } from './room/interest.ts';
 import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
-import { refuseSocket as refuse } from './room/refuse.ts';
 import { relaying } from './room/relaying.ts';
 import { Requests } from './room/requests.ts';
 import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
-import { forgetOldChallenges, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
+import { closeLate, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
 import { parseShardName, shardName, Shards, type Op, type OpResult, type ShardRpc } from './room/shards.ts';
 import { signalling } from './room/signalling.ts';
 import type { HeadEntry, HostedStorage, PutResult, TrackedHead, TrackedHeads } from './room/storage.ts';
@@ -72,8 +71,10 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly hosted: HostedStorage;
   /** A fresh value per instance: tests use it to see that an eviction really happened. */
   readonly bootId: string = crypto.randomUUID();
-  /** Frames and RPC calls this instance handled (ROOM_STATS, bench/room.bench.ts). */
-  readonly handled = { frames: 0, rpc: 0 };
+  /** Frames and RPC calls this instance handled, and what its D1 queries cost (ROOM_STATS, bench/room.bench.ts). */
+  readonly handled = { frames: 0, rpc: 0, d1Read: 0, d1Written: 0, d1Bytes: 0 };
+  /** The bindings services see: with ROOM_STATS, D1 metered. */
+  readonly #bindings: Env;
   #keys: KeyPair | undefined;
   readonly #table: HeadTable;
   readonly #conns = new Map<WebSocket, Conn>();
@@ -101,7 +102,8 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
       () => this.shards,
       (entry) => this.#headStored(entry),
     );
-    this.hosted = hostedStorage(env);
+    this.#bindings = env.ROOM_STATS === '1' ? { ...env, DB: meteredD1(env.DB, this.handled) } : env;
+    this.hosted = hostedStorage(this.#bindings);
     // Keepalives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(() => this.onStart());
@@ -113,7 +115,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   get bindings(): Env {
-    return this.env;
+    return this.#bindings;
   }
 
   get identity(): Identity {
@@ -132,19 +134,13 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return errorResponse(426, 'upgrade_required', 'expected a WebSocket upgrade');
-    }
-    const routed = parseIdentity(new URL(request.url).searchParams.get('identity') ?? '');
-    if (!routed.ok || !this.shards.isLocal(routed.value)) {
-      return refuse('wrong_shard', 'the room URL must name your identity: /room/<name>?identity=<identity>', CLOSE.wrongShard);
-    }
-    if (this.ctx.getWebSockets().length >= ROOM_LIMITS.maxConnections) {
-      return refuse('unavailable', `this room holds at most ${ROOM_LIMITS.maxConnections} connections`, CLOSE.roomFull);
-    }
+    const held = (tag?: string) => this.ctx.getWebSockets(tag).length;
+    const routed = admit(request, (identity) => this.shards.isLocal(identity), held);
+    if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    await this.onConnect(server, request, routed.value);
+    const tag = addressTag(request);
+    this.ctx.acceptWebSocket(server, tag ? [tag] : []);
+    await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -199,20 +195,8 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   /** Closes sockets that did not authenticate in time; forgets old challenges. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    const now = Date.now();
-    let next = Infinity;
-    for (const ws of this.ctx.getWebSockets()) {
-      const conn = this.#adopt(ws);
-      if (!conn || conn.authed || conn.closed) continue;
-      const deadline = conn.att.connectedAt + ROOM_LIMITS.authTimeoutMs;
-      if (deadline <= now) {
-        this.fail(conn, 'auth_timeout', `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
-        this.close(conn, CLOSE.authTimeout, 'authentication timeout');
-      } else {
-        next = Math.min(next, deadline);
-      }
-    }
-    forgetOldChallenges(this.sql, now);
+    const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
+    const next = closeLate(this, conns, Date.now());
     if (next < Infinity) await this.#scheduleAlarm(next);
   }
 
@@ -316,7 +300,8 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   /** What this shard holds and handled (the Worker answers it when ROOM_STATS is on). */
   async stats(): Promise<Record<string, number>> {
     const out = this.shards.traffic();
-    return { shard: this.shards.self, sockets: this.ctx.getWebSockets().length, ...this.handled, rpcOut: out.calls, opsOut: out.ops };
+    const sockets = this.ctx.getWebSockets().length;
+    return { shard: this.shards.self, sockets, ...this.handled, rpcOut: out.calls, opsOut: out.ops, bytes: this.sql.databaseSize };
   }
 
   // ---- internals ----

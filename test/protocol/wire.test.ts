@@ -44,6 +44,11 @@ describe('wire frames', () => {
       JSON.stringify({ type: 'presence_list', peers: Array(256).fill({ identity: A, head: null }), offline: Array(257).fill(B) }),
       'bad_schema',
     ],
+    [
+      'an identity both present and offline',
+      JSON.stringify({ type: 'presence_list', peers: [{ identity: A, head: null }], offline: [A] }),
+      'bad_schema',
+    ],
     ['the offline message of old', `{"type":"offline","identity":"${A}"}`, 'unknown_type'],
   ])('rejects %s', (_, frame, expected) => {
     expect(code(frame)).toBe(expected);

@@ -169,6 +169,26 @@ describe('isolation', () => {
 });
 
 describe('connection cap', () => {
+  it(`refuses the ${ROOM_LIMITS.maxConnectionsPerAddress + 1}th socket of a shard from one address with 4029`, async () => {
+    const room = roomName('address');
+    const identities = Array.from({ length: ROOM_LIMITS.maxConnectionsPerAddress + 1 }, () => identityAt(0));
+    const clients: RoomClient[] = [];
+    for (let i = 0; i < ROOM_LIMITS.maxConnectionsPerAddress; i += 64) {
+      const batch = identities.slice(i, Math.min(i + 64, ROOM_LIMITS.maxConnectionsPerAddress));
+      clients.push(...(await Promise.all(batch.map((identity) => openFor(room, identity, '203.0.113.7')))));
+    }
+    const refused = await openFor(room, identities.at(-1)!, '203.0.113.7');
+    const err = await refused.error();
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toMatch(/from one address/);
+    expect((await refused.closed).code).toBe(4029);
+    // Positive control: the same identity from another address is let in.
+    const other = await openFor(room, identities.at(-1)!, '203.0.113.8');
+    expect((await other.next('session_request')).type).toBe('session_request');
+    for (const c of [...clients, other]) c.close();
+    await Promise.all([...clients, other].map((c) => c.closed));
+  }, 60_000);
+
   it(`refuses the ${ROOM_LIMITS.maxConnections + 1}th socket of a room with 4029`, async () => {
     const room = roomName('full');
     const clients: RoomClient[] = [];

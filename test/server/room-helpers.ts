@@ -79,10 +79,11 @@ export async function open(room: string, keys?: KeyPair): Promise<RoomClient> {
   return client;
 }
 
-/** An open socket whose URL names `identity` (no keys: for sockets that never authenticate). */
-export async function openFor(room: string, identity: Identity): Promise<RoomClient> {
+/** An open socket whose URL names `identity` (no keys: for sockets that never authenticate), from `address` if given. */
+export async function openFor(room: string, identity: Identity, address?: string): Promise<RoomClient> {
   touched.add(shardName(room, homeOf(identity)));
-  const res = await exports.default.fetch(urlOf(room, identity), { headers: { Upgrade: 'websocket' } });
+  const headers: Record<string, string> = { Upgrade: 'websocket', ...(address ? { 'CF-Connecting-IP': address } : {}) };
+  const res = await exports.default.fetch(urlOf(room, identity), { headers });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const client = new RoomClient(ws);

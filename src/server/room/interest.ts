@@ -166,6 +166,8 @@ export class Interest {
 
   /** The identity's last socket left (or its first arrived): its allow-list and opt-ins end (start empty). */
   forgetIdentity(owner: Identity): void {
+    // Rows are in memory whenever they are in SQLite (rebuild loads them all): no write for nothing.
+    if (!this.#allows.has(owner) && !this.#flags.has(owner)) return;
     this.#allows.delete(owner);
     this.#flags.delete(owner);
     this.sql.exec('DELETE FROM allow_lists WHERE identity = ?', owner);

@@ -72,6 +72,24 @@ export function forgetOldChallenges(sql: SqlStorage, now: number): void {
   sql.exec('DELETE FROM challenges WHERE seen_at <= ?', now - ROOM_LIMITS.challengeMemoryMs);
 }
 
+/**
+ * The alarm's work: closes sockets that did not authenticate in time (4002)
+ * and forgets old challenges. Answers when the next socket's time is up.
+ */
+export function closeLate(room: RoomApi, conns: readonly Conn[], now: number): number {
+  let next = Infinity;
+  for (const conn of conns) {
+    if (conn.authed || conn.closed) continue;
+    const deadline = conn.att.connectedAt + ROOM_LIMITS.authTimeoutMs;
+    if (deadline <= now) {
+      room.fail(conn, 'auth_timeout', `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
+      room.close(conn, CLOSE.authTimeout, 'authentication timeout');
+    } else next = Math.min(next, deadline);
+  }
+  forgetOldChallenges(room.sql, now);
+  return next;
+}
+
 /** First frame on a new socket: the room introduces itself and challenges the client. */
 export function greet(room: RoomApi, conn: Conn): void {
   room.send(conn, { type: 'session_request', identity: room.identity, head: null, challenge: conn.att.serverChallenge! });
