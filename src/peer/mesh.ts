@@ -7,51 +7,20 @@
  * through TURN when the address is hidden), the room relay otherwise. Every
  * link's transport and reason are visible, because people like to know.
  */
-import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
+import type { Identity, Service } from '../protocol/index.ts';
 import type { Channel, TransportKind } from './channel.ts';
-import type { Consent } from './consent.ts';
-import { Emitter } from './events.ts';
-import { Link, type BlobProgress, type SyncProgress } from './link.ts';
+import { Emitter, within } from './events.ts';
+import { Link } from './link.ts';
 import { HeadHints } from './head-hints.ts';
 import { LINK_LIMITS, makeRoom, mayAccept, mayDial, overflow, type HeldLink, type LinkLimits, type LinkReason } from './link-rules.ts';
 import { rtcUnder } from './privacy.ts';
 import { Negotiations } from './negotiation.ts';
-import type { Replica } from './replica.ts';
-import { RoomClient, type RoomStatus } from './room-client.ts';
+import { RoomClient } from './room-client.ts';
 import { rtcAvailable, type RtcOptions } from './rtc-channel.ts';
+import type { MeshEvents, MeshOptions, PeerLinkInfo } from './mesh-types.ts';
 import { authenticate } from './session.ts';
 
-export interface PeerLinkInfo {
-  readonly identity: Identity;
-  readonly transport: TransportKind;
-  readonly room: string;
-  /** Why the link exists; null for a channel handed to `adopt` directly (not through a room). */
-  readonly reason: LinkReason | null;
-}
-
-export interface MeshEvents {
-  peer: PeerLinkInfo & { connected: boolean };
-  room: { url: string; status: RoomStatus };
-  roomLink: { url: string; link: Link };
-  /** Room messages the mesh does not handle (dropbox notices, lease answers, ...). */
-  roomOther: { url: string; link: Link; message: WireMessage };
-  blob: BlobProgress;
-  sync: SyncProgress;
-  log: string;
-}
-
-export interface MeshOptions {
-  keys: KeyPair;
-  replica: Replica;
-  consent: Consent;
-  provides: readonly Service[];
-  head: () => Promise<Hash | null>;
-  /** ICE servers (STUN/TURN) for WebRTC; WebRTC is off when null. */
-  rtc: (() => Promise<RtcOptions>) | null;
-  /** The caps on links (LINK_LIMITS unless a headless peer says otherwise). */
-  limits?: LinkLimits;
-  WebSocket?: unknown;
-}
+export type { MeshEvents, MeshOptions, PeerLinkInfo };
 
 interface Held {
   link: Link;
@@ -64,6 +33,8 @@ interface Held {
 const YIELD_MS = 1_500;
 /** A link that ended while the peer is still present is dialled again after a random wait up to this. */
 const REDIAL_MS = 5_000;
+/** How long a dial waits for the accounts' heads before dialling a claimed device. */
+const CHECK_ACCOUNTS_MS = 5_000;
 /** A `claimed` link must turn out to be a device of an account we watch (its feed lists it) within this, or it ends. */
 const PROBATION_MS = 60_000;
 
@@ -192,8 +163,15 @@ export class Mesh {
   async #maybeDial(room: RoomClient, peer: Identity): Promise<void> {
     const me = this.options.keys.identity;
     const busy = () => this.#closed || this.#links.has(peer) || this.#negotiations.busy(peer);
-    const reason = this.options.consent.reasonOf(peer);
+    let reason = this.options.consent.reasonOf(peer);
     if (peer === me || busy() || !mayDial(reason)) return;
+    if (reason === 'claimed' && room.link) {
+      // The account it claims may be leased on this server: read it first, and we may know who this is.
+      await within(room.link.syncWatched(this.options.consent.accounts()), CHECK_ACCOUNTS_MS);
+      await this.options.consent.settle();
+      reason = this.options.consent.reasonOf(peer);
+      if (busy() || !mayDial(reason)) return;
+    }
     if (makeRoom(this.#held(), reason, this.#limits) === 'refuse') {
       this.events.emit('log', `not linking with ${peer} (${reason}): ${this.#links.size} links held, each at least as useful`);
       return;
@@ -313,6 +291,8 @@ export class Mesh {
       if (held.reason === null) continue;
       const reason = consent.reasonOf(peer);
       if (!mayAccept(reason)) held.link.close('no longer linked by consent');
+      else if (held.reason === 'claimed' && reason !== 'claimed' && held.transport === 'relay' && this.options.rtc && rtcAvailable())
+        held.link.close('confirmed: reconnecting directly'); // a claimed link was relay only
       else if (held.reason !== reason) {
         held.reason = reason;
         this.events.emit('peer', { identity: peer, transport: held.transport, room: held.room, reason, connected: true });

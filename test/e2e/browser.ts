@@ -212,3 +212,23 @@ export async function peerRow(page: Page, identity: string, timeout = 30_000): P
   await visible(row, timeout);
   return row;
 }
+
+/** The selected pair of each connected RTCPeerConnection of the page (RECORD_PCS): each end's candidate type and port. */
+export const selectedPairs = (page: Page): Promise<{ local: { type: string; port: number }; remote: { type: string; port: number } }[]> =>
+  page.evaluate(async () => {
+    const out: { local: { type: string; port: number }; remote: { type: string; port: number } }[] = [];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined;
+      stats.forEach((s: { type: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string }) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) pair = s;
+      });
+      const end = (id?: string) => {
+        const c = stats.get(id ?? '') as { candidateType?: string; port?: number } | undefined;
+        return { type: c?.candidateType ?? '?', port: c?.port ?? 0 };
+      };
+      out.push({ local: end(pair?.localCandidateId), remote: end(pair?.remoteCandidateId) });
+    }
+    return out;
+  });
