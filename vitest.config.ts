@@ -25,7 +25,8 @@ export default defineConfig(async () => {
               wrangler: { configPath: './wrangler.toml' },
               // Test-only binding: setup files cannot read the disk, so the
               // migrations travel in as data and are applied inside workerd.
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+              // Every test room is sharded 8 ways (wrangler.toml shards only "main"), so every test crosses shards.
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, ROOM_SHARDS: '*=8' } },
             }),
           ],
           test: {

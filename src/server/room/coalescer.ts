@@ -1,10 +1,15 @@
 /**
  * Presence changes bound for a socket wait here and go out together: one
  * timer per shard flushes every waiting socket at once, one presence_list
- * each (more only past listChunk items). The window is presenceWindowMs when
- * the shard is quiet and grows with the changes of the last second, up to
- * presenceWindowMaxMs, so a reconnect storm costs each socket a few frames,
- * not one per arrival (docs/room.md §5).
+ * each (more only past listChunk items). The window is presenceWindowMs (100 ms) while changes come
+ * one or two per socket. When a window brings more (a burst of joins, a
+ * reconnect storm), the next one is presenceGrowth times longer, up to
+ * presenceWindowMaxMs; but a window also ends once no change has come for an
+ * eighth of it (at least presenceQuietMs), so the last frame of a storm
+ * leaves soon after it is over, and the pauses within a storm (clients come
+ * in waves) do not end its windows. A storm of any length thus costs each
+ * socket a handful of frames (about log4 of its length over 100 ms, plus
+ * one), not one per arrival (docs/room.md §5).
  */
 import type { Hash, Identity, WireOf } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
@@ -48,19 +53,15 @@ export function framesOf(pending: Pending, chunk: number = ROOM_LIMITS.listChunk
 export class Coalescer {
   readonly #pending = new Map<Conn, Pending>();
   #timer: ReturnType<typeof setTimeout> | null = null;
-  /** Changes queued in the current and the previous second, for the load estimate. */
-  #second = 0;
-  #thisSecond = 0;
-  #lastSecond = 0;
-  /** Frames sent and changes carried, for the bench. */
+  #window: number = ROOM_LIMITS.presenceWindowMs;
+  #windowEnd = 0;
+  #lastChangeAt = 0;
+  /** Changes in the current window, for or through this shard. */
+  #changes = 0;
+  /** Frames sent, for the bench. */
   frames = 0;
-  changes = 0;
 
-  constructor(
-    private readonly send: (conn: Conn, frame: PresenceFrame) => void,
-    /** Runs at each tick before the sockets are flushed (the changes bound for other shards leave then). */
-    private readonly beforeFlush: () => void,
-  ) {}
+  constructor(private readonly send: (conn: Conn, frame: PresenceFrame) => void) {}
 
   /** Queues a change for one socket. */
   queue(conn: Conn, change: Exclude<Change, { kind: 'member' }>): void {
@@ -72,7 +73,7 @@ export class Coalescer {
       pending.presence.delete(change.identity);
       pending.presence.set(change.identity, change.kind === 'offline' ? 'offline' : { head: change.head });
     }
-    this.arm();
+    this.#arm();
   }
 
   /** The socket left: what waited for it is dropped. */
@@ -80,42 +81,51 @@ export class Coalescer {
     this.#pending.delete(conn);
   }
 
-  /** Starts the window if it is not running (also for changes bound for other shards). */
-  arm(): void {
-    this.#count();
+  /** Counts a change and starts the window if it is not running. */
+  #arm(): void {
+    this.#changes++;
+    this.#lastChangeAt = Date.now();
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(() => this.flush(), this.window());
+    this.#windowEnd = this.#lastChangeAt + this.#window;
+    this.#wake();
   }
 
-  /** The window for the next tick, from the load of the last second. */
-  window(): number {
-    const L = ROOM_LIMITS;
-    const load = Math.max(this.#thisSecond, this.#lastSecond);
-    return Math.min(L.presenceWindowMaxMs, L.presenceWindowMs * (1 + Math.floor(load / L.presenceLoadStep)));
+  /** The current window, ms. */
+  get window(): number {
+    return this.#window;
+  }
+
+  /** How long without a change ends a window early: an eighth of it, at least presenceQuietMs. */
+  #quiet(): number {
+    return Math.max(ROOM_LIMITS.presenceQuietMs, this.#window / 8);
+  }
+
+  #wake(): void {
+    const at = Math.min(this.#windowEnd, this.#lastChangeAt + this.#quiet());
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - Date.now()));
+  }
+
+  #tick(): void {
+    this.#timer = null;
+    const now = Date.now();
+    if (now < this.#windowEnd && now - this.#lastChangeAt < this.#quiet()) return this.#wake();
+    this.flush();
   }
 
   flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    this.beforeFlush();
+    const L = ROOM_LIMITS;
+    const busy = this.#changes >= L.presenceBusyChanges * Math.max(1, this.#pending.size);
+    this.#window = busy ? Math.min(L.presenceWindowMaxMs, this.#window * L.presenceGrowth) : L.presenceWindowMs;
+    this.#changes = 0;
     const pending = [...this.#pending];
     this.#pending.clear();
     for (const [conn, changes] of pending) {
-      this.changes += changes.presence.size + changes.heads.size;
       for (const frame of framesOf(changes)) {
         this.frames++;
         this.send(conn, frame);
       }
     }
-  }
-
-  #count(): void {
-    const second = Math.floor(Date.now() / 1000);
-    if (second !== this.#second) {
-      this.#lastSecond = second === this.#second + 1 ? this.#thisSecond : 0;
-      this.#thisSecond = 0;
-      this.#second = second;
-    }
-    this.#thisSecond++;
   }
 }

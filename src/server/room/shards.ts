@@ -138,8 +138,8 @@ export class Shards {
   channel(shard: number): Channel {
     let channel = this.#channels.get(shard);
     if (!channel) {
-      const stub = this.stub(shard);
-      this.#channels.set(shard, (channel = new Channel((ops) => stub.exchange(ops))));
+      // A fresh stub per call: a stub that failed once may stay broken (Cloudflare's advice is to make a new one).
+      this.#channels.set(shard, (channel = new Channel((ops) => this.stub(shard).exchange(ops))));
     }
     return channel;
   }

@@ -15,7 +15,7 @@
  *   follower of an account finds the account's devices).
  * - message_to goes to the target's home, which delivers it only if the
  *   target takes messages from the sender.
- * Changes for watchers homed elsewhere leave at the coalescing tick, one
+ * Changes for watchers homed elsewhere leave every presenceWindowMs, one
  * batch per shard; a delivery that finds no socket of its watcher drops the
  * subscription (a shard that restarted without running its close hooks).
  */
@@ -36,6 +36,7 @@ export class Watchers {
   readonly #versions = new Map<Identity, number>();
   /** Deliveries for watchers homed at other shards, until the next tick. */
   #outgoing = new Map<number, { watcher: Identity; change: Change }[]>();
+  #remoteTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     sql: SqlStorage,
@@ -46,7 +47,7 @@ export class Watchers {
     private readonly claimOf: (identity: Identity) => Identity | null,
   ) {
     this.interest = new Interest(sql);
-    this.coalescer = new Coalescer(send, () => this.#flushRemote());
+    this.coalescer = new Coalescer(send);
   }
 
   // ---- the watched identity's side (its home shard) ----
@@ -264,10 +265,13 @@ export class Watchers {
     let batch = this.#outgoing.get(home);
     if (!batch) this.#outgoing.set(home, (batch = []));
     batch.push({ watcher, change });
-    this.coalescer.arm();
+    // Changes for other shards leave every presenceWindowMs, one call per shard; the watcher's
+    // shard coalesces them for its sockets, so a storm's long windows are not waited out twice.
+    this.#remoteTimer ??= setTimeout(() => this.#flushRemote(), ROOM_LIMITS.presenceWindowMs);
   }
 
   #flushRemote(): void {
+    this.#remoteTimer = null;
     const outgoing = this.#outgoing;
     this.#outgoing = new Map();
     for (const [home, deliveries] of outgoing) {
