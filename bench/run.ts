@@ -9,9 +9,13 @@ const suites: Suite[] = [
   { name: 'protocol', load: () => import('./protocol.bench.ts') },
   { name: 'room', load: () => import('./room.bench.ts') },
   { name: 'hosted', load: () => import('./hosted.bench.ts') },
+  { name: 'slow uploads', load: () => import('./slow-uploads.bench.ts') },
+  { name: 'hosted load', load: () => import('./hosted-load.bench.ts') },
   { name: 'replication', load: () => import('./replication.bench.ts') },
   { name: 'reconnect', load: () => import('./reconnect.bench.ts') },
   { name: 'browser', load: () => import('./browser.bench.ts') },
+  { name: 'recovery', load: () => import('./recovery.bench.ts') },
+  { name: 'push', load: () => import('./push.bench.ts') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,12 +1,13 @@
 /**
  * Builds what the browser suite loads, nothing downloaded: the real web app
  * (web/ → web/dist, as `npm start` serves it, the Worker's assets) and the
- * bench page (bench/browser/page → one script in a temporary directory,
- * unminified so profiles name functions, each module's code headed by a
- * `// path` line).
+ * bench page (bench/browser/page → web/dist/bench, served by the same
+ * Worker at /bench/ so its lazy chunks and the engine's validation Worker
+ * load from the app's origin; unminified so profiles name functions, each
+ * module's code headed by a `// path` line). The app's next build empties
+ * web/dist, and the suite removes web/dist/bench when it ends.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -24,22 +25,32 @@ export async function buildApp(): Promise<void> {
   }
 }
 
-/** Returns the directory holding assets/ (one bundle, see `pageScript`). */
+/** The page's entry script, under its directory's assets/. */
+export const PAGE_SCRIPT = 'page.js';
+
+/** Returns the directory holding assets/ (the page's script, its lazy chunks, the validation Worker). Build the app first. */
 export async function buildPage(): Promise<string> {
-  const outDir = mkdtempSync(join(tmpdir(), 'effigy-bench-page-'));
+  const outDir = join(ROOT, 'web/dist/bench');
   await build({
     configFile: false,
     root: join(ROOT, 'bench/browser/page'),
+    base: '/bench/',
     mode: 'production',
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, minify: false, target: 'es2022', reportCompressedSize: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      target: 'es2022',
+      reportCompressedSize: false,
+      rolldownOptions: { output: { entryFileNames: `assets/${PAGE_SCRIPT}` } },
+    },
   });
   return outDir;
 }
 
-/** The page's one script (everything bundled into it: nothing else to serve). */
+/** The page's entry script on disk. */
 export function pageScript(dir: string): string {
-  const scripts = readdirSync(join(dir, 'assets')).filter((f) => f.endsWith('.js'));
-  if (scripts.length !== 1) throw new Error(`expected one bench page script, found ${scripts.join(', ') || 'none'}`);
-  return join(dir, 'assets', scripts[0] as string);
+  if (!readdirSync(join(dir, 'assets')).includes(PAGE_SCRIPT)) throw new Error(`the bench page build has no assets/${PAGE_SCRIPT}`);
+  return join(dir, 'assets', PAGE_SCRIPT);
 }

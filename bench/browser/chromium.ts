@@ -3,7 +3,7 @@
  * work on loopback here (see test/e2e/browser.ts and the project's recipes).
  * Each profile is its own browser on its own user-data-dir.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -63,14 +63,13 @@ export async function profile(origin: string): Promise<Profile> {
  * serves (its /health answer), so it shares the app's origin and IndexedDB,
  * and Chromium's local-network-access checks see a loopback page talking to
  * loopback (a page fulfilled by request routing counts as public, and its
- * WebSockets to 127.0.0.1 are blocked).
+ * WebSockets to 127.0.0.1 are blocked). The script itself is a static file
+ * of the same Worker (/bench/assets/): same-origin, so long animation frames
+ * attribute it and profiles find it by name, and its chunks load beside it.
  */
 export async function benchPage(page: Page, script: string): Promise<void> {
   await page.goto('/health');
-  // Named at the page's own origin: Chromium attributes long-animation-frame scripts only to same-origin
-  // sources (a file:// name, which `addScriptTag({ path })` gives, is left out); profiles find the bundle by its name.
-  const name = `${new URL(page.url()).origin}/bench/${basename(script)}`;
-  await page.addScriptTag({ content: `${readFileSync(script, 'utf8')}\n//# sourceURL=${name}\n`, type: 'module' });
+  await page.addScriptTag({ url: `/bench/assets/${basename(script)}`, type: 'module' });
   await page.waitForFunction(() => document.body.dataset.ready === 'yes');
 }
 

@@ -91,6 +91,15 @@ export class Calls {
           this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`),
         );
     });
+    // A callee who was not here (the room woke them with a push) rings once their app is back in the room.
+    room.events.on('presence', ({ identity, online }) => {
+      const info = this.current;
+      if (!online || !info?.outgoing || info.state !== 'calling' || info.device !== identity) return;
+      const sdp = this.#pc?.localDescription?.sdp;
+      if (!sdp) return;
+      this.#room = room;
+      this.#send({ op: 'offer', sdp, video: info.video });
+    });
   }
 
   // --- who may call -------------------------------------------------------
@@ -208,7 +217,7 @@ export class Calls {
 
   // --- internals ----------------------------------------------------------
 
-  /** A room where the device is present to us (it lets us see it, docs/protocol.md §13.7), the one we are linked through first. */
+  /** A room where the device is present to us (it lets us see it, docs/protocol.md §13.8), the one we are linked through first. */
   #roomOf(device: Identity): RoomClient | null {
     const linked = this.peer.links().find((l) => l.identity === device);
     const room = linked ? this.peer.mesh.rooms.get(linked.room) : undefined;

@@ -2,7 +2,7 @@
  * Consent, as this device knows it: its relations (own devices, follows,
  * followers, pubs, blocks) and its privacy choices. The mesh asks it why it
  * would link with someone (link-rules.ts); the rooms get from it what to
- * watch, whom to allow, and the two opt-ins (docs/protocol.md §13.7).
+ * watch, whom to allow, and the two opt-ins (docs/protocol.md §13.8).
  */
 import type { Identity } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
@@ -105,7 +105,7 @@ export class Consent {
    * Whose presence to ask the room for: our account and its devices, whom
    * we follow, who follows us, our pubs, and `talking` (peers we link with
    * or dial), most useful first, at most ROOM_LIST_MAX. Watching an account
-   * (a synod) watches the devices that claim it (§13.7 rule 8): that is how
+   * (a synod) watches the devices that claim it (§13.8 rule 8): that is how
    * a device joining its account, or a new follower, finds its devices.
    */
   watchList(talking: Iterable<Identity> = []): Identity[] {
@@ -116,7 +116,7 @@ export class Consent {
 
   /**
    * Who may see us and message us: our devices and whom we follow (the
-   * default of §13.7), and `talking` — a peer we dial or link with must be
+   * default of §13.8), and `talking` — a peer we dial or link with must be
    * able to answer, and it knows we are here already.
    */
   /** Accounts whose devices the room may show us by their claim (rule 8): ours, and whom we follow (accounts or devices). */

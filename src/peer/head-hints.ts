@@ -37,7 +37,7 @@ export class HeadHints {
 
   /**
    * The room shows us someone we have no reason for: it claims an account we
-   * watch (§13.7 rule 8), which may have a new device. Ask the room for those
+   * watch (§13.8 rule 8), which may have a new device. Ask the room for those
    * accounts' heads (at most once a while per room).
    */
   refreshAccounts(room: RoomClient, accounts: readonly Identity[]): void {

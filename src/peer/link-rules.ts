@@ -15,7 +15,7 @@ import type { Identity } from '../protocol/index.ts';
  * - `pub`: a pub we chose (it says `pub` in `provides`: it serves strangers);
  * - `served`: a stranger this device serves because it is a pub itself;
  * - `claimed`: the room shows it to us as a device of an account we watch
- *   (ours, or one we follow: §13.7 rule 8) whose feed we do not hold yet, so
+ *   (ours, or one we follow: §13.8 rule 8) whose feed we do not hold yet, so
  *   we cannot tell yet whether it is one: a link on probation, through the
  *   room relay only, until that feed says (a device joining its account, or
  *   a new follower of an account, finds the account's devices so).

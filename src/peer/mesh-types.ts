@@ -37,5 +37,7 @@ export interface MeshOptions {
   rtc: (() => Promise<RtcOptions>) | null;
   /** The caps on links (LINK_LIMITS unless a headless peer says otherwise). */
   limits?: LinkLimits;
+  /** Per-peer notes with peer links (rooms never keep them). */
+  notes?: boolean;
   WebSocket?: unknown;
 }

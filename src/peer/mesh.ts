@@ -251,6 +251,7 @@ export class Mesh {
           if (reason !== null) this.#redialLater(where.room, peer, why);
         },
         log: (line) => this.events.emit('log', line),
+        notes: this.options.notes ?? true,
       });
       this.#links.set(peer, { link, transport, room: where.room, reason });
       if (reason === 'claimed')

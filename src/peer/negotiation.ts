@@ -92,7 +92,7 @@ export class Negotiations {
     if (signal.ch === 'relay') {
       let relay = this.#relays.get(from);
       if (!relay || relay.closed) {
-        if (!('frame' in signal)) return;
+        if ('close' in signal) return;
         const reason = this.host.welcome(room, from, 'relay');
         if (!reason) return;
         // The far side dialled us through the relay: answer as the responder.

@@ -19,16 +19,20 @@ import {
 import { AccountLease } from './account-lease.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
 import { Consent } from './consent.ts';
+import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
+import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import type { LinkLimits } from './link-rules.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
+import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
+import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
@@ -49,6 +53,8 @@ export interface PeerEvents {
   blob: BlobProgress;
   sync: SyncProgress;
   log: string;
+  /** A room took entries of a feed we sign for, up to `comparable`: they are published. */
+  published: { identity: Identity; comparable: number };
 }
 
 export interface PeerOptions {
@@ -60,6 +66,12 @@ export interface PeerOptions {
   provides?: readonly Service[];
   /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
   linkLimits?: LinkLimits;
+  /**
+   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
+   * reconnecting costs what changed (default). False: the full get_heads
+   * exchange on every connection (benchmarks compare the two).
+   */
+  notes?: boolean;
 }
 
 export class Peer {
@@ -67,12 +79,16 @@ export class Peer {
   readonly mesh: Mesh;
   /** Relations and privacy choices: whom we link with, watch and allow (consent.ts). */
   readonly consent: Consent;
+  /** Recovery through friends (recovery.ts): the account's friends, shares held for others, a new device asking. */
+  readonly recovery: Recovery;
   readonly #keys: Keys;
   readonly #publisher: Publisher;
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
   readonly #accountLease: AccountLease;
+  readonly #conversations: Conversations;
+  readonly #WebSocket: unknown;
 
   private constructor(
     readonly replica: Replica,
@@ -89,13 +105,19 @@ export class Peer {
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
       ...(options.linkLimits && { limits: options.linkLimits }),
+      notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
-    this.#publisher = new Publisher(keys, replica, this.mesh);
+    this.#publisher = new Publisher(keys, replica, this.mesh, (identity, comparable) =>
+      this.events.emit('published', { identity, comparable }),
+    );
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
+    this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
+    this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
+    this.#WebSocket = options.WebSocket;
     this.#wire();
   }
 
@@ -104,8 +126,10 @@ export class Peer {
     const keys = await loadKeys(options.store);
     const peer = new Peer(replica, keys, options);
     await peer.consent.open();
+    await peer.#publisher.loadPublished();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
+    void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
     return peer;
   }
 
@@ -124,12 +148,29 @@ export class Peer {
 
   // --- the account (synod.ts) ---------------------------------------------
 
-  mnemonic = (): string | null => this.#synod.mnemonic();
-  createSynod = (profile?: SynodProfile, servers?: SynodServers): Promise<{ mnemonic: string }> => this.#synod.create(profile, servers);
-  restoreSynod = (words: string, waitMs = 15_000): Promise<void> => this.#synod.restore(words, waitMs);
+  mnemonic = (): Promise<string | null> => this.#synod.mnemonic();
+  createSynod = (profile?: SynodProfile, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> =>
+    this.#synod.create(profile, servers, deviceName);
+  restoreSynod = (words: string, waitMs = 15_000, deviceName?: string): Promise<void> => this.#synod.restore(words, waitMs, deviceName);
   pairingCode = (synod: Identity): Promise<string> => this.#synod.pairingCode(synod);
   acceptPairing = (code: string, name?: string): Promise<Entry> => this.#synod.acceptPairing(code, name);
   revokeDevice = (device: Identity, cut?: number): Promise<Entry> => this.#synod.revokeDevice(device, cut);
+  renameDevice = (device: Identity, name: string): Promise<Entry> => this.#synod.renameDevice(device, name);
+
+  // --- pairing by code (pairing.ts) -----------------------------------------
+
+  /** On the device holding the synod key: admit the device that shows or types `code`, meeting at `server`. */
+  holdPairing(code: string, server: string, deviceName?: string): PairingRun<{ device: Identity; name?: string }> {
+    const synod = this.#keys.synod;
+    if (!synod) throw new PeerError('not_synod_holder', 'only a device holding the synod key can add devices');
+    const name = this.replica.synod(synod.identity)?.profile.name;
+    return holdPairing(this.#pairingOptions(), { identity: synod.identity, ...(name && { name }) }, code, server, deviceName);
+  }
+
+  /** On a new device: join the account offered under `code` at `server`, asking to be called `name`. */
+  joinPairing(code: string, server: string, name?: string, timeoutMs?: number): PairingRun<{ synod: Identity; name?: string }> {
+    return joinPairing(this.#pairingOptions(), this.identity, code, server, name, timeoutMs);
+  }
   setServers = (signalling: string[], dropboxes: string[]): Promise<Entry> => this.#synod.setServers(signalling, dropboxes);
   setProfile = (profile: SynodProfile & { avatar?: BlobRef }): Promise<Entry> => this.#synod.setProfile(profile);
 
@@ -144,6 +185,9 @@ export class Peer {
   async follow(identity: Identity): Promise<Entry> {
     await this.replica.watch(identity, 'follow');
     await this.replica.setBlocked(identity, false);
+    // Already held (looked up before following): widen to its devices now, not at its next head.
+    const head = await this.replica.head(identity);
+    if (head) await watchAlong(this.replica, this.identity, head);
     const entry = await this.publish({ type: 'follow', identity });
     await this.consent.settle();
     return entry;
@@ -165,16 +209,28 @@ export class Peer {
   sendPrivate = (text: string, to: readonly Identity[]): Promise<Entry> => this.#notes.send(text, to);
   readPrivate = (entry: Entry): string | null => this.#notes.read(entry);
 
+  // --- conversations (conversations.ts) -------------------------------------
+
+  /** Private notes and drops as messages, newest first. */
+  messages = (): Promise<ChatMessage[]> => this.#conversations.messages();
+  sendMessage = (to: readonly Identity[], text: string, options?: SendOptions): Promise<SendResult> =>
+    this.#conversations.send(to, text, options);
+  followsMe = (identity: Identity): Promise<boolean> => this.#conversations.followsMe(identity);
+  personOf = (identity: Identity): Promise<Identity> => this.#conversations.personOf(identity);
+
+  /** Fetch someone's account feed (profile, devices) without following them: for an invite or a conversation. */
+  lookUp = (identity: Identity): Promise<void> => this.replica.watch(identity, 'contact');
+
+  /** The highest comparable of this device's feed a room has taken; later entries are still to be published. */
+  publishedUpTo = (identity: Identity = this.identity): number => this.#publisher.publishedUpTo(identity);
+
   // --- reading and blobs (blobs.ts) ----------------------------------------
 
   /** An identity's feed along its head chain, newest first. */
   feed = (identity: Identity, limit = 50): Promise<Entry[]> => this.replica.feed(identity, limit);
 
-  /** Newest first across everyone watched. */
-  async timeline(limit = 50): Promise<Entry[]> {
-    const all = (await Promise.all(this.replica.watched().map((i) => this.feed(i, limit)))).flat();
-    return all.sort((a, b) => b.body.comparable - a.body.comparable).slice(0, limit);
-  }
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
+  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {
@@ -200,8 +256,12 @@ export class Peer {
     this.#dropbox.send(target, text, via, timeoutMs);
   inbox = (): Promise<InboxMessage[]> => this.#dropbox.inbox();
   acknowledgeDrop = (hash: Hash): Promise<void> => this.#dropbox.acknowledge(hash);
-  requestLease = (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
-    requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Delete unread everything waiting at a dropbox room for `target` (this device, or its synod: the default). */
+  clearDropbox = (url: string, target: Identity = this.#keys.synodIdentity ?? this.identity, through?: number): Promise<void> =>
+    this.#dropbox.clear(url, target, through);
+  /** Leases are asked for now and then: their module loads when first needed. */
+  requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
+    (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
 
   // --- network --------------------------------------------------------------
 
@@ -221,6 +281,15 @@ export class Peer {
   pubs = (): Identity[] => this.consent.pubs();
   addPub = (identity: Identity): Promise<void> => this.consent.addPub(identity);
   removePub = (identity: Identity): Promise<void> => this.consent.removePub(identity);
+
+  #pairingOptions() {
+    return {
+      replica: this.replica,
+      synod: this.#synod,
+      ...(this.#WebSocket !== undefined && { WebSocket: this.#WebSocket }),
+      log: (line: string) => this.events.emit('log', line),
+    };
+  }
 
   async #stopSharing(identity: Identity): Promise<void> {
     await this.replica.setBlocked(identity, true);
@@ -242,10 +311,15 @@ export class Peer {
     mesh.events.on('blob', (b) => this.events.emit('blob', b));
     mesh.events.on('sync', (p) => this.events.emit('sync', p));
     mesh.events.on('log', (l) => this.events.emit('log', l));
+    this.recovery.events.on('log', (l) => this.events.emit('log', l));
     mesh.events.on('roomOther', ({ url, link, message }) => {
       if (message.type !== 'drops') return;
       void this.#dropbox.receive(url, link, message).then(
-        (messages) => messages.forEach((m) => this.events.emit('drop', m)),
+        (messages) =>
+          messages.forEach((m) => {
+            this.events.emit('drop', m);
+            void this.recovery.received(m);
+          }),
         (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
       );
     });

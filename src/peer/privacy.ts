@@ -29,7 +29,7 @@ export async function savePrivacy(store: Store, privacy: Privacy): Promise<void>
   await store.putSetting(SETTING, privacy);
 }
 
-/** The room opt-ins (docs/protocol.md §13.7 rule 6) these choices make: a pub must be seen and reached by strangers. */
+/** The room opt-ins (docs/protocol.md §13.8 rule 6) these choices make: a pub must be seen and reached by strangers. */
 export function visibilityOf(p: Privacy): { anyone: boolean; strangers: boolean } {
   return { anyone: p.seenByAnyone || p.pub, strangers: p.strangersMayMessage || p.pub };
 }

@@ -1,7 +1,7 @@
 /**
  * A room connection: a reconnecting WebSocket (partysocket, with our own
  * jittered backoff, backoff.ts) to a signalling room, dialled with our
- * identity (the room routes by it, docs/protocol.md §13.7) and
+ * identity (the room routes by it, docs/protocol.md §13.8) and
  * re-authenticated on every connect. The room server is a peer like any
  * other, so the session runs a Link (head tracking, blobs, leases); on top
  * of it the room adds presence by interest (room-interest.ts), messaging
@@ -56,7 +56,7 @@ export interface RoomClientOptions {
   random?: () => number;
 }
 
-/** The URL a client dials: the room's, with its identity for routing (§13.7 rule 1). */
+/** The URL a client dials: the room's, with its identity for routing (§13.8 rule 1). */
 export function dialUrl(url: string, identity: string): string {
   const u = new URL(url);
   u.searchParams.set('identity', identity);
@@ -151,7 +151,7 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Changes to whom we see (docs/protocol.md §13.7): arrivals and new heads, departures, announced heads.
+        // Changes to whom we see (docs/protocol.md §13.8): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
@@ -187,14 +187,16 @@ export class RoomClient {
     return true;
   }
 
-  /** Tell the room's head tracker about a new head of ours. */
-  async announce(entry: Entry): Promise<void> {
-    if (!this.link) return;
+  /** Tell the room's head tracker about a new head of ours; answers whether the room took it (or already had a later one). */
+  async announce(entry: Entry): Promise<boolean> {
+    if (!this.link) return false;
     try {
       const reply = await this.link.request({ type: 'announce', entry: entry.text });
       if (reply.type === 'error' && reply.code !== 'rollback') this.options.log?.(`announce refused: ${reply.code}: ${reply.message}`);
+      return reply.type !== 'error' || reply.code === 'rollback';
     } catch (err) {
       this.options.log?.(`announce failed: ${(err as Error).message}`);
+      return false;
     }
   }
 

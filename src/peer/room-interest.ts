@@ -1,6 +1,6 @@
 /**
  * What a room connection tells the room about whom it cares for
- * (docs/protocol.md §13.7): the opt-ins (`visibility`), who may see and
+ * (docs/protocol.md §13.8): the opt-ins (`visibility`), who may see and
  * message us (`allow`), and whose presence we want (`watch`). Sent after
  * every session, then as deltas when they change; long lists in chunks of
  * at most 512 names, paced under the room's rate.

@@ -8,23 +8,42 @@ import type { Identity } from '../protocol/index.ts';
 import { Channel } from './channel.ts';
 import type { PeerSignal, SignalSender } from './relay-channel.ts';
 
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
+/**
+ * The send buffer kept between these marks: full enough that the channel
+ * never waits on us, small enough that a large blob is produced as it goes
+ * rather than queued whole (a data channel refuses sends past 16 MiB).
+ */
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
 
 export const rtcAvailable = (): boolean => typeof globalThis.RTCPeerConnection === 'function';
 
+type Outgoing = string | Uint8Array<ArrayBuffer>;
+
 export class RtcChannel extends Channel {
   readonly kind = 'webrtc' as const;
-  #queue: string[] = [];
+  override readonly binary = true;
+  /** Messages waiting for the send buffer to drain, from `#head` on (no shifting of a long array). */
+  #queue: Outgoing[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #waiters: (() => void)[] = [];
 
   constructor(
     private readonly pc: RTCPeerConnection,
     private readonly dc: RTCDataChannel,
   ) {
     super();
+    dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = LOW_WATER;
-    dc.onmessage = (e) => typeof e.data === 'string' && this.deliver(e.data);
-    dc.onclose = () => this.closedBy('data channel closed');
+    dc.onmessage = (e) => {
+      if (typeof e.data === 'string') this.deliver(e.data);
+      else if (e.data instanceof ArrayBuffer) this.deliverBytes(new Uint8Array(e.data));
+    };
+    dc.onclose = () => {
+      for (const wake of this.#waiters.splice(0)) wake();
+      this.closedBy('data channel closed');
+    };
     dc.onbufferedamountlow = () => this.#drain();
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.closedBy(`connection ${pc.connectionState}`);
@@ -45,16 +64,47 @@ export class RtcChannel extends Channel {
     return kind;
   }
 
+  override writable(): Promise<void> {
+    if (this.closed || this.dc.bufferedAmount + this.#queuedBytes <= HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
   protected transmit(frame: string): void {
-    if (this.#queue.length > 0 || this.dc.bufferedAmount > HIGH_WATER) this.#queue.push(frame);
-    else this.dc.send(frame);
+    this.#enqueue(frame, frame.length);
+  }
+
+  protected override transmitBytes(bytes: Uint8Array): void {
+    this.#enqueue(bytes as Uint8Array<ArrayBuffer>, bytes.length);
+  }
+
+  #enqueue(message: Outgoing, size: number): void {
+    if (this.#head === this.#queue.length && this.dc.bufferedAmount <= HIGH_WATER) return this.#send(message);
+    this.#queue.push(message);
+    this.#queuedBytes += size;
+  }
+
+  #send(message: Outgoing): void {
+    if (this.dc.readyState !== 'open') return;
+    if (typeof message === 'string') this.dc.send(message);
+    else this.dc.send(message);
   }
 
   #drain(): void {
-    while (this.#queue.length > 0 && this.dc.bufferedAmount <= HIGH_WATER) this.dc.send(this.#queue.shift() as string);
+    while (this.#head < this.#queue.length && this.dc.bufferedAmount <= HIGH_WATER) {
+      const message = this.#queue[this.#head] as Outgoing;
+      this.#queue[this.#head++] = '';
+      this.#queuedBytes -= typeof message === 'string' ? message.length : message.length;
+      this.#send(message);
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    if (this.dc.bufferedAmount + this.#queuedBytes <= HIGH_WATER) for (const wake of this.#waiters.splice(0)) wake();
   }
 
   protected shutdown(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
     this.dc.close();
     this.pc.close();
   }

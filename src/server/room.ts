@@ -26,6 +26,7 @@ import {
   type WireMessage,
   type WireOf,
 } from '../protocol/index.ts';
+import { clientAddress } from './client-ip.ts';
 import type { Env } from './env.ts';
 import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
@@ -146,15 +147,16 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
-    const endpoint = canonicalEndpoint(request.url);
+    const ip = clientAddress(request.headers); // the hosted services' per-address budgets
     const att = {
       v: 1,
       phase: 'hello',
       connectedAt: now,
-      endpoint,
+      endpoint: canonicalEndpoint(request.url),
       serverChallenge: newChallenge(),
       routed,
       sid: crypto.randomUUID(),
+      ...(ip && { ip }),
     } as const;
     const conn = new Conn(ws, att, now);
     ws.serializeAttachment(conn.att);
@@ -261,8 +263,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     }
   }
 
-  async dropArrived(notice: DropNotice): Promise<void> {
-    await Promise.all([notifyPresent(this, notice), ...this.shards.others().map((shard) => this.shards.stub(shard).notifyDrop(notice))]);
+  async dropArrived(notice: DropNotice): Promise<Identity[]> {
+    const told = await Promise.all([
+      notifyPresent(this, notice),
+      ...this.shards.others().map((shard) => this.shards.stub(shard).notifyDrop(notice)),
+    ]);
+    return told.flat();
   }
 
   // ---- RPC: what the other shards of this room call (room/shards.ts) ----
@@ -287,9 +293,9 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     return this.#table.entries(hashes);
   }
 
-  async notifyDrop(notice: DropNotice): Promise<void> {
+  async notifyDrop(notice: DropNotice): Promise<Identity[]> {
     this.handled.rpc++;
-    await notifyPresent(this, notice);
+    return notifyPresent(this, notice);
   }
 
   async roomSeed(): Promise<string> {

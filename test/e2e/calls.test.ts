@@ -20,6 +20,7 @@ import {
   postNote,
   profile,
   screenshotsOnFailure,
+  settings,
   shot,
   visible,
 } from './browser.ts';
@@ -99,7 +100,7 @@ describe('voice and video calls', () => {
     await postNote(bob.page, 'Bob follows Alice');
     await postNote(carol.page, 'Carol follows Alice');
     // Alice has Bob's feed, with his follow of her, before he calls.
-    await nav(alice.page, 'Timeline');
+    await nav(alice.page, 'Home');
     await visible(alice.page.locator('article.entry', { hasText: 'Bob follows Alice' }), 45_000);
 
     await allowCalls(alice.page, bob.device);
@@ -160,7 +161,7 @@ describe('voice and video calls', () => {
     await (await peerRow(bob.page, alice.device)).getByRole('button', { name: 'Video call' }).click();
     await visible(bob.page.locator('[data-testid=call][data-state=ended]', { hasText: 'refused' }), 20_000);
     expect(await alice.page.locator('[data-testid=call]').count()).toBe(0);
-    await nav(alice.page, 'Network');
+    await settings(alice.page, 'Network');
     await alice.page.locator('details summary', { hasText: 'Log' }).click();
     expect(await alice.page.locator('pre.log').textContent()).toContain('refused a call');
 

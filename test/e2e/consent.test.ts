@@ -25,6 +25,7 @@ import {
   RECORD_PCS,
   screenshotsOnFailure,
   setPrivacy,
+  settings,
   shot,
   visible,
 } from './browser.ts';
@@ -49,7 +50,7 @@ async function person(name: string): Promise<Person> {
 
 /** The identities of the peers the Network screen lists. */
 async function linkedOn(page: Page): Promise<string[]> {
-  await nav(page, 'Network');
+  await settings(page, 'Network');
   return page.locator('[data-testid=peers] li').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-identity') ?? ''));
 }
 

@@ -86,7 +86,7 @@ describe('relaying through coturn', () => {
     await follow(bob.page, alice.account);
     await postNote(alice.page, 'Hello through the relay');
 
-    await nav(bob.page, 'Timeline');
+    await nav(bob.page, 'Home');
     await visible(bob.page.locator('article.entry', { hasText: 'Hello through the relay' }), 45_000);
     expect(await linkTransport(bob.page, alice.device)).toBe('webrtc');
     const status = bob.page.getByTestId('turn-status');

@@ -192,6 +192,61 @@ describe('dropbox and leases through the local Worker', { timeout: 120_000 }, ()
     expect(notices[0]).toEqual([second.hash]);
   });
 
+  it("a paired device without the synod key collects its synod's drops: the room asks it for the synod's chain", async () => {
+    const url = roomUrl();
+    const laptop = await peerIn(url);
+    await laptop.createSynod({ name: 'Ada' });
+    const phone = await peerIn(url);
+    await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!));
+    await eventually(() => phone.synodState()?.devices.has(phone.identity) ?? false, 30_000, 'phone membership');
+    // The phone's own feed names the synod (at a head that holds its add_device); the room tracks it.
+    const note = await phone.postNote('mine');
+    expect(note.body.synod?.[0]).toBe(laptop.synodIdentity);
+    const room = phone.mesh.rooms.get(url)!;
+    await eventually(
+      async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        const reply = await room.link!.request({ type: 'get_heads', identities: [phone.identity] });
+        return reply.type === 'last_known_heads' && reply.heads[0]?.[1] === note.hash;
+      },
+      10_000,
+      "the room to track the phone's head",
+    );
+    // A stranger reads the account's public feed, so it seals to the account's readers (the phone among them).
+    const stranger = await peerIn(url);
+    await stranger.follow(laptop.synodIdentity!);
+    await eventually(() => stranger.synodState(laptop.synodIdentity)?.devices.has(phone.identity) ?? false, 30_000, "the synod's readers");
+    // The device holding the synod key goes away; the phone leaves too.
+    laptop.close();
+    phone.disconnect(url);
+
+    const dropped = await stranger.sendDrop(laptop.synodIdentity!, 'for the account', url);
+    const arrived = phone.events.once('drop');
+    phone.connect(url);
+    const drop = await arrived;
+    expect(drop.hash).toBe(dropped.hash);
+    expect(drop.target).toBe(laptop.synodIdentity);
+    expect(drop.text).toBe('for the account');
+  });
+
+  it('clears its dropbox in one call: a later visit is told only of what came after', async () => {
+    const url = roomUrl();
+    const alice = await peerIn(url);
+    await alice.createSynod({ name: 'Alice' });
+    alice.disconnect(url);
+    const stranger = await peerIn(url);
+    for (let i = 0; i < 3; i++) await stranger.sendDrop(alice.synodIdentity!, `spam ${i}`, url);
+    // Without connecting for the notices: one call, to the synod's dropbox (alice holds its key).
+    await alice.clearDropbox(url);
+    const notices: number[] = [];
+    alice.mesh.events.on('roomOther', ({ message }) => message.type === 'drops' && notices.push(message.drops.length));
+    const after = await stranger.sendDrop(alice.synodIdentity!, 'after the clearing', url);
+    const arrived = alice.events.once('drop');
+    alice.connect(url);
+    expect((await arrived).hash).toBe(after.hash);
+    expect(notices).toEqual([1]);
+  });
+
   it('a lease lets a peer fetch a feed and its blobs while the owner is offline', async () => {
     const url = roomUrl();
     const owner = await peerIn(url);

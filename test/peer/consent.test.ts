@@ -1,6 +1,6 @@
 /**
  * Links by consent, with whole peers in a room in memory (memory-room.ts:
- * presence by interest and message_to by consent as §13.7 words them). Node
+ * presence by interest and message_to by consent as §13.8 words them). Node
  * has no WebRTC, so links run over the room relay, exactly as the rules
  * apply to WebRTC. Every "no link" waits for an event that shows the other
  * side acted (a refusal logged, a link to someone else) and has a positive

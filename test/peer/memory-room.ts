@@ -1,6 +1,6 @@
 /**
  * A room in memory for engine tests: the session handshake, presence by
- * interest and `message_to` by consent as docs/protocol.md §13.7 words them
+ * interest and `message_to` by consent as docs/protocol.md §13.8 words them
  * (a W sees X when X is here, W watches X, and X allows W or chose
  * `anyone`; `message_to` reaches X when X allows the sender or chose
  * `strangers`), behind a WebSocket class that partysocket dials. The real
@@ -106,7 +106,7 @@ export class MemoryRoom {
   #keys: Promise<KeyPair> = generateKeyPair();
   #conns = new Set<Conn>();
   #allow = new Map<Identity, Set<Identity>>();
-  /** The account (synod) each device's announced head names: watching the synod watches the device (§13.7 rule 8). */
+  /** The account (synod) each device's announced head names: watching the synod watches the device (§13.8 rule 8). */
   #claims = new Map<Identity, Identity>();
   #opts = new Map<Identity, { anyone: boolean; strangers: boolean }>();
 

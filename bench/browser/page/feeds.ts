@@ -1,11 +1,11 @@
 /**
  * Feeds made in the page (real signed entries, WebCrypto signing) and
- * written into an engine store in one IndexedDB transaction. Seeding writes
- * the rows `IdbStore` reads (src/peer/idb-store.ts: entries, heads, watch);
- * the driver then checks through the engine that the store reads back.
+ * written into an engine store through `IdbStore` itself: the entries in one
+ * transaction, then the heads and the watch list as the engine records them.
+ * The driver then checks through the engine that the store reads back.
  */
-import { openDB } from 'idb';
 import { IdbStore } from '../../../src/peer/idb-store.ts';
+import type { WatchReason } from '../../../src/peer/store.ts';
 import { Peer } from '../../../src/peer/peer.ts';
 import { createEntry, generateKeyPair, nextComparable, type Entry } from '../../../src/protocol/index.ts';
 import type { FeedInfo } from '../api.ts';
@@ -40,19 +40,20 @@ export function feedTexts(identity: string): string[] {
 }
 
 export async function seedStore(db: string, identities: string[], reasons: string[]): Promise<void> {
-  (await IdbStore.open(db)).store.close(); // creates the schema the engine expects
-  const raw = await openDB(db);
-  const tx = raw.transaction(['entries', 'heads', 'watch'], 'readwrite');
-  for (const identity of identities) {
+  const { store } = await IdbStore.open(db);
+  const chains = identities.map((identity) => {
     const chain = feeds.get(identity);
     if (!chain?.length) throw new Error(`no generated feed for ${identity}`);
-    for (const e of chain) void tx.objectStore('entries').put({ hash: e.hash, text: e.text, identity, comparable: e.body.comparable });
+    return chain;
+  });
+  // The entries in one transaction; heads (with their place in the change log) and the watch list as the engine writes them.
+  await store.putEntries(chains.flat());
+  for (const chain of chains) {
     const head = chain[chain.length - 1]!;
-    void tx.objectStore('heads').put({ identity, hash: head.hash, comparable: head.body.comparable });
-    void tx.objectStore('watch').put({ identity, reasons });
+    await store.setHead({ identity: head.body.identity, hash: head.hash, comparable: head.body.comparable });
+    await store.setWatch({ identity: head.body.identity, reasons: reasons as WatchReason[] });
   }
-  await tx.done;
-  raw.close();
+  store.close();
 }
 
 export async function seedAccount(db: string): Promise<string> {

@@ -21,13 +21,15 @@ export interface Attachment {
   v: 1;
   phase: Phase;
   connectedAt: number;
+  /** The client address's budget key (client-ip.ts), for the hosted services' per-address budgets; never sent to anyone. */
+  ip?: string;
   /** canonicalEndpoint of the URL the socket was opened at; dropped after auth. */
   endpoint?: string;
   /** The room's challenge to this socket; dropped after auth. */
   serverChallenge?: string;
   /** The client's challenge; dropped after auth. */
   clientChallenge?: string;
-  /** The identity the URL named (docs/protocol.md §13.7 rule 2); dropped after auth. */
+  /** The identity the URL named (docs/protocol.md §13.8 rule 2); dropped after auth. */
   routed?: Identity;
   identity?: Identity;
   /** The head the client claimed in session_request, or the newest head the room accepted for it since. */
