@@ -87,13 +87,15 @@ describe('links by consent, three browser profiles', () => {
     await follow(bob.page, alice.account);
 
     // Carol, who nobody follows, writes to Alice: the dropbox is her way in.
-    await nav(carol.page, 'Inbox');
-    await carol.page.getByLabel('To (identity)').fill(alice.account);
-    await carol.page.getByLabel('Message', { exact: true }).fill('Hello Alice, it is Carol from the market.');
-    await carol.page.getByRole('button', { name: 'Send message' }).click();
-    await visible(carol.page.getByText('Message left at the dropbox'), 30_000);
-    await nav(alice.page, 'Inbox');
-    await visible(alice.page.locator('.inbox-section.strangers .message', { hasText: 'Carol from the market' }), 30_000);
+    await nav(carol.page, 'Messages');
+    await carol.page.getByRole('button', { name: 'New message' }).click();
+    await carol.page.getByLabel('Someone else (link or identity)').fill(alice.account);
+    await carol.page.getByRole('button', { name: 'Write' }).click();
+    await carol.page.getByLabel('Your message').fill('Hello Alice, it is Carol from the market.');
+    await carol.page.getByRole('button', { name: 'Send' }).click();
+    await visible(carol.page.locator('.bubble.mine', { hasText: 'Carol from the market' }), 30_000);
+    await nav(alice.page, 'Messages');
+    await visible(alice.page.locator('section.requests .thread-row', { hasText: 'Carol from the market' }), 30_000);
 
     // Alice's links: Bob, and why.
     expect(await why(alice.page, bob.device, 'mutual')).toBe('you follow · follows you');
