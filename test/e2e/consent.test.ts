@@ -119,7 +119,7 @@ describe('links by consent, three browser profiles', () => {
     await follow(carol.page, alice.account);
     expect(await why(carol.page, alice.device, 'mutual')).toBe('you follow · follows you');
     expect((await linkedOn(alice.page)).sort()).toEqual([bob.device, carol.device].sort());
-    expect(await pcCount(carol.page)).toBeGreaterThan(0);
+    await expect.poll(() => pcCount(carol.page), { timeout: 30_000 }).toBeGreaterThan(0);
     await quiet(alice.page);
     await shot(alice.page, '24-network-two-links-390');
   });
