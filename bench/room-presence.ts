@@ -4,7 +4,7 @@
  * Every wait has a deadline, so each scenario ends.
  */
 import { generateKeyPair, type Identity, type KeyPair } from '../src/protocol/index.ts';
-import { connectEffigy, LEGACY, shardStats, type BenchClient } from './room-effigy.ts';
+import { connectEffigy, LEGACY, shardStats, type BenchClient, type ShardStats } from './room-effigy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BATCH = 25;
@@ -158,6 +158,9 @@ export interface LoadResult {
   busiestPerSecond: number;
   allPerSecond: number;
   socketsBusiest: number;
+  /** RPC calls between shards per second, all objects (each is a billed request), and the ops each carried. */
+  rpcPerSecond: number;
+  opsPerCall: number;
   delivered: number;
   sent: number;
 }
@@ -196,14 +199,31 @@ export async function load(base: string, room: string, n: number, everyMs: numbe
   for (const c of clients) c.close();
   await sleep(1000);
   if (!before || !after)
-    return { shards: 1, busiestPerSecond: sent / elapsed, allPerSecond: sent / elapsed, socketsBusiest: n, delivered, sent };
+    return {
+      shards: 1,
+      busiestPerSecond: sent / elapsed,
+      allPerSecond: sent / elapsed,
+      socketsBusiest: n,
+      rpcPerSecond: 0,
+      opsPerCall: NaN,
+      delivered,
+      sent,
+    };
   const events = after.map((s, i) => s.frames + s.rpc - before[i]!.frames - before[i]!.rpc);
   const busiest = events.indexOf(Math.max(...events));
+  const total = (f: (s: ShardStats) => number) => after.reduce((sum, s, i) => sum + f(s) - f(before[i]!), 0);
   return {
     shards: after.length,
     busiestPerSecond: events[busiest]! / elapsed,
     allPerSecond: events.reduce((a, b) => a + b, 0) / elapsed,
     socketsBusiest: before[busiest]!.sockets,
+    rpcPerSecond: total((s) => s.rpcOut) / elapsed,
+    opsPerCall:
+      total((s) => s.opsOut) /
+      Math.max(
+        1,
+        total((s) => s.rpcOut),
+      ),
     delivered,
     sent,
   };
