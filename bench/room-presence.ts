@@ -184,9 +184,11 @@ export async function load(base: string, room: string, n: number, everyMs: numbe
   const t0 = performance.now();
   const timers = clients.map((c, i) => {
     // Spread over the interval, as independent clients would be.
+    const send = () => c.send(watch[i]![Math.floor(Math.random() * watch[i]!.length)]!, { t: Date.now() });
+    // The first message at the random start, then one every `everyMs`: the rate is the model's from the first interval on.
     const start = setTimeout(() => {
-      const timer = setInterval(() => c.send(watch[i]![Math.floor(Math.random() * watch[i]!.length)]!, { t: Date.now() }), everyMs);
-      timers[i] = timer;
+      send();
+      timers[i] = setInterval(send, everyMs);
     }, Math.random() * everyMs);
     return start as ReturnType<typeof setInterval>;
   });
