@@ -201,6 +201,8 @@ async function loadTable(): Promise<void> {
         'events/s, busiest object': summary(runs.map((r) => r.busiestPerSecond)).text,
         'events/s, all objects': summary(runs.map((r) => r.allPerSecond)).text,
         'sockets, busiest': summary(runs.map((r) => r.socketsBusiest)).text,
+        'RPC calls/s, all objects': summary(runs.map((r) => r.rpcPerSecond)).text,
+        'ops per RPC call': LEGACY || shards === '1' ? '' : summary(runs.map((r) => r.opsPerCall)).text,
         'delivered/sent': summary(runs.map((r) => r.delivered / Math.max(1, r.sent))).text,
       });
     }
