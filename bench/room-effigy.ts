@@ -88,9 +88,24 @@ export class BenchClient {
   }
 }
 
-function openSocket(url: string): Promise<WebSocket> {
+/**
+ * The client address a bench client claims: one of 64 in 198.18.0.0/15, the
+ * range RFC 2544 reserves for benchmarks, picked by its identity. The room
+ * caps sockets per shard from one address (256); a 2,000-client storm from
+ * one address would hit it, where real clients come from many. Locally
+ * `CF-Connecting-IP` passes through `wrangler dev` unchanged (Cloudflare
+ * sets it in production).
+ */
+function benchAddress(identity: Identity): string {
+  let h = 0;
+  for (let i = 0; i < identity.length; i++) h = (h * 31 + identity.charCodeAt(i)) >>> 0;
+  return `198.18.0.${(h % 64) + 1}`;
+}
+
+function openSocket(url: string, identity: Identity): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    // Node's WebSocket (undici) takes request headers; the DOM typings do not know them.
+    const ws = new WebSocket(url, { headers: { 'CF-Connecting-IP': benchAddress(identity) } } as never);
     ws.addEventListener('open', () => resolve(ws), { once: true });
     ws.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)), { once: true });
   });
@@ -100,7 +115,7 @@ function openSocket(url: string): Promise<WebSocket> {
 export async function connectEffigy(base: string, room: string, keys?: KeyPair, beforeAuth?: () => void): Promise<BenchClient> {
   const k = keys ?? (await generateKeyPair());
   const url = `${base.replace(/^http/, 'ws')}/room/${room}`;
-  const client = new RoomClient((await openSocket(`${url}?identity=${k.identity}`)) as never, false);
+  const client = new RoomClient((await openSocket(`${url}?identity=${k.identity}`, k.identity)) as never, false);
   if (beforeAuth) {
     const send = client.send.bind(client);
     client.send = (msg) => {
@@ -118,6 +133,9 @@ export interface ShardStats {
   sockets: number;
   frames: number;
   rpc: number;
+  /** RPC calls this shard made to other shards, and the ops they carried (docs/room.md §9: batched). */
+  rpcOut: number;
+  opsOut: number;
   /** The shard's SQLite database size. */
   bytes: number;
 }

@@ -4,7 +4,7 @@
  * Every wait has a deadline, so each scenario ends.
  */
 import { generateKeyPair, type Identity, type KeyPair } from '../src/protocol/index.ts';
-import { connectEffigy, LEGACY, shardStats, type BenchClient } from './room-effigy.ts';
+import { connectEffigy, LEGACY, shardStats, type BenchClient, type ShardStats } from './room-effigy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BATCH = 25;
@@ -158,6 +158,9 @@ export interface LoadResult {
   busiestPerSecond: number;
   allPerSecond: number;
   socketsBusiest: number;
+  /** RPC calls between shards per second, all objects (each is a billed request), and the ops each carried. */
+  rpcPerSecond: number;
+  opsPerCall: number;
   delivered: number;
   sent: number;
 }
@@ -176,14 +179,16 @@ export async function load(base: string, room: string, n: number, everyMs: numbe
   await sleep(1000);
   let delivered = 0;
   for (const c of clients) c.onMessage = () => void delivered++;
-  const before = await shardStats(base, room);
+  const meter = await ShardMeter.start(base, room);
   const sentBefore = clients.reduce((s, c) => s + c.sent, 0);
   const t0 = performance.now();
   const timers = clients.map((c, i) => {
     // Spread over the interval, as independent clients would be.
+    const send = () => c.send(watch[i]![Math.floor(Math.random() * watch[i]!.length)]!, { t: Date.now() });
+    // The first message at the random start, then one every `everyMs`: the rate is the model's from the first interval on.
     const start = setTimeout(() => {
-      const timer = setInterval(() => c.send(watch[i]![Math.floor(Math.random() * watch[i]!.length)]!, { t: Date.now() }), everyMs);
-      timers[i] = timer;
+      send();
+      timers[i] = setInterval(send, everyMs);
     }, Math.random() * everyMs);
     return start as ReturnType<typeof setInterval>;
   });
@@ -191,20 +196,88 @@ export async function load(base: string, room: string, n: number, everyMs: numbe
   for (const t of timers) clearInterval(t);
   const elapsed = (performance.now() - t0) / 1000;
   await sleep(1000);
-  const after = await shardStats(base, room);
+  const counted = meter ? await meter.stop() : null;
   const sent = clients.reduce((s, c) => s + c.sent, 0) - sentBefore;
   for (const c of clients) c.close();
   await sleep(1000);
-  if (!before || !after)
-    return { shards: 1, busiestPerSecond: sent / elapsed, allPerSecond: sent / elapsed, socketsBusiest: n, delivered, sent };
-  const events = after.map((s, i) => s.frames + s.rpc - before[i]!.frames - before[i]!.rpc);
+  if (!counted)
+    return {
+      shards: 1,
+      busiestPerSecond: sent / elapsed,
+      allPerSecond: sent / elapsed,
+      socketsBusiest: n,
+      rpcPerSecond: 0,
+      opsPerCall: NaN,
+      delivered,
+      sent,
+    };
+  const events = counted.map((s) => s.frames + s.rpc);
   const busiest = events.indexOf(Math.max(...events));
+  const total = (f: (s: Counted) => number) => counted.reduce((sum, s) => sum + f(s), 0);
   return {
-    shards: after.length,
+    shards: counted.length,
     busiestPerSecond: events[busiest]! / elapsed,
     allPerSecond: events.reduce((a, b) => a + b, 0) / elapsed,
-    socketsBusiest: before[busiest]!.sockets,
+    socketsBusiest: counted[busiest]!.sockets,
+    rpcPerSecond: total((s) => s.rpcOut) / elapsed,
+    opsPerCall:
+      total((s) => s.opsOut) /
+      Math.max(
+        1,
+        total((s) => s.rpcOut),
+      ),
     delivered,
     sent,
   };
+}
+
+type Counted = Pick<ShardStats, 'sockets' | 'frames' | 'rpc' | 'rpcOut' | 'opsOut'>;
+const COUNTERS = ['frames', 'rpc', 'rpcOut', 'opsOut'] as const;
+
+/**
+ * Adds up each shard's counters while a load runs, sampled every 500 ms. The
+ * counters live in the object's memory, and an object that wakes from
+ * hibernation (or is evicted) starts them at zero: a counter that went down
+ * restarted, and what it shows is new since then.
+ */
+class ShardMeter {
+  #last: ShardStats[];
+  #sum: Counted[];
+  #timer: ReturnType<typeof setInterval>;
+  #resets = 0;
+  #queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly base: string,
+    readonly room: string,
+    first: ShardStats[],
+  ) {
+    this.#last = first;
+    this.#sum = first.map((s) => ({ sockets: s.sockets, frames: 0, rpc: 0, rpcOut: 0, opsOut: 0 }));
+    // One sample at a time, in order: each compares with the one before.
+    this.#timer = setInterval(() => void (this.#queue = this.#queue.then(() => this.#sample())), 500);
+  }
+
+  static async start(base: string, room: string): Promise<ShardMeter | null> {
+    const first = await shardStats(base, room);
+    return first ? new ShardMeter(base, room, first) : null;
+  }
+
+  async #sample(): Promise<void> {
+    const now = await shardStats(this.base, this.room);
+    if (!now) return;
+    now.forEach((s, i) => {
+      const last = this.#last[i]!;
+      if (COUNTERS.some((k) => s[k] < last[k])) this.#resets++;
+      for (const k of COUNTERS) this.#sum[i]![k] += s[k] >= last[k] ? s[k] - last[k] : s[k];
+    });
+    this.#last = now;
+  }
+
+  async stop(): Promise<Counted[]> {
+    clearInterval(this.#timer);
+    await (this.#queue = this.#queue.then(() => this.#sample()));
+    if (this.#resets > 0) process.stderr.write(`[room bench] load: ${this.#resets} shard counter restart(s) seen and counted across\n`);
+    return this.#sum;
+  }
 }

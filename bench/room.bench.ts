@@ -37,11 +37,8 @@ const ROUNDS = Number(process.env.ROOM_BENCH_ROUNDS ?? 3);
 const ONLY = new Set((process.env.ROOM_BENCH_ONLY ?? 'relay,burst,storm,load,cost').split(','));
 const STORM_N = Number(process.env.ROOM_BENCH_STORM ?? (LEGACY ? 500 : 2000));
 const BURST_N = Number(process.env.ROOM_BENCH_BURST ?? 500);
-/** ROOM_BENCH_SHARDS overrides wrangler.toml's ROOM_SHARDS for the relay, burst and storm tables. */
-const STATS: Record<string, string> = {
-  ROOM_STATS: '1',
-  ...(process.env.ROOM_BENCH_SHARDS ? { ROOM_SHARDS: process.env.ROOM_BENCH_SHARDS } : {}),
-};
+/** Every bench room has 8 shards, as the hot room "main" has in wrangler.toml; ROOM_BENCH_SHARDS (a count) overrides it. */
+const STATS: Record<string, string> = { ROOM_STATS: '1', ROOM_SHARDS: process.env.ROOM_BENCH_SHARDS ?? '*=8' };
 
 /** Median [min–max] of several rounds. */
 function summary(values: number[]): { median: number; text: string } {
@@ -204,6 +201,8 @@ async function loadTable(): Promise<void> {
         'events/s, busiest object': summary(runs.map((r) => r.busiestPerSecond)).text,
         'events/s, all objects': summary(runs.map((r) => r.allPerSecond)).text,
         'sockets, busiest': summary(runs.map((r) => r.socketsBusiest)).text,
+        'RPC calls/s, all objects': summary(runs.map((r) => r.rpcPerSecond)).text,
+        'ops per RPC call': LEGACY || shards === '1' ? '' : summary(runs.map((r) => r.opsPerCall)).text,
         'delivered/sent': summary(runs.map((r) => r.delivered / Math.max(1, r.sent))).text,
       });
     }

@@ -49,6 +49,8 @@ export interface LinkHooks {
   onBlobProgress?: (progress: BlobProgress) => void;
   /** Feed pull progress: entries received so far for one identity, and whether the pull ended. */
   onSync?: (progress: SyncProgress) => void;
+  /** The peer said which services it provides. */
+  onProvides?: (services: readonly Service[]) => void;
   onClose?: (reason: string) => void;
   log?: (line: string) => void;
   /** Keep per-peer notes with this peer (docs/protocol.md §13.7); otherwise every sync is the full get_heads exchange (rooms). */
@@ -62,6 +64,8 @@ export class Link {
   services: readonly Service[] = [];
   /** Identities the peer asked us about: they hear our head changes for these. */
   readonly interests = new Set<Identity>();
+  /** When the link last brought or took data (entries, blobs), or opened (performance.now()): the mesh drops the least recently useful first. */
+  lastUseful = performance.now();
   #replica: Replica;
   #hooks: LinkHooks;
   #requests = new Requests<WireMessage>('q');
@@ -89,8 +93,24 @@ export class Link {
       timeoutMs: REQUEST_TIMEOUT_MS,
       ...(hooks.log && { log: hooks.log }),
     };
-    this.#blobs = new BlobTransfer({ ...link, ...(hooks.onBlobProgress && { progress: hooks.onBlobProgress }) }, replica.store);
-    this.#feeds = new FeedTransfer({ ...link, ...(hooks.onSync && { sync: hooks.onSync }) });
+    const useful = () => {
+      this.lastUseful = performance.now();
+    };
+    const progress = (p: BlobProgress) => {
+      useful();
+      hooks.onBlobProgress?.(p);
+    };
+    const sync = (p: SyncProgress) => {
+      if (p.received > 0) useful();
+      hooks.onSync?.(p);
+    };
+    this.#blobs = new BlobTransfer({ ...link, progress }, replica.store);
+    this.#feeds = new FeedTransfer({
+      ...link,
+      sync,
+      useful,
+      fetchEntry: async (hash) => new TextDecoder().decode(await this.#blobs.fetch(hash, LIMITS.entryBytes)),
+    });
     this.#notes = hooks.notes
       ? new LinkNotes({
           ...link,
@@ -202,6 +222,7 @@ export class Link {
     switch (msg.type) {
       case 'provides':
         this.services = msg.services;
+        this.#hooks.onProvides?.(msg.services);
         return;
       case 'ping':
         return this.send({ type: 'pong' });
@@ -233,7 +254,9 @@ export class Link {
       case 'iwant':
         return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg.id, msg.hashes);
       case 'getblob':
-        return blocked ? this.#refuse(msg.id) : this.#blobs.serve(msg);
+        if (blocked) return this.#refuse(msg.id);
+        this.lastUseful = performance.now();
+        return this.#blobs.serve(msg);
       default:
         this.#hooks.onOther?.(msg);
     }

@@ -71,8 +71,6 @@ function run<T>(
           replica: options.replica,
           provides: ['blobs'],
           head: async () => null,
-          // The rendezvous identity is seen by nobody; its two sockets reach each other regardless (§9.5 rule 3).
-          visibility: { anyone: false, strangers: false },
           ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
           ...(options.log && { log: options.log }),
         });

@@ -16,18 +16,22 @@ import {
   type Service,
   type SynodState,
 } from '../protocol/index.ts';
+import { AccountLease } from './account-lease.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
+import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import type { LeaseGrant } from './lease.ts';
+import type { LinkLimits } from './link-rules.ts';
+import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { History } from './history.ts';
 import { PrivateFeed, type ReadableEntry } from './private-feed.ts';
+import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { Recovery } from './recovery.ts';
@@ -63,13 +67,8 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
-  /**
-   * Our opt-ins in rooms (docs/protocol.md §13.8): may anyone who watches us
-   * see our presence, may strangers reach us with message_to. Until the peer
-   * half of issue 13 decides whom links are for, both stay on, as rooms
-   * behaved before presence by interest.
-   */
-  visibility?: { anyone: boolean; strangers: boolean };
+  /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
+  linkLimits?: LinkLimits;
   /**
    * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
    * reconnecting costs what changed (default). False: the full get_heads
@@ -81,6 +80,8 @@ export interface PeerOptions {
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
   readonly mesh: Mesh;
+  /** Relations and privacy choices: whom we link with, watch and allow (consent.ts). */
+  readonly consent: Consent;
   /** Recovery through friends (recovery.ts): the account's friends, shares held for others, a new device asking. */
   readonly recovery: Recovery;
   readonly #keys: Keys;
@@ -88,6 +89,7 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
+  readonly #accountLease: AccountLease;
   readonly #conversations: Conversations;
   /** A private feed: sealing, approved followers, keys (private-feed.ts). */
   readonly privateFeed: PrivateFeed;
@@ -101,13 +103,15 @@ export class Peer {
     options: PeerOptions,
   ) {
     this.#keys = keys;
+    this.consent = new Consent(replica, () => ({ device: keys.device.identity, synod: keys.synodIdentity }));
     this.mesh = new Mesh({
       keys: keys.device,
       replica,
+      consent: this.consent,
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
-      visibility: options.visibility ?? { anyone: true, strangers: true },
+      ...(options.linkLimits && { limits: options.linkLimits }),
       notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
@@ -117,6 +121,7 @@ export class Peer {
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
+    this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.privateFeed = new PrivateFeed(keys, replica, this.#publisher, this.#notes);
     this.history = new History(replica);
@@ -129,6 +134,7 @@ export class Peer {
     const replica = await Replica.open(options.store);
     const keys = await loadKeys(options.store);
     const peer = new Peer(replica, keys, options);
+    await peer.consent.open();
     await peer.#publisher.loadPublished();
     await peer.privateFeed.load();
     await peer.history.load(replica.watched());
@@ -194,7 +200,9 @@ export class Peer {
     // Already held (looked up before following): widen to its devices now, not at its next head.
     const head = await this.replica.head(identity);
     if (head) await watchAlong(this.replica, this.identity, head);
-    return this.publish({ type: 'follow', identity });
+    const entry = await this.publish({ type: 'follow', identity });
+    await this.consent.settle();
+    return entry;
   }
 
   async block(identity: Identity, reason?: string): Promise<Entry> {
@@ -273,7 +281,19 @@ export class Peer {
   connect = (url: string): RoomClient => this.mesh.join(url);
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
-  close = (): void => this.mesh.close();
+  close = (): void => {
+    this.mesh.close();
+    this.consent.close();
+  };
+
+  // --- privacy and pubs (privacy.ts, consent.ts) ------------------------------
+
+  privacy = (): Privacy => this.consent.privacy;
+  setPrivacy = (change: Partial<Privacy>): Promise<Privacy> => this.consent.setPrivacy(change);
+  /** Pubs this device knows: it dials a few of them when they are present. */
+  pubs = (): Identity[] => this.consent.pubs();
+  addPub = (identity: Identity): Promise<void> => this.consent.addPub(identity);
+  removePub = (identity: Identity): Promise<void> => this.consent.removePub(identity);
 
   #pairingOptions() {
     return {
@@ -288,6 +308,7 @@ export class Peer {
     await this.replica.setBlocked(identity, true);
     await this.replica.unwatch(identity, 'follow');
     this.mesh.linkTo(identity)?.close('blocked');
+    await this.consent.settle();
   }
 
   #wire(): void {
@@ -320,6 +341,7 @@ export class Peer {
       void memberCard(this.#keys, replica)
         .then((card) => requestService(link, 'dropbox', card))
         .catch((err: Error) => this.events.emit('log', `dropbox at ${url}: ${err.message}`));
+      if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
@@ -327,6 +349,8 @@ export class Peer {
 
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
+      for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) void this.#accountLease.renew(room.link, url);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }

@@ -112,6 +112,9 @@ export class Replica {
     await this.store.setWatch({ identity, reasons: [...set] });
     this.events.emit('reasons', { identity, reasons: [...set] });
   }
+  blockedList(): Identity[] {
+    return [...this.#blocked];
+  }
   isBlocked(identity: Identity): boolean {
     return this.#blocked.has(identity);
   }

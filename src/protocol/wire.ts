@@ -12,7 +12,7 @@ import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { base64urlSchema, chars, hashSchema, identitySchema, integer, list as bounded, signatureSchema, sizeSchema } from './schema.ts';
 
-export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video'] as const;
+export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video', 'pub'] as const;
 export const serviceSchema = z.enum(SERVICES);
 export type Service = z.infer<typeof serviceSchema>;
 

@@ -31,7 +31,7 @@ app.get('/room/:name', (c) => {
   if (!identity.ok) {
     return refuseSocket('wrong_shard', 'the room URL must name your identity: /room/<name>?identity=<identity>', CLOSE.wrongShard);
   }
-  const shard = shardOf(identity.value, roomShards(c.env));
+  const shard = shardOf(identity.value, roomShards(c.env, name));
   return c.env.ROOM.get(c.env.ROOM.idFromName(shardName(name, shard))).fetch(c.req.raw);
 });
 
@@ -40,7 +40,7 @@ app.get('/room/:name/stats', async (c) => {
   const name = c.req.param('name');
   if (c.env.ROOM_STATS !== '1' || !ROOM_NAME.test(name)) return errorResponse(404, 'not_found', `no such endpoint: ${c.req.path}`);
   const stats = await Promise.all(
-    Array.from({ length: roomShards(c.env) }, (_, shard) =>
+    Array.from({ length: roomShards(c.env, name) }, (_, shard) =>
       (c.env.ROOM.get(c.env.ROOM.idFromName(shardName(name, shard))) as unknown as { stats(): Promise<Record<string, number>> }).stats(),
     ),
   );

@@ -89,7 +89,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     const where = parseShardName(ctx.id.name ?? '');
     if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
     const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
-    this.shards = new Shards(where.room, where.shard, roomShards(env), stubOf);
+    this.shards = new Shards(where.room, where.shard, roomShards(env, where.room), stubOf);
     this.#table = new HeadTable(this.sql);
     const claimOf = (identity: Identity) => this.#table.get(identity)?.synod ?? null;
     this.watchers = new Watchers(
@@ -264,7 +264,6 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     }
   }
 
-  /** Tells every shard's collecting sockets of a new drop; answers the identities told. */
   async dropArrived(notice: DropNotice): Promise<Identity[]> {
     const told = await Promise.all([
       notifyPresent(this, notice),

@@ -22,6 +22,7 @@ import {
   launch,
   screenshotsOnFailure,
   nav,
+  peerRow,
   postNote,
   profile,
   settings,
@@ -198,7 +199,8 @@ describe('two people in two browser profiles', () => {
     writeFileSync(join(tmp, 'two.jpg'), withGps(await drawJpeg(alice.page, 280, 'Two'), [1, 2, 3], [4, 5, 6]));
     await nav(alice.page, 'Compose');
     await alice.page.getByLabel('Choose images').setInputFiles([join(tmp, 'one.jpg'), join(tmp, 'two.jpg')]);
-    await expect.poll(() => alice.page.getByTestId('stripped').count()).toBe(2);
+    // Two images re-encoded in the page: seconds on a loaded machine, not the poll's default second.
+    await expect.poll(() => alice.page.getByTestId('stripped').count(), { timeout: 20_000 }).toBe(2);
     await alice.page.getByLabel('Album name').fill('Holiday album');
     await alice.page.getByRole('button', { name: 'Post album of 2' }).click();
     await visible(alice.page.getByText(/Posted\.|Saved\./));
@@ -356,6 +358,10 @@ describe('two people in two browser profiles', () => {
     await settings(page, 'Devices');
     await visible(page.locator('.device', { hasText: 'Laptop' }));
     await shot(page, '10-devices');
+    // The Network screen says why the two are linked.
+    const row = await peerRow(alice.page, (await identities(page)).device);
+    await expect.poll(() => row.getAttribute('data-reason'), { timeout: 30_000 }).toBe('device');
+    expect(await row.getByTestId('why').textContent()).toBe('your device');
 
     // Alice renames it, then removes it (say it was lost): it learns so, and stops acting for the account.
     await settings(alice.page, 'Devices');

@@ -136,7 +136,8 @@ describe('watch lists and allow-lists', () => {
     for (let i = 0; i < 14; i++) t.client.send({ type: 'watch', id: `x${i}`, add: [full[i]!] });
     for (let i = 0; i < 14; i++) expect((await t.client.answer(`x${i}`)).type).toBe('ok');
     await leaveAll([s, t]);
-  });
+    // Fourteen frames of 512 names subscribe across shards: seconds on a loaded machine.
+  }, 30_000);
 });
 
 describe('isolation', () => {

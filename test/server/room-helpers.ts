@@ -29,8 +29,8 @@ export function roomName(label: string): string {
   return `${label}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Shards per room in this deployment (wrangler.toml's ROOM_SHARDS). */
-export const SHARDS = roomShards(env);
+/** Shards of every test room (vitest.config.ts gives every room 8). */
+export const SHARDS = roomShards(env, 'any-test-room');
 
 /** The home shard of an identity. */
 export const homeOf = (identity: Identity): number => shardOf(identity, SHARDS);
@@ -100,7 +100,7 @@ export function identityAt(shard: number): Identity {
   }
 }
 
-/** An authenticated session in `room` (provides taken), from `ip` if given (CF-Connecting-IP). */
+/** An authenticated session in `room` (provides taken); `ip` arrives as CF-Connecting-IP. */
 export async function join(room: string, opts: HandshakeOptions & { ip?: string } = {}): Promise<Session> {
   return handshake(await open(room, opts.keys, opts.ip), endpointOf(room), opts);
 }

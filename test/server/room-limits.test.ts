@@ -40,8 +40,8 @@ describe('window counter', () => {
 
 describe('limits', () => {
   it("hold the capacity model's hot room (10k members) over the default shards with half again to spare", () => {
-    expect(ROOM_LIMITS.maxConnections * ROOM_LIMITS.defaultShards).toBeGreaterThanOrEqual(15_000);
-    expect(roomShards(env)).toBeGreaterThanOrEqual(2);
+    expect(ROOM_LIMITS.maxConnections * roomShards({ ROOM_SHARDS: '*=1,main=8' }, 'main')).toBeGreaterThanOrEqual(15_000);
+    expect(roomShards(env, 'any')).toBeGreaterThanOrEqual(2);
   });
 
   it('keep a full presence_list frame under the frame limit, and a full watch list within the rate burst', () => {
@@ -52,12 +52,15 @@ describe('limits', () => {
     expect(frames * (1 + LIMITS.listItems / ROOM_LIMITS.itemsPerToken)).toBeLessThanOrEqual(ROOM_LIMITS.rateBurst);
   });
 
-  it('read ROOM_SHARDS as an integer from 1 to maxShards, and refuse anything else', () => {
-    expect(roomShards({})).toBe(ROOM_LIMITS.defaultShards);
-    expect(roomShards({ ROOM_SHARDS: '1' })).toBe(1);
-    expect(roomShards({ ROOM_SHARDS: String(ROOM_LIMITS.maxShards) })).toBe(ROOM_LIMITS.maxShards);
-    for (const bad of ['0', '-1', '2.5', 'eight', String(ROOM_LIMITS.maxShards + 1)]) {
-      expect(() => roomShards({ ROOM_SHARDS: bad })).toThrow(/ROOM_SHARDS/);
+  it('read ROOM_SHARDS as one count, or counts by room name with * for the rest, and refuse anything else', () => {
+    expect(roomShards({}, 'main')).toBe(ROOM_LIMITS.defaultShards);
+    expect(roomShards({ ROOM_SHARDS: '1' }, 'main')).toBe(1);
+    expect(roomShards({ ROOM_SHARDS: String(ROOM_LIMITS.maxShards) }, 'x')).toBe(ROOM_LIMITS.maxShards);
+    const byName = { ROOM_SHARDS: '*=1, main=8,lobby=4' };
+    expect([roomShards(byName, 'main'), roomShards(byName, 'lobby'), roomShards(byName, 'small')]).toEqual([8, 4, 1]);
+    expect(roomShards({ ROOM_SHARDS: 'main=8' }, 'small')).toBe(1);
+    for (const bad of ['0', '-1', '2.5', 'eight', String(ROOM_LIMITS.maxShards + 1), 'main=0', 'main', 'a b=2', '*=1=2', 'main=x']) {
+      expect(() => roomShards({ ROOM_SHARDS: bad }, 'main'), bad).toThrow(/ROOM_SHARDS/);
     }
   });
 });

@@ -92,9 +92,10 @@ export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
  * it (granted the dropbox): the target's, and those of present identities
  * whose tracked head claims the target as their synod, once each has shown
  * it is a device. Every shard runs it for its own sockets
- * (RoomApi.dropArrived); the claim is read from this shard's own heads (a
- * present identity is homed here). Answers the identities told (their apps
- * are open: no push for them).
+ * (RoomApi.dropArrived). The claim is read from this shard's own heads (a
+ * present identity is homed here), so a drop costs no D1 query per present
+ * identity. Answers the identities told (their apps are open: no push for
+ * them).
  */
 export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identity[]> {
   const frame: WireOf<'drops'> = { type: 'drops', drops: [drop] };
@@ -166,10 +167,11 @@ async function store(room: RoomApi, conn: Conn, msg: WireOf<'drop'>, entry: Entr
     );
     if (stored.ok) {
       room.reply(conn, msg, { type: 'ok' });
-      const row = { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires };
-      // Devices told here have the app open; the others are woken (src/server/push/triggers.ts).
+      const drop = notice({ hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires });
+      // Devices told at any shard have the app open; the others are woken (src/server/push/triggers.ts).
+      // Not awaited: a collector may first have to show its synod's chain, which can queue behind this handler.
       void room
-        .dropArrived(notice(row))
+        .dropArrived(drop)
         .catch((err: unknown) => {
           console.error('dropbox: notifying failed', err);
           return [] as Identity[];

@@ -10,6 +10,7 @@
  * failure.
  */
 import { CLOSE, encodeWire, parseIdentity, type Identity, type WireErrorCode } from '../../protocol/index.ts';
+import { clientAddress } from '../client-ip.ts';
 import { errorResponse } from '../http.ts';
 import { ROOM_LIMITS } from './limits.ts';
 
@@ -21,10 +22,10 @@ export function refuseSocket(code: WireErrorCode, message: string, closeCode: nu
   return new Response(null, { status: 101, webSocket: client });
 }
 
-/** The tag a socket's client address gets (`ctx.acceptWebSocket(ws, tags)`), so the shard can count them. */
+/** The tag a socket's client address gets (`ctx.acceptWebSocket(ws, tags)`), so the shard can count them; an IPv6 address counts by its /64 (client-ip.ts). */
 export const addressTag = (request: Request): string | null => {
-  const ip = request.headers.get('CF-Connecting-IP');
-  return ip ? `ip:${ip.slice(0, 64)}` : null;
+  const ip = clientAddress(request.headers);
+  return ip ? `ip:${ip}` : null;
 };
 
 /** The identity an upgrade is for, or the answer that refuses it. `held` counts sockets held: all, or with a tag. */

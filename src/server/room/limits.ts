@@ -46,16 +46,39 @@ export const ROOM_LIMITS = {
   presenceQuietMs: 250,
   /** After a wake, allow-lists of identities with no socket are dropped this much later (watchers.ts). */
   sweepDelayMs: 1000,
-  /** Shards per room when the ROOM_SHARDS var is unset, and the most it may say. */
-  defaultShards: 8,
+  /** Shards of every room when the ROOM_SHARDS var is unset, and the most it may give one room. */
+  defaultShards: 1,
   maxShards: 64,
 } as const;
 
-/** Shards per room: the ROOM_SHARDS Worker var (wrangler.toml), 1 to maxShards. */
-export function roomShards(env: { readonly ROOM_SHARDS?: string | undefined }): number {
-  const n = Number(env.ROOM_SHARDS ?? ROOM_LIMITS.defaultShards);
-  if (!Number.isInteger(n) || n < 1 || n > ROOM_LIMITS.maxShards) {
-    throw new Error(`ROOM_SHARDS must be an integer from 1 to ${ROOM_LIMITS.maxShards}, not ${JSON.stringify(env.ROOM_SHARDS)}`);
+/**
+ * Shards of room `room`, from the ROOM_SHARDS Worker var (wrangler.toml):
+ * either one count for every room ("8"), or counts by room name with `*`
+ * for the rest ("*=1,main=8": a server's default room is the hot one; a
+ * small room pays no RPC between shards). Counts are 1 to maxShards; a bad
+ * value is a deployment error, thrown.
+ */
+export function roomShards(env: { readonly ROOM_SHARDS?: string | undefined }, room: string): number {
+  const text = env.ROOM_SHARDS ?? String(ROOM_LIMITS.defaultShards);
+  const counts = new Map<string, string>();
+  if (/^\s*\d+\s*$/.test(text)) counts.set('*', text.trim());
+  else {
+    for (const part of text.split(',')) {
+      const [name, count, extra] = part.split('=').map((x) => x.trim());
+      if (!name || count === undefined || extra !== undefined || !/^(\*|[A-Za-z0-9_-]{1,64})$/.test(name)) {
+        throw new Error(
+          `ROOM_SHARDS is a count, or name=count pairs separated by commas (* for every other room), not ${JSON.stringify(text)}`,
+        );
+      }
+      counts.set(name, count);
+    }
+  }
+  const value = counts.get(room) ?? counts.get('*') ?? '1';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > ROOM_LIMITS.maxShards) {
+    throw new Error(
+      `ROOM_SHARDS must give each room 1 to ${ROOM_LIMITS.maxShards} shards, not ${JSON.stringify(value)} (${JSON.stringify(text)})`,
+    );
   }
   return n;
 }

@@ -41,10 +41,18 @@ export type Op =
   | { op: 'deliver'; watcher: Identity; change: Change }
   /** `device` (homed at the caller) claims the synod `synod` (homed here). */
   | { op: 'member'; synod: Identity; device: Identity }
-  /** message_to `to` (homed here): answers whether it was delivered. */
+  /** message_to `to` (homed here): answers what became of it. */
   | { op: 'relay'; from: Identity; to: Identity; payload: unknown };
 
-export type OpResult = Change | boolean | null;
+/**
+ * What became of a `message_to`: delivered; refused because `to` is here but
+ * does not take messages from the sender; or `to` has no socket here. The
+ * sender is told the last two in the same words (signalling.ts); only a
+ * call push tells them apart (absent callees are woken, refusing ones not).
+ */
+export type Delivery = 'delivered' | 'refused' | 'absent';
+
+export type OpResult = Change | boolean | Delivery | null;
 
 /** The Room's RPC methods (room.ts), as other shards call them. */
 export interface ShardRpc {

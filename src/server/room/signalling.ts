@@ -76,14 +76,16 @@ export const signalling: RoomService = {
     message_to(room, conn, msg) {
       // Not awaited: the socket's next frames need not wait for another shard's answer. Messages to
       // one target keep their order (one path: here, or the one channel to its home shard).
-      void room.watchers.relay(conn, msg.to, msg.payload).then((delivered) => {
-        if (delivered) {
+      void room.watchers.relay(conn, msg.to, msg.payload).then((delivery) => {
+        if (delivery === 'delivered') {
           if (msg.id) room.reply(conn, msg, { type: 'ok' });
           return;
         }
         room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
-        // A call to someone not here wakes their devices (docs/protocol.md §15.6).
-        if (isCallOffer(msg.payload)) void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
+        // Only where the message would have been delivered had the callee been here (docs/protocol.md §15.6):
+        // a callee present but not taking messages from the caller is not woken either.
+        if (delivery === 'absent' && isCallOffer(msg.payload))
+          void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
       });
     },
   },

@@ -25,7 +25,7 @@ import type { Conn } from './conn.ts';
 import { Interest, type Change, type Flags } from './interest.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { Presence } from './presence.ts';
-import type { Op, OpResult, Shards } from './shards.ts';
+import type { Delivery, Op, OpResult, Shards } from './shards.ts';
 
 export type WatchResult = { ok: true } | { ok: false; refused: 'quota' | 'full' };
 
@@ -193,21 +193,24 @@ export class Watchers {
 
   // ---- messages ----
 
-  /** message_to from a socket: answers whether it reached the target. */
-  async relay(conn: Conn, to: Identity, payload: unknown): Promise<boolean> {
+  /** message_to from a socket: answers what became of it (a failed call to another shard counts as refused). */
+  async relay(conn: Conn, to: Identity, payload: unknown): Promise<Delivery> {
     if (this.shards().isLocal(to)) return this.#deliverMessage(conn.identity, to, payload, conn);
-    return (await this.#op({ op: 'relay', from: conn.identity, to, payload })) === true;
+    const result = await this.#op({ op: 'relay', from: conn.identity, to, payload });
+    return result === 'delivered' || result === 'absent' ? result : 'refused';
   }
 
-  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): boolean {
-    if (!this.presence.has(to) || !this.interest.takesFrom(to, from)) return false;
+  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): Delivery {
+    if (!this.presence.has(to)) return 'absent';
+    if (!this.interest.takesFrom(to, from)) return 'refused';
     let delivered = 0;
     for (const target of this.presence.socketsOf(to)) {
       if (target === except) continue;
       this.send(target, { type: 'message_from', from, payload });
       delivered++;
     }
-    return delivered > 0;
+    // Only the sender's own socket is here: as if absent (its other devices are other identities).
+    return delivered > 0 ? 'delivered' : 'absent';
   }
 
   // ---- between shards ----
