@@ -1,9 +1,10 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { POLICY } from './test/server-grants/policy.ts';
 
-// Three projects: plain Node for protocol/peer code; workerd (through
+// Four projects: plain Node for protocol/peer code; workerd (through
 // Miniflare, with the bindings from wrangler.toml) for the Worker and its DO;
-// and e2e, the web client in Debian's Chromium (playwright-core) against a
+// the same under a restrictive grant policy (workers-grants); and e2e, the web client in Debian's Chromium (playwright-core) against a
 // local `wrangler dev`. e2e runs after the others (groupOrder 1), one file at
 // a time, in one worker (the build and the Worker are started once).
 export default defineConfig(async () => {
@@ -33,6 +34,30 @@ export default defineConfig(async () => {
           test: {
             name: 'workers',
             include: ['test/server/**/*.test.ts'],
+            setupFiles: ['test/server/apply-migrations.ts'],
+          },
+        },
+        {
+          // The same Worker under an operator's restrictive policy for services on request
+          // (hosted/grants.ts): the identities in test/server-grants/policy.ts are its member and allowed ones.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ROOM_SHARDS: '*=8',
+                  DATALEASE_GRANT: 'members',
+                  DROPBOX_GRANT: 'allowlist',
+                  GRANT_MEMBERS: `${POLICY.memberSynod}=1 not-an-identity`,
+                  GRANT_ALLOW: POLICY.allowed,
+                },
+              },
+            }),
+          ],
+          test: {
+            name: 'workers-grants',
+            include: ['test/server-grants/**/*.test.ts'],
             setupFiles: ['test/server/apply-migrations.ts'],
           },
         },

@@ -13,6 +13,7 @@ import type { Keys } from './keys.ts';
 import { blobRefsOf, callLease, httpOrigin, uploadBlob } from './lease.ts';
 import type { Link } from './link.ts';
 import type { Replica } from './replica.ts';
+import { memberCard, requestService } from './services.ts';
 
 /** How long each lease runs; it is renewed on every session with the server and whenever the account's feed moves. */
 const LEASE_SECONDS = 30 * 24 * 3600;
@@ -57,6 +58,8 @@ export class AccountLease {
         const bytes = await this.replica.store.getBlob(ref.hash);
         if (bytes) await uploadBlob(origin, this.keys.device, ref.hash, bytes);
       }
+    // Leases are on request (docs/hosted.md §12): ask first, with this device's card for a server that grants to members.
+    await requestService(link, 'datalease', await memberCard(this.keys, this.replica));
     try {
       const grant = await callLease(link, synod, head.hash, LEASE_SECONDS);
       this.#leased.set(origin, { head: grant.head, expires: grant.expires });

@@ -29,6 +29,7 @@ import type { Mesh } from './mesh.ts';
 import type { PrivateNotes } from './private-notes.ts';
 import type { Replica } from './replica.ts';
 import { trustedEntry } from './store.ts';
+import { memberCard, requestService } from './services.ts';
 
 /** Seal `text` for the target's readers and sign it as a standalone entry. */
 export async function makeDrop(keys: KeyPair, readers: readonly Identity[], text: string, now = Date.now()): Promise<Entry> {
@@ -172,6 +173,8 @@ export class Dropbox {
     try {
       if (!room.link) await within(room.events.once('link'), timeoutMs);
       if (!room.link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
+      // Clearing is collecting: granted on request, which may still be on its way from joining.
+      await requestService(room.link, 'dropbox', await memberCard(this.keys, this.replica));
       await clearDrops(room.link, target, through);
     } finally {
       if (joinedHere) this.mesh.leave(url);

@@ -9,6 +9,8 @@ export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export { threadsOf, type ChatMessage, type SendOptions, type SendResult, type Thread } from './conversations.ts';
 export { pairingRoomUrl, type PairingRun } from './pairing.ts';
 export type { LeaseGrant } from './lease.ts';
+export type { FeedHistory, Evidence, EvidenceKind, RewriteSummary } from './history.ts';
+export type { PrivateFeed, ReadableEntry } from './private-feed.ts';
 export type { Calls, CallInfo, CallState, CallOptions } from './calls.ts';
 /** Calls load when the app asks for them (after its first paint), not with the rest of the engine. */
 export const loadCalls = () => import('./calls.ts');

@@ -10,6 +10,7 @@ import type { Keys } from './keys.ts';
 import type { Link } from './link.ts';
 import type { Mesh } from './mesh.ts';
 import type { Replica } from './replica.ts';
+import { memberCard, requestService } from './services.ts';
 import type { Store } from './store.ts';
 
 /** The HTTP origin of a room URL (ws://host/room/x → http://host). */
@@ -81,6 +82,8 @@ export async function callLease(link: Link, identity: Identity, head: Hash, seco
 export async function requestLease(keys: Keys, replica: Replica, mesh: Mesh, roomUrl: string, seconds: number): Promise<LeaseGrant[]> {
   const room = mesh.join(roomUrl);
   if (!room.link) await room.events.once('link');
+  // Leases are on request: ask first (with our account's card, for a server that grants to members).
+  await requestService(room.link!, 'datalease', await memberCard(keys, replica));
   const grants: LeaseGrant[] = [];
   for (const signer of [keys.device, keys.synod]) {
     if (!signer) continue;

@@ -29,11 +29,14 @@ import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
+import { History } from './history.ts';
+import { PrivateFeed, type ReadableEntry } from './private-feed.ts';
 import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
+import { memberCard, requestService } from './services.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
 import type { StoredHead, Store } from './store.ts';
@@ -88,6 +91,10 @@ export class Peer {
   readonly #dropbox: Dropbox;
   readonly #accountLease: AccountLease;
   readonly #conversations: Conversations;
+  /** A private feed: sealing, approved followers, keys (private-feed.ts). */
+  readonly privateFeed: PrivateFeed;
+  /** Rewrites and the evidence of superseded heads (history.ts). */
+  readonly history: History;
   readonly #WebSocket: unknown;
 
   private constructor(
@@ -116,6 +123,8 @@ export class Peer {
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
+    this.privateFeed = new PrivateFeed(keys, replica, this.#publisher, this.#notes);
+    this.history = new History(replica);
     this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
     this.#WebSocket = options.WebSocket;
     this.#wire();
@@ -127,6 +136,8 @@ export class Peer {
     const peer = new Peer(replica, keys, options);
     await peer.consent.open();
     await peer.#publisher.loadPublished();
+    await peer.privateFeed.load();
+    await peer.history.load(replica.watched());
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
     void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
@@ -176,7 +187,8 @@ export class Peer {
 
   // --- publishing (publisher.ts) and relations ----------------------------
 
-  publish = (payload: Payload): Promise<Entry> => this.#publisher.publish(payload);
+  /** Every post takes this path: sealed first when the feed is private (private-feed.ts). */
+  publish = async (payload: Payload): Promise<Entry> => this.#publisher.publish(await this.privateFeed.wrap(payload));
   postNote = (text: string): Promise<Entry> => this.publish({ type: 'public_note', text });
   comment = (target: EntryRef, text: string): Promise<Entry> => this.publish({ type: 'comment', target, text });
   tag = (target: EntryRef, tag: string): Promise<Entry> => this.publish({ type: 'tag', target, tag });
@@ -226,11 +238,12 @@ export class Peer {
 
   // --- reading and blobs (blobs.ts) ----------------------------------------
 
-  /** An identity's feed along its head chain, newest first. */
-  feed = (identity: Identity, limit = 50): Promise<Entry[]> => this.replica.feed(identity, limit);
+  /** An identity's feed along its head chain, newest first; sealed posts opened where we hold the key. */
+  feed = async (identity: Identity, limit = 50): Promise<ReadableEntry[]> =>
+    (await this.replica.feed(identity, limit)).map((e) => this.privateFeed.view(e));
 
-  /** Newest first across everyone watched (one read of the store, whatever the number of feeds). */
-  timeline = (limit = 50): Promise<Entry[]> => this.replica.timeline(limit);
+  /** Newest first across everyone watched (one read of the store, whatever the number of feeds); sealed posts opened as in feed(). */
+  timeline = async (limit = 50): Promise<ReadableEntry[]> => (await this.replica.timeline(limit)).map((e) => this.privateFeed.view(e));
 
   /** Identities replicated, and why (self, synod, device, follow, lease). */
   watching(): { identity: Identity; reasons: string[] }[] {
@@ -324,6 +337,10 @@ export class Peer {
       );
     });
     mesh.events.on('roomLink', ({ url, link }) => {
+      // Collecting drops is on request: ask every room we are in (a refusal only means no dropbox for us there).
+      void memberCard(this.#keys, replica)
+        .then((card) => requestService(link, 'dropbox', card))
+        .catch((err: Error) => this.events.emit('log', `dropbox at ${url}: ${err.message}`));
       if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));

@@ -25,14 +25,14 @@ export class PrivateNotes {
 
   /** A note only the given identities (and their synods' devices) and this person can read. */
   async send(text: string, to: readonly Identity[]): Promise<Entry> {
-    const readers = new Set(await this.#ownReaders());
+    const readers = new Set(await this.ownReaders());
     for (const identity of to) for (const r of await this.readersFor(identity)) readers.add(r);
     return this.publisher.publish({ type: 'private_note', envelope: this.#seal(text, 'private_note', [...readers]) });
   }
 
   /** A block nobody else can read: sealed to this person's own readers. */
   async mute(identity: Identity): Promise<Entry> {
-    const envelope = this.#seal(JSON.stringify({ type: 'block', identity }), 'mute', await this.#ownReaders());
+    const envelope = this.#seal(JSON.stringify({ type: 'block', identity }), 'mute', await this.ownReaders());
     return this.publisher.publish({ type: 'mute', envelope });
   }
 
@@ -47,7 +47,7 @@ export class PrivateNotes {
     return null;
   }
 
-  async #ownReaders(): Promise<Identity[]> {
+  async ownReaders(): Promise<Identity[]> {
     const { device, synodIdentity } = this.keys;
     return synodIdentity ? [...new Set([device.identity, ...(await this.readersFor(synodIdentity))])] : [device.identity];
   }

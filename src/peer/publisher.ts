@@ -47,10 +47,15 @@ export class Publisher {
 
   /** Append to this device's feed, claiming its synod at the synod's current head. */
   async publish(payload: Payload): Promise<Entry> {
+    return this.#append(this.keys.device, payload, await this.#claim());
+  }
+
+  /** The synod claim of this device's next entry: its synod at the synod's current head, once the synod lists it. */
+  async #claim(): Promise<readonly [Identity, Hash] | null> {
     const { device, synodIdentity } = this.keys;
     const synodHead = synodIdentity ? await this.replica.head(synodIdentity) : undefined;
     const member = synodIdentity && synodHead && this.replica.synod(synodIdentity)?.devices.has(device.identity);
-    return this.#append(device, payload, member ? [synodIdentity, synodHead.hash] : null);
+    return member ? [synodIdentity, synodHead.hash] : null;
   }
 
   /** Append to the synod's feed, with the synod key. */
@@ -60,22 +65,38 @@ export class Publisher {
     return this.#append(synod, payload, null);
   }
 
-  /** Delete entries of this device's feed by rebasing; later entries are re-signed (new hashes). */
+  /**
+   * Delete entries of this device's feed by rebasing (§8.4): later entries are
+   * re-signed with their own times (new hashes), and a rebase entry that maps
+   * old names to new ones becomes the head.
+   */
   async rewrite(hashes: readonly Hash[]): Promise<Entry[]> {
     const { device } = this.keys;
-    const rewritten = await rebase(device, await this.replica.chain(device.identity), new Set(hashes));
-    for (const entry of rewritten) await this.#store(entry);
+    const rewritten = await rebase(device, await this.replica.chain(device.identity), new Set(hashes), { synod: await this.#claim() });
+    await this.#store(...rewritten);
     const head = rewritten.at(-1);
     if (head) this.#announce(head);
     return rewritten;
   }
 
-  /** Announce the heads this device signs for (a room link just came up: the room may not know them). */
+  /**
+   * Announce the heads this device signs for (a room link just came up: the
+   * room may not know them), then our synod's revocations, so the room's head
+   * tracking refuses a revoked device's later heads (§9.7) even when it never
+   * saw the revocation as the synod's head.
+   */
   async announceHeads(): Promise<void> {
     for (const identity of [this.keys.device.identity, this.keys.synod?.identity]) {
       const head = identity ? await this.replica.head(identity) : undefined;
       const entry = head ? await this.replica.store.getEntry(head.hash) : undefined;
       if (entry) this.#announce(entry);
+    }
+    const synod = this.keys.synodIdentity;
+    const state = synod ? this.replica.synod(synod) : undefined;
+    if (!synod || ![...(state?.devices.values() ?? [])].some((d) => d.cut !== null)) return;
+    for (const entry of await this.replica.chain(synod)) {
+      const p = entry.body.payload;
+      if (p.type === 'synod' && p.op === 'revoke_device') this.#announce(entry);
     }
   }
 
@@ -102,9 +123,10 @@ export class Publisher {
     return entry;
   }
 
-  async #store(entry: Entry): Promise<void> {
-    this.#lastSigned.set(entry.body.identity, entry.hash);
-    await this.replica.appendOwn(entry);
+  async #store(...entries: Entry[]): Promise<void> {
+    const last = entries.at(-1);
+    if (last) this.#lastSigned.set(last.body.identity, last.hash);
+    await this.replica.appendOwn(...entries);
   }
 
   #announce(entry: Entry): void {

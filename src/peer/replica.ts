@@ -32,6 +32,12 @@ export interface ReplicaEvents {
   watch: Identity;
   /** The reasons an identity is watched for changed (none left: no longer watched). */
   reasons: { identity: Identity; reasons: readonly WatchReason[] };
+  /**
+   * Two heads of one feed where neither is known to descend from the other:
+   * `winner` outranks (§8.2), `loser` is a superseded head or a losing branch
+   * (evidence.ts tells a rewrite from an equivocation).
+   */
+  fork: { identity: Identity; winner: Hash; loser: Hash };
 }
 
 /** The setting listing the feeds that hold synod operations. */
@@ -221,11 +227,17 @@ export class Replica {
     if (current?.hash === hash) return current;
     const candidate = checkedTo?.hash === hash ? checkedTo : await this.store.getEntry(hash);
     if (!candidate || candidate.body.identity !== identity) return current;
-    if (current && compareHeads(rankOf(candidate), current) > 0) return current;
+    if (current && compareHeads(rankOf(candidate), current) > 0) {
+      this.events.emit('fork', { identity, winner: current.hash, loser: hash });
+      return current;
+    }
     if (checkedTo && checkedTo.body.identity !== identity) return current;
     const complete = await this.#reachesComplete(checkedTo ?? candidate, checkedTo !== undefined);
     if (complete === null) return current;
     const head: LoggedHead = await this.#setHead({ identity, hash, comparable: candidate.body.comparable });
+    // Not a step forward from the head we had: the old head is superseded (evidence.ts keeps it).
+    if (current && complete.reached !== current.hash && !(await this.#descends(candidate, current)))
+      this.events.emit('fork', { identity, winner: hash, loser: current.hash });
     // A feed holding synod operations is a synod: keep its state, whoever watches it and why.
     if (complete.synodOps) await this.#markSynod(identity);
     if (this.#synodFeeds.has(identity) || this.#watch.get(identity)?.has('synod')) await this.#refreshSynod(identity);
@@ -237,11 +249,13 @@ export class Replica {
    * Walk down from `start` (already checked itself when `checked`) to a
    * known-complete entry or a root, checking every link and synod claim, in
    * one read of the store. Null when the chain is broken or incomplete.
+   * `reached` is the complete entry the walk stopped at (null: a root).
    */
-  async #reachesComplete(start: Entry, checked: boolean): Promise<{ synodOps: boolean } | null> {
+  async #reachesComplete(start: Entry, checked: boolean): Promise<{ synodOps: boolean; reached: Hash | null } | null> {
     let synodOps = start.body.payload.type === 'synod';
-    if (!checked && this.#admissible(start)) return null;
-    if (this.#complete.has(start.hash) || start.body.parent === null) return { synodOps };
+    if (!checked && this.#refused(start)) return null;
+    if (this.#complete.has(start.hash)) return { synodOps, reached: start.hash };
+    if (start.body.parent === null) return { synodOps, reached: null };
     let reached = false;
     const below = await this.store.chain(start.body.parent, {
       limit: Infinity,
@@ -252,12 +266,30 @@ export class Replica {
     let at = start;
     for (const parent of below) {
       if (this.#linkError(at, parent)) return null;
-      if (this.#complete.has(parent.hash)) return { synodOps };
-      if (this.#admissible(parent)) return null;
+      if (this.#complete.has(parent.hash)) return { synodOps, reached: parent.hash };
+      if (this.#refused(parent)) return null;
       synodOps ||= parent.body.payload.type === 'synod';
       at = parent;
     }
-    return at.body.parent === null ? { synodOps } : null;
+    return at.body.parent === null ? { synodOps, reached: null } : null;
+  }
+
+  /** A held entry a synod rule now refuses (a revocation learnt since it was stored): refused as a head, and said so. */
+  #refused(entry: Entry): boolean {
+    const inadmissible = this.#admissible(entry);
+    if (inadmissible) this.events.emit('rejected', { identity: entry.body.identity, hash: entry.hash, error: inadmissible, from: 'head' });
+    return inadmissible !== null;
+  }
+
+  /** Whether `head` is on the chain below `entry` (read down to its comparable only). */
+  async #descends(entry: Entry, head: StoredHead): Promise<boolean> {
+    if (entry.body.parent === null) return false;
+    const below = await this.store.chain(entry.body.parent, {
+      limit: Infinity,
+      identity: entry.body.identity,
+      fits: (e) => e.body.comparable >= head.comparable,
+    });
+    return below.some((e) => e.hash === head.hash);
   }
 
   async #setHead(head: StoredHead): Promise<LoggedHead> {
@@ -295,6 +327,14 @@ export class Replica {
     const head = this.#heads.get(device);
     if (!head || head.comparable <= cut) return;
     const above = await this.store.chain(head.hash, { limit: Infinity, identity: device, fits: (e) => e.body.comparable > cut });
+    for (const e of above) {
+      this.events.emit('rejected', {
+        identity: device,
+        hash: e.hash,
+        error: { code: 'revoked', message: `${e.hash} comes after device ${device} was revoked (cut ${cut})` },
+        from: 'synod',
+      });
+    }
     const kept = above.at(-1)?.body.parent;
     const at = kept ? await this.store.getEntry(kept) : undefined;
     if (!at) return;
@@ -302,10 +342,18 @@ export class Replica {
     this.events.emit('head', fallback);
   }
 
-  /** Our own new entry: trusted, already linked to our head. */
-  async appendOwn(entry: Entry): Promise<void> {
-    await this.store.putEntry(entry);
-    this.events.emit('entry', entry);
-    await this.considerHead(entry.body.identity, entry.hash);
+  /**
+   * Our own new entries, root-most first, already linked: all stored, then
+   * only the last offered as the head. A rewrite's re-signed entries keep
+   * their comparables, so one alone could tie with the old head; only the
+   * rebase entry at the end is meant to take over (§8.4).
+   */
+  async appendOwn(...entries: Entry[]): Promise<void> {
+    for (const entry of entries) {
+      await this.store.putEntry(entry);
+      this.events.emit('entry', entry);
+    }
+    const last = entries.at(-1);
+    if (last) await this.considerHead(last.body.identity, last.hash);
   }
 }

@@ -102,7 +102,10 @@ export function authenticate(channel: Channel, options: SessionOptions): Promise
         });
       } else if (msg.type === 'error') {
         finish(new SessionError('auth_failed', `${msg.code}: ${msg.message}`));
-      } else if (msg.type !== 'ping' && msg.type !== 'pong') {
+      } else if (msg.type === 'ping') {
+        // Allowed before authentication (§12.3 rule 4): a keepalive during a slow handshake.
+        channel.send(encodeWire(msg.id ? { type: 'pong', re: msg.id } : { type: 'pong' }));
+      } else if (msg.type !== 'pong') {
         finish(new SessionError('protocol', `${msg.type} before authentication`));
       }
     });

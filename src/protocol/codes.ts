@@ -39,7 +39,7 @@ export const WIRE_ERRORS: Readonly<Record<WireErrorCode, string>> = {
   unknown_type: 'no such message type',
   bad_schema: 'a known type with missing, mistyped, out-of-bounds or unknown members',
   // Session (§12)
-  unauthenticated: 'anything but session_request, session_auth, ping or error before authentication',
+  unauthenticated: 'anything but session_request, session_auth, ping, pong or error before authentication',
   auth_failed: 'bad signature, replayed challenge, or a second session (closed, 4001)',
   auth_timeout: 'not authenticated in time (closed, 4002)',
   wrong_shard: "the room URL names no identity, or not the session's: the socket is at the wrong shard (closed, 4010)",

@@ -38,7 +38,7 @@ const BODY_CONTEXT = concat(utf8('effigy/v1/envelope'), new Uint8Array([0]));
 const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
 
 /** `recovery`: shares, requests and the records of recovery through friends (recovery.ts), never read as a note. */
-export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'recovery';
+export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'feed_key' | 'recovery';
 
 export interface SealOptions {
   /** The identity that will sign the carrying entry. */

@@ -6,13 +6,15 @@
  * loop). The head is the highest-comparable entry whose chain reaches a root
  * without breaking; equal comparables are ordered by hash so every peer picks
  * the same head. Deletion is a rebase: the entries after the deleted one are
- * re-signed onto the kept prefix with comparables above the old head, so the
- * new chain supersedes; the old entries stay addressable by hash (orphans).
+ * re-signed onto the kept prefix with their own comparables, and a `rebase`
+ * entry above the old head maps old names to new ones, so the new chain
+ * supersedes; the old entries stay addressable by hash (orphans).
  */
 import type { Hash, Identity } from './encoding.ts';
 import { createEntry, type Entry } from './entry.ts';
 import { fail, ok, type ProtocolError, type Result } from './errors.ts';
 import type { KeyPair } from './keys.ts';
+import { REBASE_ITEMS } from './payloads.ts';
 
 export type ChainTrace =
   /** Head first, root last. */
@@ -135,33 +137,65 @@ export class Feed {
 /** The comparable for a new entry: a millisecond clock that never runs backwards. */
 export const nextComparable = (parent: Entry | null, now = Date.now()): number => Math.max(now, (parent?.body.comparable ?? 0) + 1);
 
+export interface RebaseOptions {
+  /** The author's clock; the rebase entries' comparables start above the old head and above this. */
+  now?: number;
+  /** The synod claim of the rebase entries (§6.1); by default the old head's. */
+  synod?: readonly [Identity, Hash] | null;
+}
+
 /**
- * Delete entries by rebasing: returns the new entries to publish (re-signed
- * successors, root first). `chain` is the current chain, root first. When the
- * deleted entries were the newest, the last kept entry is re-signed so that
- * the new head still outranks the old one.
+ * Delete entries by rebasing (§8.4): returns the new entries to publish,
+ * root first. `chain` is the current chain, root first. Every later entry
+ * that is kept is re-signed onto the kept prefix with its own comparable
+ * (its time and order stay), then one or more `rebase` entries name the old
+ * head, map each old name to its new one and list what was removed; the
+ * last rebase entry's comparable outranks the old head, so every peer (and
+ * a room that refuses rollbacks) moves to the new chain.
  */
-export async function rebase(keys: KeyPair, chain: readonly Entry[], remove: ReadonlySet<Hash>, now = Date.now()): Promise<Entry[]> {
+export async function rebase(
+  keys: KeyPair,
+  chain: readonly Entry[],
+  remove: ReadonlySet<Hash>,
+  options: RebaseOptions = {},
+): Promise<Entry[]> {
   const first = chain.findIndex((e) => remove.has(e.hash));
   if (first < 0) return [];
   const oldHead = chain[chain.length - 1] as Entry;
-  let toRewrite = chain.slice(first).filter((e) => !remove.has(e.hash));
   let parent: Entry | null = first > 0 ? (chain[first - 1] as Entry) : null;
-  if (toRewrite.length === 0) {
-    if (!parent) throw new RangeError('cannot delete every entry of a feed');
-    toRewrite = [parent];
-    parent = first > 1 ? (chain[first - 2] as Entry) : null;
-  }
-  let floor = oldHead.body.comparable;
   const out: Entry[] = [];
-  for (const old of toRewrite) {
-    const comparable = Math.max(now, floor + 1);
-    floor = comparable;
+  const items: ({ map: [Hash, Hash] } | { removed: Hash })[] = [];
+  for (const old of chain.slice(first)) {
+    if (remove.has(old.hash)) {
+      items.push({ removed: old.hash });
+      continue;
+    }
     const next = await createEntry(keys, {
       parent: parent ? parent.hash : null,
-      comparable,
+      comparable: old.body.comparable,
       synod: old.body.synod,
       payload: old.body.payload,
+    });
+    items.push({ map: [old.hash, next.hash] });
+    out.push(next);
+    parent = next;
+  }
+  const synod = options.synod === undefined ? oldHead.body.synod : options.synod;
+  let floor = Math.max(oldHead.body.comparable, parent?.body.comparable ?? 0);
+  for (let i = 0; i < items.length; i += REBASE_ITEMS) {
+    const part = items.slice(i, i + REBASE_ITEMS);
+    const comparable = Math.max(options.now ?? Date.now(), floor + 1);
+    floor = comparable;
+    const next: Entry = await createEntry(keys, {
+      parent: parent ? parent.hash : null,
+      comparable,
+      synod,
+      payload: {
+        type: 'rebase',
+        from: oldHead.hash,
+        map: part.flatMap((p) => ('map' in p ? [p.map] : [])),
+        removed: part.flatMap((p) => ('removed' in p ? [p.removed] : [])),
+      },
     });
     out.push(next);
     parent = next;

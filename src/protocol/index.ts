@@ -19,6 +19,7 @@ export * from './message.ts';
 export * from './mnemonic.ts';
 export * from './pairing.ts';
 export * from './payloads.ts';
+export * from './private-feed.ts';
 export * from './push.ts';
 export * from './recovery.ts';
 export * from './recovery-shares.ts';

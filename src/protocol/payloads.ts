@@ -1,6 +1,8 @@
 /**
- * The eleven payload types of the design. A payload is a JSON object whose
- * `type` names it; private_note and mute carry an encrypted envelope.
+ * The payload types: the design's eleven, a rewrite's `rebase` (§8.4), and
+ * a private feed's `sealed` and `feed_key` (§10.6). A payload is a JSON
+ * object whose `type` names it; private_note, mute and feed_key carry an
+ * encrypted envelope, sealed an encrypted payload.
  */
 import * as z from 'zod/mini';
 import { LIMITS } from './limits.ts';
@@ -10,6 +12,7 @@ import {
   chars,
   endpointSchema,
   entryRefSchema,
+  hashSchema,
   identitySchema,
   integer,
   list,
@@ -98,6 +101,40 @@ export const blockSchema = z.strictObject({
 /** A block nobody else can read: the envelope's plaintext is a block payload for the author's own readers. */
 export const muteSchema = z.strictObject({ type: z.literal('mute'), envelope });
 
+/** At most this many renamed and removed entries in one rebase entry: a full one stays under entryBytes. */
+export const REBASE_ITEMS = 128;
+
+/**
+ * The last entry (or entries) of a rewrite (§8.4): which head it replaces,
+ * the old name → new name of every re-signed entry, and the entries removed,
+ * so a reader can find what comments point at and see that the past changed.
+ */
+export const rebaseSchema = z
+  .strictObject({
+    type: z.literal('rebase'),
+    from: hashSchema,
+    map: list(z.tuple([hashSchema, hashSchema]), REBASE_ITEMS),
+    removed: list(hashSchema, REBASE_ITEMS),
+  })
+  .check(
+    z.refine((r) => r.map.length + r.removed.length <= REBASE_ITEMS, {
+      message: `a rebase entry names at most ${REBASE_ITEMS} renamed and removed entries`,
+    }),
+  );
+
+/** 16 bytes of a feed-read key's hash, base64url: which key opens a sealed payload (private-feed.ts). */
+export const feedKeyIdSchema = z.string().check(z.length(22), z.regex(/^[A-Za-z0-9_-]+$/, { message: 'not base64url' }));
+
+/** A private feed's entry: another payload encrypted with a feed-read key (§10.6). */
+export const sealedSchema = z.strictObject({
+  type: z.literal('sealed'),
+  key: feedKeyIdSchema,
+  box: base64urlSchema(LIMITS.entryBytes),
+});
+
+/** Feed-read keys for the readers of the envelope (approved followers, the author's own devices). */
+export const feedKeySchema = z.strictObject({ type: z.literal('feed_key'), envelope });
+
 export const payloadSchema = z.discriminatedUnion('type', [
   synodPayloadSchema,
   identificationSchema,
@@ -110,6 +147,9 @@ export const payloadSchema = z.discriminatedUnion('type', [
   followSchema,
   blockSchema,
   muteSchema,
+  rebaseSchema,
+  sealedSchema,
+  feedKeySchema,
 ]);
 
 export type Payload = z.infer<typeof payloadSchema>;
@@ -129,4 +169,7 @@ export const PAYLOAD_TYPES: readonly PayloadType[] = [
   'follow',
   'block',
   'mute',
+  'rebase',
+  'sealed',
+  'feed_key',
 ];

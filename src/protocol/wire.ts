@@ -19,7 +19,12 @@ export type Service = z.infer<typeof serviceSchema>;
 const id = z.optional(chars(64, 1));
 const re = z.optional(chars(64, 1));
 const list = <T extends z.ZodMiniType>(item: T) => bounded(item, LIMITS.listItems);
-const entryText = chars(LIMITS.entryBytes);
+/**
+ * An entry inside a message: any string (the frame bounds it); its size is
+ * the first check of §6.3, so an entry over 15360 is `bad_entry` naming
+ * `too_big`, as §6.3 says, not a schema failure.
+ */
+const entryText = z.string();
 const challenge = z.string().check(
   z.length(43),
   z.refine((c: string) => fromBase64url(c, LIMITS.challengeBytes).ok, { message: 'a challenge is 32 bytes of canonical base64url' }),
@@ -55,7 +60,11 @@ export const wireSchemas = {
   session_auth: m('session_auth', { signature: signatureSchema }),
   // Service discovery
   provides: m('provides', { services: bounded(serviceSchema, SERVICES.length) }),
-  request_service: m('request_service', { service: serviceSchema }),
+  request_service: m('request_service', {
+    service: serviceSchema,
+    /** The text of the synod entry that added the session's identity (`add_device`): proof of membership for a server that grants to members. */
+    member: z.optional(entryText),
+  }),
   // Head tracking (`head` travels between peers; a room reports heads inside presence_list)
   get_heads: m('get_heads', { identities: list(identitySchema) }),
   last_known_heads: m('last_known_heads', { heads: list(headPair) }),

@@ -9,6 +9,12 @@ export interface Env extends TurnEnv, PushEnv, HostedVars {
   DB: D1Database;
   BLOBS: R2Bucket;
   ASSETS: Fetcher;
+  /** Who is granted datalease and dropbox collection on request (hosted/grants.ts): everyone, members or allowlist. */
+  DATALEASE_GRANT?: string;
+  DROPBOX_GRANT?: string;
+  /** Member accounts and their lease quotas ("@synod=8 @other"), and allowed identities ("@a @b"). */
+  GRANT_MEMBERS?: string;
+  GRANT_ALLOW?: string;
   /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
   ROOM_SHARDS?: string;
   /** "1" turns on GET /room/:name/stats, the shards' counters, for the bench (never in wrangler.toml). */

@@ -43,6 +43,7 @@ import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { relaying } from './room/relaying.ts';
 import { Requests } from './room/requests.ts';
+import type { Revocation } from './room/revocations.ts';
 import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
 import { closeLate, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
 import { parseShardName, shardName, Shards, type Op, type OpResult, type ShardRpc } from './room/shards.ts';
@@ -286,6 +287,16 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   async putHead(hash: Hash, text: string): Promise<PutResult> {
     this.handled.rpc++;
     return this.#table.store(trustedEntry(hash, text), (entry) => this.#headStored(entry));
+  }
+
+  async revoke(synod: Identity, device: Identity, cut: number): Promise<void> {
+    this.handled.rpc++;
+    this.#table.revoke(synod, device, cut);
+  }
+
+  async revocationsOf(devices: Identity[]): Promise<Revocation[]> {
+    this.handled.rpc++;
+    return this.#table.revocations.of(devices);
   }
 
   async entriesOf(hashes: Hash[]): Promise<HeadEntry[]> {

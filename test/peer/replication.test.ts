@@ -73,7 +73,9 @@ describe('replication between two peers', () => {
     await eventually(async () => (await headOf(bob, alice.identity)) === posted[4]!.hash, 5000, 'initial sync');
     const rewritten = await alice.deleteEntries([posted[2]!.hash]);
     await eventually(async () => (await headOf(bob, alice.identity)) === rewritten.at(-1)!.hash, 5000, 'rebase');
-    const texts = (await bob.feed(alice.identity)).map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
+    const feed = await bob.feed(alice.identity);
+    expect(feed[0]?.body.payload.type).toBe('rebase');
+    const texts = feed.flatMap((e) => (e.body.payload.type === 'public_note' ? [e.body.payload.text] : []));
     expect(texts).toEqual(['note 4', 'note 3', 'note 1', 'note 0']);
     expect(await bob.replica.store.getEntry(posted[2]!.hash)).toBeDefined(); // the orphan stays addressable
   });

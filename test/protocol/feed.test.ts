@@ -92,37 +92,74 @@ describe('feeds', () => {
 });
 
 describe('rebase (deletion)', () => {
-  it('rewrites the successors, supersedes the old head, and keeps orphans addressable', async () => {
+  const texts = (f: Feed) => f.chain().flatMap((e) => (e.body.payload.type === 'public_note' ? [e.body.payload.text] : []));
+
+  it('re-signs the successors with their own comparables, maps old names to new, and a rebase entry outranks the old head', async () => {
     const chain = await chainOf(keys, 5);
     const victim = chain[2] as Entry;
-    const rewritten = await rebase(keys, chain, new Set([victim.hash]), 1);
-    expect(rewritten).toHaveLength(2);
+    const rewritten = await rebase(keys, chain, new Set([victim.hash]), { now: 1 });
+    expect(rewritten.map((e) => e.body.payload.type)).toEqual(['public_note', 'public_note', 'rebase']);
+    // Original time and order: the re-signed entries keep their comparables.
+    expect(rewritten.slice(0, 2).map((e) => e.body.comparable)).toEqual([chain[3]!.body.comparable, chain[4]!.body.comparable]);
+    const last = rewritten[2]!;
+    expect(last.body.payload).toEqual({
+      type: 'rebase',
+      from: chain[4]!.hash,
+      map: [
+        [chain[3]!.hash, rewritten[0]!.hash],
+        [chain[4]!.hash, rewritten[1]!.hash],
+      ],
+      removed: [victim.hash],
+    });
+    expect(last.body.comparable).toBe(chain[4]!.body.comparable + 1);
     const feed = feedOf([...chain, ...rewritten]);
-    const texts = feed.chain().map((e) => e.body.payload.type === 'public_note' && e.body.payload.text);
-    expect(texts).toEqual(['note 0', 'note 1', 'note 3', 'note 4']);
-    expect(feed.head()?.hash).toBe(rewritten[1]?.hash);
+    expect(texts(feed)).toEqual(['note 0', 'note 1', 'note 3', 'note 4']);
+    expect(feed.head()?.hash).toBe(last.hash);
+    expect(compareHeads(rankOf(last), rankOf(chain[4]!))).toBeLessThan(0); // outranks: a room that refuses rollbacks takes it
     expect(feed.get(victim.hash)).toBeDefined(); // orphans stay addressable
-    expect(feed.get(chain[4]!.hash)).toBeDefined();
   });
 
-  it('deleting the newest entry re-signs the one before it so the new head still outranks', async () => {
+  it('without the rebase entry the new chain would only tie with the old head (positive control)', async () => {
     const chain = await chainOf(keys, 3);
-    const rewritten = await rebase(keys, chain, new Set([chain[2]!.hash]), 1);
+    const rewritten = await rebase(keys, chain, new Set([chain[0]!.hash]), { now: 1 });
+    const resigned = rewritten.filter((e) => e.body.payload.type !== 'rebase');
+    // Same comparable as the old head: only the hash tie-break would choose, a coin flip per rewrite.
+    expect(resigned.at(-1)!.body.comparable).toBe(chain[2]!.body.comparable);
+    expect(feedOf([...chain, ...rewritten]).head()?.body.payload.type).toBe('rebase');
+  });
+
+  it('deleting the newest entry re-signs nothing: the rebase entry sits on the kept prefix', async () => {
+    const chain = await chainOf(keys, 3);
+    const rewritten = await rebase(keys, chain, new Set([chain[2]!.hash]), { now: 1 });
     expect(rewritten).toHaveLength(1);
+    expect(rewritten[0]!.body.parent).toBe(chain[1]!.hash);
     const feed = feedOf([...chain, ...rewritten]);
-    expect(feed.chain().map((e) => e.body.payload.type === 'public_note' && e.body.payload.text)).toEqual(['note 0', 'note 1']);
+    expect(texts(feed)).toEqual(['note 0', 'note 1']);
     expect(feed.head()!.body.comparable).toBeGreaterThan(chain[2]!.body.comparable);
   });
 
   it('deleting the root rebuilds the chain from a new root', async () => {
     const chain = await chainOf(keys, 3);
-    const rewritten = await rebase(keys, chain, new Set([chain[0]!.hash]), 1);
+    const rewritten = await rebase(keys, chain, new Set([chain[0]!.hash]), { now: 1 });
     expect(rewritten[0]?.body.parent).toBeNull();
-    expect(feedOf([...chain, ...rewritten]).chain()).toHaveLength(2);
+    expect(texts(feedOf([...chain, ...rewritten]))).toEqual(['note 1', 'note 2']);
   });
 
-  it('refuses to delete every entry', async () => {
-    const chain = await chainOf(keys, 1);
-    await expect(rebase(keys, chain, new Set([chain[0]!.hash]))).rejects.toThrow(/every entry/);
+  it('deleting every entry leaves the rebase entry as the root', async () => {
+    const chain = await chainOf(keys, 2);
+    const rewritten = await rebase(keys, chain, new Set(chain.map((e) => e.hash)), { now: 1 });
+    expect(rewritten).toHaveLength(1);
+    expect(rewritten[0]!.body.parent).toBeNull();
+    expect(feedOf([...chain, ...rewritten]).head()?.hash).toBe(rewritten[0]!.hash);
+  });
+
+  it('a long rewrite spreads its map over several rebase entries, the last one the head', async () => {
+    const chain = await chainOf(keys, 140);
+    const rewritten = await rebase(keys, chain, new Set([chain[0]!.hash]), { now: 1 });
+    const rebases = rewritten.filter((e) => e.body.payload.type === 'rebase');
+    expect(rebases).toHaveLength(2);
+    const named = rebases.flatMap((e) => (e.body.payload.type === 'rebase' ? [...e.body.payload.map, ...e.body.payload.removed] : []));
+    expect(named).toHaveLength(140);
+    expect(feedOf([...chain, ...rewritten]).head()?.hash).toBe(rebases[1]!.hash);
   });
 });

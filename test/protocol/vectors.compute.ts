@@ -7,11 +7,15 @@ import {
   createEntry,
   derivePairing,
   sealPair,
+  feedKeyId,
   encodeBlobChunk,
   hashOf,
   interestDigest,
   keyPairFromSeed,
+  rebase,
   seal,
+  sealFeedKeys,
+  sealPayload,
   seedToMnemonic,
   signMembership,
   signSession,
@@ -20,6 +24,7 @@ import {
   type Identity,
 } from '../../src/protocol/index.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { computeNegative } from './negative.compute.ts';
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 export const toHex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
@@ -101,6 +106,45 @@ export async function computeVectors() {
     from: { device: synodRoot.text },
   };
 
+  // §14.10: A deletes a note from its feed (entries 1, 2, then two notes) by rebase.
+  const doomed = await createEntry(a, {
+    parent: second.hash,
+    comparable: 1700000000002,
+    synod: null,
+    payload: { type: 'public_note', text: 'a mistake' },
+  });
+  const kept = await createEntry(a, {
+    parent: doomed.hash,
+    comparable: 1700000000003,
+    synod: null,
+    payload: { type: 'public_note', text: 'kept' },
+  });
+  const rewrite = await rebase(a, [root, second, doomed, kept], new Set([doomed.hash]), { now: 0 });
+
+  // §14.11: a private feed's key, a sealed note, and the key given to B (and A's own device).
+  const feedKey = seededRandom('effigy feed key vector')(32);
+  const sealedNote = await createEntry(a, {
+    parent: null,
+    comparable: 1700000000000,
+    synod: null,
+    payload: sealPayload(
+      { type: 'public_note', text: 'for my followers' },
+      { author: a.identity, key: feedKey, random: seededRandom('effigy sealed vector') },
+    ),
+  });
+  const keyEntry = await createEntry(a, {
+    parent: sealedNote.hash,
+    comparable: 1700000000001,
+    synod: null,
+    payload: sealFeedKeys([feedKey], {
+      author: a.identity,
+      readers: [b.identity, a.identity],
+      random: seededRandom('effigy feed_key vector'),
+    }),
+  });
+
+  const show = (e: { text: string; hash: string }) => ({ text: e.text, hash: e.hash });
+
   return {
     keys: {
       a: { seed: SEED_A, identity: a.identity, mnemonic: await seedToMnemonic(a.seed) },
@@ -147,6 +191,15 @@ export async function computeVectors() {
       offer,
     },
     message: { author: a.identity, plaintext: JSON.stringify(message) },
+    rebase: { deleted: show(doomed), kept: show(kept), published: rewrite.map(show) },
+    privateFeed: {
+      key: toHex(feedKey),
+      keyId: feedKeyId(feedKey),
+      plaintext: JSON.stringify({ type: 'public_note', text: 'for my followers' }),
+      sealed: show(sealedNote),
+      feedKey: show(keyEntry),
+    },
+    negative: await computeNegative(a, b),
   };
 }
 

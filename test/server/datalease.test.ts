@@ -58,7 +58,7 @@ describe('data leases', { timeout: 30_000 }, () => {
             : { type: 'public_note', text: `note ${i} ${'é'.repeat(i % 50)}` },
     });
 
-    const o = await join(roomName('lease-owner'), { keys: owner });
+    const o = await join(roomName('lease-owner'), { keys: owner, request: ['datalease'] });
     const server = serveFeed(o, chain);
     const before = Date.now();
     const answer = await call(o, owner.identity, head(chain).hash, 3600);
@@ -77,7 +77,7 @@ describe('data leases', { timeout: 30_000 }, () => {
     await leaveAll([o]);
 
     // Someone else, in another room, with the owner gone.
-    const reader = await join(roomName('lease-reader'));
+    const reader = await join(roomName('lease-reader'), { request: ['datalease'] });
     reader.client.send({ type: 'get_heads', id: 'h', identities: [owner.identity] });
     expect((await reader.client.next('last_known_heads', (m) => m.re === 'h')).heads).toEqual([[owner.identity, head(chain).hash]]);
     const texts = await fetchFeed(reader, owner.identity, head(chain).hash);
@@ -108,7 +108,7 @@ describe('data leases', { timeout: 30_000 }, () => {
   it('renews without pulling, pulls only what is new, and follows a rebase', async () => {
     const owner = await generateKeyPair();
     let chain = await chainOf(owner, 20);
-    const o = await join(roomName('lease-renew'), { keys: owner });
+    const o = await join(roomName('lease-renew'), { keys: owner, request: ['datalease'] });
     const server = serveFeed(o, chain);
     const first = await call(o, owner.identity, head(chain).hash, 600);
     expect(first.type).toBe('lease');
@@ -130,17 +130,18 @@ describe('data leases', { timeout: 30_000 }, () => {
     expect(server.asked.at(-1)).toMatchObject({ from: head(chain).hash, known: oldHead.hash });
     expect((await leaseRow(owner.identity))?.entries).toBe(23);
 
-    // Rebase away the last two entries: the lease follows, the dropped ones go.
-    const rebased = await rebase(owner, chain, new Set([chain[21]!.hash, chain[22]!.hash]), Date.now());
+    // Rebase away the last two entries: the lease follows (to the rebase entry on the kept prefix), the dropped ones go.
+    const rebased = await rebase(owner, chain, new Set([chain[21]!.hash, chain[22]!.hash]), { now: Date.now() });
+    expect(rebased.map((e) => e.body.payload.type)).toEqual(['rebase']);
     for (const e of rebased) server.entries.set(e.hash, e);
-    const newChain = [...chain.slice(0, 20), ...rebased];
+    const newChain = [...chain.slice(0, 21), ...rebased];
     expect((await call(o, owner.identity, head(newChain).hash)).type).toBe('lease');
     expect(await committed(owner.identity)).toBe(newChain.length);
     expect((await leaseRow(owner.identity))?.entries).toBe(newChain.length);
-    for (const gone of [chain[20]!, chain[21]!, chain[22]!]) {
+    for (const gone of [chain[21]!, chain[22]!]) {
       expect(await count('SELECT COUNT(*) AS n FROM leased_entries WHERE hash = ?', gone.hash)).toBe(0);
     }
-    const reader = await join(roomName('lease-renew-reader'));
+    const reader = await join(roomName('lease-renew-reader'), { request: ['datalease'] });
     expect(await fetchFeed(reader, owner.identity, head(newChain).hash)).toEqual([...newChain].reverse().map((e) => e.text));
 
     // An older head is a rollback, refused; the lease stays where it was.
@@ -165,8 +166,8 @@ describe('data leases', { timeout: 30_000 }, () => {
     };
 
     // A stranger may not lease the device's feed.
-    const stranger = await join(room);
-    const s1 = await join(room, { keys: d1 });
+    const stranger = await join(room, { request: ['datalease'] });
+    const s1 = await join(room, { keys: d1, request: ['datalease'] });
     await announce(s1, head(feeds.get(d1.identity)!));
     serveFeed(stranger, feeds.get(d1.identity)!);
     const refused = await call(stranger, d1.identity, head(feeds.get(d1.identity)!).hash);
@@ -174,7 +175,7 @@ describe('data leases', { timeout: 30_000 }, () => {
     expect(await leaseRow(d1.identity)).toBeNull();
 
     // d1 shows the synod's chain: it and d2 are devices, so d1 leases d2's feed (devices replicate each other).
-    const s2 = await join(room, { keys: d2 });
+    const s2 = await join(room, { keys: d2, request: ['datalease'] });
     await announce(s2, head(feeds.get(d2.identity)!));
     serveFeed(s1, [...feeds.get(d1.identity)!, ...feeds.get(d2.identity)!, ...synodChain]);
     expect(await call(s1, d2.identity, head(feeds.get(d2.identity)!).hash)).toMatchObject({ type: 'lease', identity: d2.identity });
@@ -182,13 +183,13 @@ describe('data leases', { timeout: 30_000 }, () => {
     expect((await call(s1, synod.identity, head(synodChain).hash)).type).toBe('lease');
 
     // d3 claims the synod and shows its chain, which has no add_device for d3: refused.
-    const s3 = await join(room, { keys: d3 });
+    const s3 = await join(room, { keys: d3, request: ['datalease'] });
     await announce(s3, head(feeds.get(d3.identity)!));
     serveFeed(s3, [...feeds.get(d3.identity)!, ...feeds.get(d1.identity)!, ...synodChain]);
     expect(await call(s3, d1.identity, head(feeds.get(d1.identity)!).hash)).toMatchObject({ type: 'error', code: 'forbidden' });
 
     // The synod may lease its device's feed.
-    const ss = await join(room, { keys: synod });
+    const ss = await join(room, { keys: synod, request: ['datalease'] });
     serveFeed(ss, [...synodChain, ...feeds.get(d1.identity)!]);
     expect((await call(ss, d1.identity, head(feeds.get(d1.identity)!).hash)).type).toBe('lease');
     await leaveAll([stranger, s1, s2, s3, ss]);
@@ -219,7 +220,7 @@ describe('data leases', { timeout: 30_000 }, () => {
       ['SQL as an entry', head(chain).hash, () => ["'; DROP TABLE leased_entries; --"], 'bad_entry', 'bad_'],
     ];
     for (const [what, from, tamper, code, says] of cases) {
-      const o = await join(room, { keys: owner });
+      const o = await join(room, { keys: owner, request: ['datalease'] });
       const served = serveFeed(o, [...chain, low], (out) => tamper(out));
       const answer = await call(o, owner.identity, from);
       expect(answer, what).toMatchObject({ type: 'error', code });
@@ -228,12 +229,12 @@ describe('data leases', { timeout: 30_000 }, () => {
       await leaveAll([o]);
     }
     // A pull whose caller vanishes mid-way.
-    const o = await join(room, { keys: owner });
+    const o = await join(room, { keys: owner, request: ['datalease'] });
     o.client.send({ type: 'call', id: 'gone', service: 'datalease', identity: owner.identity, head: head(chain).hash, seconds: 600 });
     await o.client.next('get_feed');
     await leaveAll([o]);
     // A pull whose caller refuses the room's get_feed ends at once, saying so (not after the answer wait).
-    const r = await join(room, { keys: owner });
+    const r = await join(room, { keys: owner, request: ['datalease'] });
     r.client.send({ type: 'call', id: 'refuse', service: 'datalease', identity: owner.identity, head: head(chain).hash, seconds: 600 });
     const asked = await r.client.next('get_feed');
     r.client.send({ type: 'error', re: asked.id, code: 'forbidden', message: 'blocked' });
@@ -244,7 +245,7 @@ describe('data leases', { timeout: 30_000 }, () => {
 
     expect(await leaseRow(owner.identity)).toBeNull();
     expect(await committed(owner.identity)).toBe(0);
-    const reader = await join(room);
+    const reader = await join(room, { request: ['datalease'] });
     reader.client.send({ type: 'get_feed', id: 'g', identity: owner.identity, from: head(chain).hash, known: null, limit: 10 });
     expect((await reader.client.error('g')).code).toBe('not_found');
     reader.client.send({ type: 'iwant', id: 'w', hashes: chain.map((e) => e.hash) });
@@ -253,7 +254,7 @@ describe('data leases', { timeout: 30_000 }, () => {
     // The uncommitted rows of failed pulls go once their grace time is over; the pull lock is free again.
     await cleanup(env, Date.now() + HOSTED_LIMITS.orphanGraceMs + 1000);
     expect(await count('SELECT COUNT(*) AS n FROM leased_entries WHERE identity = ?', owner.identity)).toBe(0);
-    const again = await join(room, { keys: owner });
+    const again = await join(room, { keys: owner, request: ['datalease'] });
     serveFeed(again, chain);
     expect((await call(again, owner.identity, head(chain).hash)).type).toBe('lease');
     await leaveAll([reader, again]);
@@ -262,7 +263,7 @@ describe('data leases', { timeout: 30_000 }, () => {
   it('enforces the holder and size quotas', async () => {
     const room = roomName('lease-quota');
     const owner = await generateKeyPair();
-    const o = await join(room, { keys: owner });
+    const o = await join(room, { keys: owner, request: ['datalease'] });
     const chain = await chainOf(owner, 5);
     const server = serveFeed(o, chain);
     const now = Date.now();
@@ -302,7 +303,7 @@ describe('data leases', { timeout: 30_000 }, () => {
     const chain = await chainOf(owner, 2, {
       payloadOf: (i) => (i === 1 ? { type: 'collection', root: root.ref, name: 'stuff' } : { type: 'public_note', text: 'hi' }),
     });
-    const o = await join(roomName('lease-collection'), { keys: owner });
+    const o = await join(roomName('lease-collection'), { keys: owner, request: ['datalease'] });
     serveFeed(o, chain);
     expect((await call(o, owner.identity, head(chain).hash)).type).toBe('lease');
     const refs = await env.DB.prepare('SELECT hash FROM leased_refs WHERE identity = ? ORDER BY hash')
@@ -322,21 +323,21 @@ describe('data leases', { timeout: 30_000 }, () => {
           ? { type: 'image', blob: { hash: hashOf(picture), size: picture.length }, mime: 'image/webp' }
           : { type: 'public_note', text: `${i}` },
     });
-    const o = await join(roomName('lease-expire'), { keys: owner });
+    const o = await join(roomName('lease-expire'), { keys: owner, request: ['datalease'] });
     serveFeed(o, chain);
     expect((await call(o, owner.identity, head(chain).hash)).type).toBe('lease');
     await leaveAll([o]);
     // Another lease that must survive the sweep untouched.
     const keeper = await generateKeyPair();
     const keptChain = await chainOf(keeper, 4);
-    const k = await join(roomName('lease-expire'), { keys: keeper });
+    const k = await join(roomName('lease-expire'), { keys: keeper, request: ['datalease'] });
     serveFeed(k, keptChain);
     expect((await call(k, keeper.identity, head(keptChain).hash)).type).toBe('lease');
 
     const past = Date.now() - 1;
     await env.DB.prepare('UPDATE leases SET expires_at = ? WHERE identity = ?').bind(past, owner.identity).run();
     await env.DB.prepare('UPDATE blobs SET expires_at = ? WHERE hash = ?').bind(past, hashOf(picture)).run();
-    const reader = await join(roomName('lease-expire'));
+    const reader = await join(roomName('lease-expire'), { request: ['datalease'] });
     reader.client.send({ type: 'get_feed', id: 'g', identity: owner.identity, from: head(chain).hash, known: null, limit: 5 });
     expect((await reader.client.error('g')).code).toBe('not_found');
     reader.client.send({ type: 'get_heads', id: 'h', identities: [owner.identity, keeper.identity] });

@@ -79,7 +79,7 @@ describe('inbox filling', { timeout: 120_000 }, () => {
     const feed = await chainOf(targetKeys, 3, {
       payloadOf: (i) => (i === 1 ? { type: 'follow', identity: friendKeys.identity } : { type: 'public_note', text: `n${i}` }),
     });
-    const t = await join(room, { keys: targetKeys });
+    const t = await join(room, { keys: targetKeys, request: ['datalease'] });
     serveFeed(t, feed);
     expect(
       (await ask(t, { type: 'call', service: 'datalease', identity: targetKeys.identity, head: feed.at(-1)!.hash, seconds: 3600 }, 15_000))
@@ -100,14 +100,15 @@ describe('inbox filling', { timeout: 120_000 }, () => {
     const room = roomName('fill-clear');
     const targetKeys = await generateKeyPair();
     await fillDrops(targetKeys.identity, await someone(), HOSTED_LIMITS.dropsPerTarget);
-    const t = await join(room, { keys: targetKeys });
+    const t = await join(room, { keys: targetKeys, request: ['dropbox'] });
     const notices = [...(await t.client.next('drops')).drops];
     const through = Math.max(...notices.map((d) => d.expires));
     expect(await ask(t, { type: 'drop_clear', target: targetKeys.identity, through })).toMatchObject({ type: 'ok' });
     expect(await rowsFor(targetKeys.identity)).toBe(0);
     // Nobody else may clear it.
     await fillDrops(targetKeys.identity, await someone(), 3);
-    const other = await join(room);
+    // Granted the dropbox, so the refusal is about whose inbox it is.
+    const other = await join(room, { request: ['dropbox'] });
     expect(await ask(other, { type: 'drop_clear', target: targetKeys.identity, through: Date.now() + 1e12 })).toMatchObject({
       type: 'error',
       code: 'forbidden',

@@ -27,7 +27,7 @@ describe('synod drops: membership is proven, never claimed', { timeout: 30_000 }
     const t1 = await join(room, { keys: thief });
     expect((await announce(t1, await claiming(thief, synod.identity, chain.at(-1)!.hash))).type).toBe('ok');
     await leaveAll([t1]);
-    const t2 = await join(room, { keys: thief });
+    const t2 = await join(room, { keys: thief, request: ['dropbox'] });
     serveFeed(t2, chain);
     t2.client.send({ type: 'fetch_drops', id: 'tf', hashes: [entry.hash] });
     const delivered = await t2.client.next('drop_delivery', (m) => m.re === 'tf');
@@ -41,7 +41,7 @@ describe('synod drops: membership is proven, never claimed', { timeout: 30_000 }
     const d1 = await join(room, { keys: device });
     expect((await announce(d1, await claiming(device, synod.identity, chain.at(-1)!.hash))).type).toBe('ok');
     await leaveAll([d1]);
-    const d2 = await join(room, { keys: device });
+    const d2 = await join(room, { keys: device, request: ['dropbox'] });
     serveFeed(d2, chain);
     expect((await d2.client.next('drops', undefined, 10_000)).drops.map((d) => d.hash)).toEqual([entry.hash]);
     d2.client.send({ type: 'fetch_drops', id: 'df', hashes: [entry.hash] });
@@ -79,7 +79,7 @@ describe('synod drops: membership is proven, never claimed', { timeout: 30_000 }
     const l1 = await join(room, { keys: lost });
     expect((await announce(l1, await claiming(lost, synod.identity, added.at(-1)!.hash))).type).toBe('ok');
     await leaveAll([l1]);
-    const l2 = await join(room, { keys: lost });
+    const l2 = await join(room, { keys: lost, request: ['dropbox'] });
     serveFeed(l2, added);
     l2.client.send({ type: 'fetch_drops', id: 'lf', hashes: [entry.hash] });
     expect((await l2.client.next('drop_delivery', (m) => m.re === 'lf')).drops).toEqual([]);
@@ -103,7 +103,7 @@ describe('synod drops with the synod leased here', { timeout: 30_000 }, () => {
       payload: { type: 'synod', op: 'revoke_device', device: lost.identity, cut: 1 },
     });
     // The synod leases its feed here (in another room: leases are the deployment's).
-    const ss = await join(roomName('claim-leased-synod'), { keys: synod });
+    const ss = await join(roomName('claim-leased-synod'), { keys: synod, request: ['datalease'] });
     serveFeed(ss, [...added, revoked]);
     expect(
       (await ask(ss, { type: 'call', service: 'datalease', identity: synod.identity, head: revoked.hash, seconds: 3600 }, 15_000)).type,
@@ -122,14 +122,14 @@ describe('synod drops with the synod leased here', { timeout: 30_000 }, () => {
       expect((await announce(first, await claiming(keys, synod.identity, head.hash))).type).toBe('ok');
       await leaveAll([first]);
     }
-    const l = await join(room, { keys: lost });
+    const l = await join(room, { keys: lost, request: ['dropbox'] });
     serveFeed(l, added);
     l.client.send({ type: 'fetch_drops', id: 'lf', hashes: [entry.hash] });
     expect((await l.client.next('drop_delivery', (m) => m.re === 'lf')).drops).toEqual([]);
     expect(await rowsFor(synod.identity)).toBe(1);
     // The lease's head (the revocation) ranks above the chain the lost device shows: the lease decides.
 
-    const k = await join(room, { keys: kept });
+    const k = await join(room, { keys: kept, request: ['dropbox'] });
     expect((await k.client.next('drops', undefined, 10_000)).drops.map((d) => d.hash)).toEqual([entry.hash]);
     await leaveAll([sender, l, k]);
   });

@@ -35,8 +35,15 @@ describe('dropbox', { timeout: 20_000 }, () => {
     expect((row!.expires_at as number) - (row!.created_at as number)).toBe(ttl);
 
     // The target connects somewhere else (drops live in D1, not in one room).
-    const t = await join(roomName('drop-recv'), { keys: target });
-    expect(t.services).toEqual(expect.arrayContaining(['dropbox', 'datalease']));
+    // Collecting is on request: a plain session hears of nothing and may not fetch.
+    const plain = await join(roomName('drop-recv'), { keys: target });
+    expect(plain.services).not.toContain('dropbox');
+    plain.client.send({ type: 'fetch_drops', id: 'early', hashes: [entry.hash] });
+    expect((await plain.client.error('early')).code).toBe('forbidden');
+    expect(plain.client.inbox.some((m) => m.type === 'drops')).toBe(false);
+    await leaveAll([plain]);
+    const t = await join(roomName('drop-recv'), { keys: target, request: ['dropbox'] });
+    expect(t.services).toContain('dropbox');
     const notice = await t.client.next('drops');
     expect(notice.drops).toEqual([
       { hash: entry.hash, target: target.identity, sender: sender.identity, size: entry.size, expires: row!.expires_at },
@@ -55,7 +62,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await leaveAll([t]);
     const newer = await makeDrop(sender.keys, [target.identity], 'newer');
     expect((await drop(sender, target.identity, newer)).type).toBe('ok');
-    const again = await join(roomName('drop-recv'), { keys: target });
+    const again = await join(roomName('drop-recv'), { keys: target, request: ['dropbox'] });
     expect((await again.client.next('drops')).drops.map((d) => d.hash)).toEqual([newer.hash]);
     await leaveAll([sender, again]);
   });
@@ -67,7 +74,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
     const entries = [await makeDrop(sender.keys, [target.identity], 'one'), await makeDrop(sender.keys, [target.identity], 'two')];
     for (const e of entries) expect((await drop(sender, target.identity, e)).type).toBe('ok');
 
-    const first = await join(room, { keys: target });
+    const first = await join(room, { keys: target, request: ['dropbox'] });
     expect((await first.client.next('drops')).drops.map((d) => d.hash).sort()).toEqual(entries.map((e) => e.hash).sort());
     first.client.send({ type: 'fetch_drops', id: 'f1', hashes: entries.map((e) => e.hash) });
     expect((await first.client.next('drop_delivery')).drops).toHaveLength(2);
@@ -76,7 +83,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await first.client.next('ok', (m) => m.re === 'a1');
     await leaveAll([first]);
 
-    const second = await join(room, { keys: target });
+    const second = await join(room, { keys: target, request: ['dropbox'] });
     const notice = await second.client.next('drops');
     expect(notice.drops.map((d) => d.hash)).toEqual([entries[1]!.hash]);
     second.client.send({ type: 'fetch_drops', id: 'f2', hashes: [entries[0]!.hash, entries[1]!.hash] });
@@ -87,7 +94,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
   it('tells a target that is present at once, and stores the same drop once', async () => {
     const room = roomName('drop-live');
     const sender = await join(room);
-    const target = await join(room);
+    const target = await join(room, { request: ['dropbox'] });
     const entry = await makeDrop(sender.keys, [target.identity]);
     expect((await drop(sender, target.identity, entry)).type).toBe('ok');
     const notice = await target.client.next('drops');
@@ -109,7 +116,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
     const device = await generateKeyPair();
     const chain = await synodFeed(synod, [device]);
     const sender = await join(room);
-    const stranger = await join(room);
+    const stranger = await join(room, { request: ['dropbox'] });
     const entry = await makeDrop(sender.keys, [synod.identity, device.identity]);
     expect((await drop(sender, synod.identity, entry)).type).toBe('ok');
 
@@ -122,10 +129,10 @@ describe('dropbox', { timeout: 20_000 }, () => {
 
     // The device joins, announces a head that claims the synod, and reconnects serving its synod's
     // chain: the room asks for it (get_feed), finds the synod's add_device, and the synod's drops are its.
-    const d1 = await join(room, { keys: device });
+    const d1 = await join(room, { keys: device, request: ['dropbox'] });
     expect((await announce(d1, await claiming(device, synod.identity, chain.at(-1)!.hash))).type).toBe('ok');
     await leaveAll([d1]);
-    const d2 = await join(room, { keys: device });
+    const d2 = await join(room, { keys: device, request: ['dropbox'] });
     const shown = serveFeed(d2, chain);
     const notice = await d2.client.next('drops', undefined, 10_000);
     expect(notice.drops).toEqual([expect.objectContaining({ hash: entry.hash, target: synod.identity })]);
@@ -191,7 +198,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
     const evil = "Robert'); DROP TABLE drops; -- \" ; DELETE FROM leases; \\' %_";
     const entry = await createEntry(s.keys, { parent: null, comparable: 1, synod: null, payload: { type: 'public_note', text: evil } });
     expect((await drop(s, target.identity, entry)).type).toBe('ok');
-    const t = await join(room, { keys: target });
+    const t = await join(room, { keys: target, request: ['dropbox'] });
     await t.client.next('drops');
     t.client.send({ type: 'fetch_drops', id: 'f', hashes: [entry.hash] });
     expect((await t.client.next('drop_delivery')).drops[0]?.entry).toBe(entry.text);
@@ -263,7 +270,7 @@ describe('dropbox', { timeout: 20_000 }, () => {
           ),
       );
     }
-    const t = await join(room, { keys: target });
+    const t = await join(room, { keys: target, request: ['dropbox'] });
     const first = await t.client.next('drops');
     const second = await t.client.next('drops');
     expect(first.drops).toHaveLength(LIMITS.dropNotices);
@@ -343,7 +350,7 @@ describe('dropbox cleanup', { timeout: 20_000 }, () => {
     const s0 = await join(room, { keys: sender });
     expect((await drop(s0, target.identity, live)).type).toBe('ok');
     await leaveAll([s0]);
-    const t = await join(room, { keys: target });
+    const t = await join(room, { keys: target, request: ['dropbox'] });
     expect((await t.client.next('drops')).drops.map((d) => d.hash)).toEqual([live.hash]);
     t.client.send({ type: 'fetch_drops', id: 'f', hashes: [entry.hash] });
     expect((await t.client.next('drop_delivery')).drops).toEqual([]);

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, type Entry } from '../../src/protocol/index.ts';
 import { allow, until, watch } from '../support/room-client.ts';
 import { entry, homeOf, join, keysAt, leaveAll, note, roomName, SHARDS, stubFor, stubOf, settleRooms } from './room-helpers.ts';
-import { createEntry } from '../../src/protocol/index.ts';
+import { createEntry, rebase } from '../../src/protocol/index.ts';
 
 afterAll(settleRooms);
 
@@ -73,20 +73,28 @@ describe('head tracking', () => {
     a.client.close();
   });
 
-  it('accepts a rebase: re-signed entries above the old head', async () => {
+  it('accepts a rebase: the rebase entry outranks the old head, though the re-signed entries keep their comparables', async () => {
     const room = roomName('rebase');
     const a = await join(room);
     const e1 = await entry(a.keys, 100);
     const e2 = await entry(a.keys, 200, e1.hash);
-    for (const e of [e1, e2]) a.client.send({ type: 'announce', entry: e.text });
-    await a.client.next('ok');
-    await a.client.next('ok');
-    // Deleting e2: e1 is re-signed with a comparable above e2's.
-    const rebased = await createEntry(a.keys, { parent: null, comparable: 201, synod: null, payload: e1.body.payload });
-    a.client.send({ type: 'announce', id: 'r', entry: rebased.text });
+    const e3 = await entry(a.keys, 300, e2.hash);
+    for (const e of [e1, e2, e3]) a.client.send({ type: 'announce', entry: e.text });
+    for (let i = 0; i < 3; i++) await a.client.next('ok');
+    // Deleting e2: e3 is re-signed onto e1 with its own comparable (300), then a rebase entry at 301.
+    const [resigned, last] = await rebase(a.keys, [e1, e2, e3], new Set([e2.hash]), { now: 1 });
+    // Positive control: the re-signed entry alone only ties with the head the room holds (same comparable), so the hash
+    // alone would decide; the rebase entry outranks it whichever way that goes.
+    expect(resigned!.body.comparable).toBe(e3.body.comparable);
+    a.client.send({ type: 'announce', id: 'alone', entry: resigned!.text });
+    const alone = await a.client.answer('alone');
+    expect(alone.type === 'error' ? alone.code : alone.type).toBe(resigned!.hash < e3.hash ? 'ok' : 'rollback');
+    a.client.send({ type: 'announce', id: 'r', entry: last!.text });
     await a.client.next('ok', (m) => m.re === 'r');
+    a.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
+    expect((await a.client.next('last_known_heads', (m) => m.re === 'g')).heads).toEqual([[a.identity, last!.hash]]);
     a.client.close();
-  });
+  }, 20_000);
 
   it("refuses invalid entries with the reason, and another identity's head (forbidden)", async () => {
     const room = roomName('bad-entry');

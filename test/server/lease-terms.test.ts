@@ -18,7 +18,7 @@ const DAY = 24 * 3600;
 async function lease(room: string, seconds: number, ip?: string) {
   const keys = await generateKeyPair();
   const chain = await chainOf(keys, 3);
-  const s = await join(room, { keys, ...(ip && { ip }) });
+  const s = await join(room, { keys, request: ['datalease'], ...(ip && { ip }) });
   serveFeed(s, chain);
   const answer = await ask(s, { type: 'call', service: 'datalease', identity: keys.identity, head: chain.at(-1)!.hash, seconds }, 15_000);
   return { s, keys, answer };
@@ -59,7 +59,7 @@ describe('lease terms are the operator’s', { timeout: 60_000 }, () => {
     const keys = await generateKeyPair();
     await fillLeases(keys.identity, Number(env.LEASES_PER_HOLDER));
     const chain = await chainOf(keys, 2);
-    const s = await join(room, { keys });
+    const s = await join(room, { keys, request: ['datalease'] });
     serveFeed(s, chain);
     const answer = await ask(s, { type: 'call', service: 'datalease', identity: keys.identity, head: chain.at(-1)!.hash, seconds: 3600 });
     expect(answer).toMatchObject({ type: 'error', code: 'quota' });

@@ -41,7 +41,7 @@ describe('server-wide budgets', { timeout: 30_000 }, () => {
     const room = roomName('server-leases');
     const keys = await generateKeyPair();
     const chain = await chainOf(keys, 4);
-    const s = await join(room, { keys });
+    const s = await join(room, { keys, request: ['datalease'] });
     serveFeed(s, chain);
     const call = { type: 'call', service: 'datalease', identity: keys.identity, head: chain.at(-1)!.hash, seconds: 3600 };
     expect((await ask(s, call, 15_000)).type).toBe('lease');
@@ -50,7 +50,7 @@ describe('server-wide budgets', { timeout: 30_000 }, () => {
     await setTotal('leases', Number(env.LEASE_BYTES_TOTAL));
     const other = await generateKeyPair();
     const otherChain = await chainOf(other, 2);
-    const o = await join(room, { keys: other });
+    const o = await join(room, { keys: other, request: ['datalease'] });
     serveFeed(o, otherChain);
     const refused = await ask(o, { ...call, identity: other.identity, head: otherChain.at(-1)!.hash }, 15_000);
     expect(refused).toMatchObject({ type: 'error', code: 'quota' });

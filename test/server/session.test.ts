@@ -179,6 +179,20 @@ describe('session handshake', () => {
     await client.next('pong');
     client.send({ type: 'ping', id: 'k' });
     expect((await client.next('pong')).re).toBe('k');
+    // A pong (a keepalive answered) is allowed too, and a challenge not in canonical spelling is a schema error that
+    // leaves the socket free to send its one session_request (docs/protocol.md §12.1 rule 3, §12.3 rule 4).
+    client.send({ type: 'pong', re: 'theirs' });
+    client.send({
+      type: 'session_request',
+      id: 'nc',
+      identity: other.identity,
+      head: null,
+      challenge: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9',
+    });
+    expect((await client.error('nc')).code).toBe('bad_schema');
+    client.send({ type: 'ping', id: 'k2' });
+    expect((await client.next('pong', (m) => m.re === 'k2')).re).toBe('k2');
+    expect(client.inbox.filter((m) => m.type === 'error')).toEqual([]);
     // The socket still authenticates afterwards (the room's session_request was taken above: put it back).
     client.inbox.unshift(hello);
     const s = await handshake(client, endpointOf(room));

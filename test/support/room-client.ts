@@ -13,6 +13,7 @@ import {
   type Hash,
   type Identity,
   type KeyPair,
+  type Service,
   type WireMessage,
   type WireOf,
   type WireType,
@@ -181,6 +182,10 @@ export interface HandshakeOptions {
   head?: Hash | null;
   /** Wait for provides (default true). */
   waitJoin?: boolean;
+  /** Services to request_service once joined (the room grants datalease and dropbox only on request), each awaited. */
+  request?: readonly Service[];
+  /** `member` for those requests: the add_device entry of the session's synod. */
+  member?: string;
   timeoutMs?: number;
 }
 
@@ -207,6 +212,13 @@ export async function handshake(client: RoomClient, endpoint: string, opts: Hand
   if (!(await verifySession(fields, auth.signature))) throw new Error("the room's session_auth does not verify");
   let services: string[] = [];
   if (opts.waitJoin ?? true) services = (await client.next('provides', undefined, timeout)).services;
+  for (const service of opts.request ?? []) {
+    const id = `svc-${service}`;
+    client.send({ type: 'request_service', id, service, ...(opts.member !== undefined && { member: opts.member }) });
+    const answer = await client.answer(id, timeout);
+    if (answer.type !== 'ok') throw new Error(`request_service ${service} refused: ${JSON.stringify(answer)}`);
+    services = (await client.next('provides', (m) => m.re === id, timeout)).services;
+  }
   return { client, keys, identity: keys.identity, server: hello.identity, services };
 }
 

@@ -16,6 +16,7 @@
  * largest feed, leases per holder — and the budgets per client address and
  * for the server are the operator's (settings.ts).
  *
+ * The service is on request, granted by the operator's policy (grants.ts).
  * Anyone may read a leased feed: `get_feed`, `iwant` and `getblob` are
  * answered by the blobs service, `get_heads` by head tracking, both through
  * the room's hosted storage (serve.ts).
@@ -26,6 +27,7 @@ import { RequestError } from '../room/requests.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { claimPull, commitLease, leaseUse, liveLease, releasePull, renewLease } from './lease-store.ts';
 import { PullError, pullFeed, type Pull } from './lease-pull.ts';
+import { decideGrant, leaseQuotaRefusal } from './grants.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 import { isMember, synodOfConn, UNPROVEN } from './membership.ts';
 import { expandDirectories, recordRefs } from './refs.ts';
@@ -79,6 +81,8 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pullId:
     now,
   );
   if (pulled.directories.length > 0) await expandDirectories(room.bindings, pulled.directories, now);
+  // A leased synod feed tells head tracking of its revocations (docs/protocol.md §9.7).
+  for (const r of pulled.revocations) await room.heads.revoke(msg.identity, r.device, r.cut);
   return expiry;
 }
 
@@ -124,6 +128,8 @@ async function refusal(
       `${caller} may not lease ${msg.identity}: a session leases its own feed, its synod's, or a device's of its synod (docs/hosted.md §3.1)`,
     ];
   }
+  const overQuota = await leaseQuotaRefusal(room, conn, msg.identity, Date.now());
+  if (overQuota) return [overQuota.code, overQuota.message];
   const ip = conn.att.ip ?? null;
   const use = await leaseUse(room.bindings.DB, caller, msg.identity, ip, Date.now());
   if (use.held >= settings.LEASES_PER_HOLDER)
@@ -138,7 +144,8 @@ export function datalease(): RoomService {
   const running = new WeakMap<Conn, number>();
   return {
     name: 'datalease',
-    offer: 'default',
+    offer: 'on_request',
+    grant: (room, conn, msg) => decideGrant(room, conn, msg, 'datalease'),
     handlers: {
       call(room, conn, msg) {
         if ((running.get(conn) ?? 0) >= HOSTED_LIMITS.pullsPerSocket) {

@@ -20,6 +20,7 @@ import { encodeWire, LIMITS, openEntry, packFrame, type Entry, type Hash, type I
 import type { Conn } from '../room/conn.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
 import { follows, storeDrop } from './drop-store.ts';
+import { decideGrant } from './grants.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 import { devicesOf, isMember, synodOfConn, UNPROVEN, type Unproven } from './membership.ts';
 import { hostedSettings } from './settings.ts';
@@ -88,12 +89,13 @@ export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
 
 /**
  * Sends a notice of a new drop to the sockets at this shard that may collect
- * it: the target's, and those of present identities whose tracked head claims
- * the target as their synod, once each has shown it is a device. Every shard
- * runs it for its own sockets (RoomApi.dropArrived). The claim is read from
- * this shard's own heads (a present identity is homed here), so a drop costs
- * no D1 query per present identity. Answers the identities told (their apps
- * are open: no push for them).
+ * it (granted the dropbox): the target's, and those of present identities
+ * whose tracked head claims the target as their synod, once each has shown
+ * it is a device. Every shard runs it for its own sockets
+ * (RoomApi.dropArrived). The claim is read from this shard's own heads (a
+ * present identity is homed here), so a drop costs no D1 query per present
+ * identity. Answers the identities told (their apps are open: no push for
+ * them).
  */
 export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identity[]> {
   const frame: WireOf<'drops'> = { type: 'drops', drops: [drop] };
@@ -102,6 +104,7 @@ export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identi
     const own = peer.identity === drop.target;
     if (!own && (await room.heads.get(peer.identity))?.synod !== drop.target) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) {
+      if (!conn.att.granted?.includes('dropbox')) continue;
       if (own || (await synodOfConn(room, conn, true)) === drop.target) {
         room.send(conn, frame);
         told.add(conn.identity);
@@ -231,9 +234,12 @@ async function onClear(room: RoomApi, conn: Conn, msg: WireOf<'drop_clear'>, tar
   room.reply(conn, msg, { type: 'ok' });
 }
 
+/** Collecting is on request, by the operator's policy (grants.ts); leaving a drop is open to every socket. */
 export const dropbox: RoomService = {
   name: 'dropbox',
-  offer: 'default',
+  offer: 'on_request',
+  open: ['drop'],
+  grant: (room, conn, msg) => decideGrant(room, conn, msg, 'dropbox'),
   onJoin(room, conn) {
     void announceDrops(room, conn).catch((err: unknown) => console.error('dropbox: announcing drops failed', err));
   },

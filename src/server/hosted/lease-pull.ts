@@ -56,6 +56,8 @@ export interface Pulled {
   /** Blobs the new entries reference, and which of them are directories. */
   refs: Ref[];
   directories: Hash[];
+  /** The `revoke_device` operations among the new entries (a synod's feed): head tracking learns them. */
+  revocations: { device: Identity; cut: number }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,6 +67,7 @@ export async function pullFeed(pull: Pull): Promise<Pulled> {
   const chain = new Chain(pull.identity, pull.live, pull.limits);
   const refs: Ref[] = [];
   const directories: Hash[] = [];
+  const revocations: Pulled['revocations'] = [];
   let from: Hash | null = pull.head;
   for (let round = 1; from !== null; round++) {
     if (Date.now() - pull.started > HOSTED_LIMITS.pullTotalMs) {
@@ -79,6 +82,8 @@ export async function pullFeed(pull: Pull): Promise<Pulled> {
     const fresh = chain.extend(batch, held);
     await stageEntries(pull.db, pull.identity, fresh, pull.id, Date.now());
     for (const e of fresh) {
+      const p = e.body.payload;
+      if (p.type === 'synod' && p.op === 'revoke_device') revocations.push({ device: p.device, cut: p.cut });
       for (const r of directRefs(e.hash, e.body)) {
         refs.push(r);
         if (r.kind === 'directory') directories.push(r.hash);
@@ -87,7 +92,7 @@ export async function pullFeed(pull: Pull): Promise<Pulled> {
     from = chain.next;
   }
   if (!chain.head) throw new PullError('internal', 'pull ended without a head');
-  return { head: chain.head, bytes: chain.bytes, refs, directories };
+  return { head: chain.head, bytes: chain.bytes, refs, directories, revocations };
 }
 
 /** The entries the calling socket answers for get_feed from `from`. */

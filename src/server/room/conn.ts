@@ -39,6 +39,8 @@ export interface Attachment {
   provides?: Service[];
   /** Services this socket may use. */
   granted?: Service[];
+  /** The member account (synod) this socket proved under a "members" grant policy (hosted/grants.ts): its lease quota applies. */
+  member?: Identity;
   /** A random id keying the socket's watch list in SQLite (interest.ts). */
   sid?: string;
 }

@@ -8,7 +8,8 @@
  * 3. anything else needs an authenticated socket (`unauthenticated`);
  * 4. a type no service handles is `unavailable`, unless it is a late answer
  *    (it carries `re`): that needs no answer;
- * 5. a protocol service's messages need that service granted (`forbidden`).
+ * 5. a protocol service's messages need that service granted (`forbidden`),
+ *    but for the few it leaves open to every socket (the dropbox's `drop`).
  */
 import { CLOSE, LIMITS, parseWire, wireErrorOf, type ErrorCode, type WireMessage } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
@@ -78,7 +79,7 @@ async function dispatch(core: RoomCore, conn: Conn, msg: WireMessage): Promise<v
     if (msg.re === undefined) core.fail(conn, 'unavailable', `this room does not answer ${msg.type}`, msg.id);
     return;
   }
-  if (!granted(conn, route.service)) {
+  if (!route.open && !granted(conn, route.service)) {
     core.fail(conn, 'forbidden', `${msg.type} needs the ${route.service.name} service: request_service it first`, msg.id);
     return;
   }

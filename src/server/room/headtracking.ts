@@ -5,12 +5,14 @@
  * for the identities homed there. Presence claims are not tracked: only
  * entries the room verified. A lower entry never replaces a higher one (no
  * rollback); a rebase re-signs onto comparables above the old head, so it
- * outranks it and is accepted like any newer head. A head that moved is
+ * outranks it and is accepted like any newer head. A device's heads past a
+ * revocation the room was shown are refused (revocations.ts). A head that moved is
  * told only to the subscribers of its identity whom the announcing session
  * lets see it (watchers.ts): that a head moved just now says someone is here.
  */
 import { compareHeads, openEntry, rankOf, trustedEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
 import { ROOM_LIMITS } from './limits.ts';
+import { initRevocations, RevocationTable } from './revocations.ts';
 import type { RoomService } from './service.ts';
 import type { Shards } from './shards.ts';
 import type { HeadEntry, PutResult, TrackedHead, TrackedHeads } from './storage.ts';
@@ -26,11 +28,16 @@ function initHeads(sql: SqlStorage): void {
     updated_at INTEGER NOT NULL
   )`);
   sql.exec('CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)');
+  initRevocations(sql);
 }
 
-/** This shard's heads table: the identities homed here. */
+/** This shard's heads table: the identities homed here, and what the room knows of their revocation. */
 export class HeadTable {
-  constructor(private readonly sql: SqlStorage) {}
+  readonly revocations: RevocationTable;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.revocations = new RevocationTable(sql);
+  }
 
   get(identity: Identity): TrackedHead | undefined {
     return this.sql
@@ -54,7 +61,13 @@ export class HeadTable {
    * change `stored` runs and names the identity's subscribers.
    */
   store(entry: Entry, stored: (entry: Entry) => Identity[]): PutResult {
-    const current = this.get(entry.body.identity);
+    const identity = entry.body.identity;
+    const claim = entry.body.synod?.[0] ?? null;
+    // A revoked device's later heads are not tracked (§9.7): past its cut, whatever synod it claims now.
+    const cut = this.revocations.cutOf(identity, claim);
+    if (cut !== null && entry.body.comparable > cut) return { status: 'revoked', cut };
+    if (claim) this.revocations.claim(identity, claim);
+    const current = this.get(identity);
     if (current?.hash === entry.hash) return { status: 'same' };
     if (current && compareHeads(rankOf(entry), current) >= 0) return { status: 'rollback', stored: current };
     this.sql.exec(
@@ -68,6 +81,16 @@ export class HeadTable {
       Date.now(),
     );
     return { status: 'stored', subscribers: stored(entry) };
+  }
+
+  /** `synod` revoked `device` at `cut`: remembered, and a stored head of the device past the cut is dropped when the device claimed `synod`. */
+  revoke(synod: Identity, device: Identity, cut: number): void {
+    this.revocations.record(synod, device, cut);
+    const current = this.get(device);
+    const binding = this.revocations.cutOf(device, current?.synod ?? null);
+    if (current && binding !== null && current.comparable > binding) {
+      this.sql.exec('DELETE FROM heads WHERE identity = ?', device);
+    }
   }
 }
 
@@ -109,6 +132,22 @@ export function shardedHeads(table: HeadTable, shards: () => Shards, stored: (en
       if (home === shards().self) return table.store(entry, stored);
       return shards().stub(home).putHead(head.hash, head.text);
     },
+    async revoke(synod, device, cut) {
+      const home = shards().home(device);
+      if (home === shards().self) table.revoke(synod, device, cut);
+      else await shards().stub(home).revoke(synod, device, cut);
+    },
+    async revocations(devices) {
+      const local: Identity[] = [];
+      const elsewhere = new Map<number, Identity[]>();
+      for (const device of devices) {
+        const home = shards().home(device);
+        if (home === shards().self) local.push(device);
+        else elsewhere.set(home, [...(elsewhere.get(home) ?? []), device]);
+      }
+      const answers = await Promise.all([...elsewhere].map(([home, asked]) => shards().stub(home).revocationsOf(asked)));
+      return [...table.revocations.of(local), ...answers.flat()];
+    },
   };
 }
 
@@ -135,8 +174,15 @@ export const headtracking: RoomService = {
         );
         return;
       }
+      // A synod's revocation is news even when it is not the synod's newest entry (answered rollback below).
+      const p = entry.body.payload;
+      if (p.type === 'synod' && p.op === 'revoke_device') await room.heads.revoke(identity, p.device, p.cut);
       // The compare-and-store runs in one step at the identity's home shard.
       const result = await room.heads.put({ hash: entry.hash, size: entry.size, text: entry.text });
+      if (result.status === 'revoked') {
+        room.fail(conn, 'bad_entry', `revoked: ${entry.hash} comes after this device's revocation (cut ${result.cut})`, msg.id);
+        return;
+      }
       if (result.status === 'rollback') {
         const stored = result.stored;
         room.fail(
@@ -156,9 +202,16 @@ export const headtracking: RoomService = {
       const asked = [...new Set(msg.identities)];
       // Heads of data leases count too; the higher-ranked one wins.
       const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked)]);
+      // A leased head past a revocation the room knows is not served either.
+      const cuts = new Map<Identity, number>();
+      if (leased.size > 0) {
+        for (const r of await room.heads.revocations([...leased.keys()]))
+          if (r.bound) cuts.set(r.device, Math.min(r.cut, cuts.get(r.device) ?? r.cut));
+      }
       for (const identity of asked) {
         const stored = tracked.get(identity);
-        const lease = leased.get(identity);
+        const cut = cuts.get(identity);
+        const lease = cut !== undefined && (leased.get(identity)?.comparable ?? 0) > cut ? undefined : leased.get(identity);
         const best = stored && lease ? (compareHeads(lease, stored) < 0 ? lease : stored) : (stored ?? lease);
         if (best) heads.push([identity, best.hash]);
       }

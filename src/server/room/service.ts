@@ -56,6 +56,12 @@ export interface RoomCore extends RoomApi {
   join(conn: Conn): void;
 }
 
+/** Why a request_service is refused: a wire code and a text that names no one else's data. */
+export interface Refusal {
+  readonly code: Extract<WireErrorCode, 'forbidden' | 'quota' | 'unavailable' | 'bad_entry'>;
+  readonly message: string;
+}
+
 export type Handler<K extends WireType, Api = RoomApi> = (room: Api, conn: Conn, message: WireOf<K>) => void | Promise<void>;
 export type Handlers<Api = RoomApi> = { [K in WireType]?: Handler<K, Api> };
 
@@ -64,8 +70,23 @@ interface Parts<Api> {
   init?(sql: SqlStorage): void;
   /** Message types it answers; a type belongs to at most one service. */
   readonly handlers?: Handlers<Api>;
-  /** A socket authenticated (presence already includes it; `provides` was sent). */
+  /**
+   * The socket joined the service: at authentication for a service granted
+   * then (presence already includes it; `provides` was sent), or later when
+   * request_service granted it (`change` is then all false).
+   */
   onJoin?(room: Api, conn: Conn, change: { first: boolean; headChanged: boolean }): void;
+  /**
+   * Message types every authenticated socket may send without the service
+   * granted: the dropbox's `drop`, since a stranger must be able to leave a
+   * message even where collecting is on request.
+   */
+  readonly open?: readonly WireType[];
+  /**
+   * An on_request service decides each request_service: null grants it,
+   * a refusal says why (docs/room.md §4, Services on request).
+   */
+  grant?(room: Api, conn: Conn, request: WireOf<'request_service'>): Promise<Refusal | null>;
   /** An authenticated socket left; `last` when no socket of its identity remains. */
   onLeave?(room: Api, conn: Conn, last: boolean): void;
 }
@@ -88,6 +109,8 @@ export type RoomService<Api = RoomApi> = Parts<Api> &
 export interface Route {
   readonly service: RoomService<RoomCore>;
   readonly handler: Handler<WireType, RoomCore>;
+  /** Any authenticated socket may send it, granted or not (`open`). */
+  readonly open: boolean;
 }
 
 export interface Registry {
@@ -97,6 +120,8 @@ export interface Registry {
   readonly defaults: readonly Service[];
   /** Whether a socket may request_service `name`. */
   offers(name: Service): boolean;
+  /** The protocol service named `name`, if the room runs it. */
+  service(name: Service): RoomService<RoomCore> | undefined;
 }
 
 /** Whether an authenticated socket may use `service`: the room's own parts always, a protocol service once granted. */
@@ -118,8 +143,14 @@ export function buildRegistry(services: readonly RoomService<RoomCore>[]): Regis
     for (const [type, handler] of Object.entries(service.handlers ?? {}) as [WireType, Handler<WireType, RoomCore>][]) {
       const owner = byType.get(type);
       if (owner) throw new Error(`${type} is handled by both ${owner.service.name} and ${service.name}`);
-      byType.set(type, { service, handler });
+      byType.set(type, { service, handler, open: service.open?.includes(type) ?? false });
     }
   }
-  return { services, byType, defaults, offers: (name) => offered.has(name) };
+  return {
+    services,
+    byType,
+    defaults,
+    offers: (name) => offered.has(name),
+    service: (name) => services.find((s) => s.name === name),
+  };
 }

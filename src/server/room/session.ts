@@ -162,6 +162,8 @@ export const session: RoomService<RoomCore> = {
     ping(room, conn, msg) {
       room.reply(conn, msg, { type: 'pong' });
     },
+    // Keepalives either way are allowed before authentication (docs/protocol.md §12.3 rule 4).
+    pong() {},
     // An error needs no answer; the room's own requests get theirs before any service (dispatch.ts).
     error() {},
   },

@@ -9,6 +9,7 @@
  */
 import { decodeIdentity, type Hash, type Identity } from '../../protocol/index.ts';
 import type { Change } from './interest.ts';
+import type { Revocation } from './revocations.ts';
 import type { HeadEntry, PutResult, TrackedHead } from './storage.ts';
 
 /** The home shard of `identity` among `count`: the big-endian u32 of its key's first 4 bytes, mod count. */
@@ -58,6 +59,8 @@ export interface ShardRpc {
   exchange(ops: Op[]): Promise<OpResult[]>;
   headsOf(identities: Identity[]): Promise<TrackedHead[]>;
   putHead(hash: Hash, text: string): Promise<PutResult>;
+  revoke(synod: Identity, device: Identity, cut: number): Promise<void>;
+  revocationsOf(devices: Identity[]): Promise<Revocation[]>;
   entriesOf(hashes: Hash[]): Promise<HeadEntry[]>;
   notifyDrop(notice: { hash: Hash; target: Identity; sender: Identity; size: number; expires: number }): Promise<Identity[]>;
   roomSeed(): Promise<string>;

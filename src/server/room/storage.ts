@@ -7,6 +7,7 @@
  * import the hosted side, so the arrows point one way (room.ts wires them).
  */
 import type { Hash, HeadRank, Identity, WireOf } from '../../protocol/index.ts';
+import type { Revocation } from './revocations.ts';
 
 /** The newest verified head the room holds for an identity. */
 export interface TrackedHead {
@@ -26,7 +27,12 @@ export interface HeadEntry {
 }
 
 /** What storing an announced head did, at its identity's home shard. */
-export type PutResult = { status: 'stored'; subscribers: Identity[] } | { status: 'same' } | { status: 'rollback'; stored: TrackedHead };
+export type PutResult =
+  | { status: 'stored'; subscribers: Identity[] }
+  | { status: 'same' }
+  | { status: 'rollback'; stored: TrackedHead }
+  /** The entry comes after a revocation of its identity that the room knows (revocations.ts). */
+  | { status: 'revoked'; cut: number };
 
 /** The heads of the whole room, each kept at its identity's home shard. */
 export interface TrackedHeads {
@@ -36,6 +42,10 @@ export interface TrackedHeads {
   entries(hashes: readonly Hash[]): Promise<Map<Hash, HeadEntry>>;
   /** Compare-and-store a verified entry at its identity's home; `stored` names who subscribes to that identity. */
   put(entry: HeadEntry): Promise<PutResult>;
+  /** A verified `revoke_device` of `synod`: recorded at the device's home, whose head past `cut` is dropped. */
+  revoke(synod: Identity, device: Identity, cut: number): Promise<void>;
+  /** What the room knows of these devices' revocations. */
+  revocations(devices: readonly Identity[]): Promise<Revocation[]>;
 }
 
 /** A blob as the room can send it over a socket. */

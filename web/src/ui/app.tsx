@@ -22,11 +22,12 @@ const Devices = lazy(() => import('./devices.tsx').then((m) => m.Devices));
 const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
 const Network = lazy(() => import('./network.tsx').then((m) => m.Network));
 const RecoveryWords = lazy(() => import('./start.tsx').then((m) => m.RecoveryWords));
+const PrivateFeedSettings = lazy(() => import('./private-feed.tsx').then((m) => m.PrivateFeedSettings));
 const RecoveryFriends = lazy(() => import('./recovery.tsx').then((m) => m.RecoveryFriends));
 const Notifications = lazy(() => import('./notifications.tsx').then((m) => m.Notifications));
 
 /** Settings open from Me; on a phone the way back is at the top, where the screen starts. */
-const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'recovery', 'notifications']);
+const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'recovery', 'notifications', 'private-posts']);
 
 function Screen() {
   const { name } = route.value;
@@ -65,6 +66,8 @@ function Page() {
       return <Network />;
     case 'words':
       return <RecoveryWords />;
+    case 'private-posts':
+      return <PrivateFeedSettings />;
     case 'recovery':
       return <RecoveryFriends />;
     case 'notifications':

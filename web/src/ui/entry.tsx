@@ -20,9 +20,10 @@ export function responsesOf(entries: readonly Entry[]): Map<Hash, Responses> {
   const of = (h: Hash) => out.get(h) ?? (out.set(h, { comments: [], tags: [] }).get(h) as Responses);
   for (const e of [...entries].sort((a, b) => a.body.comparable - b.body.comparable)) {
     const p = e.body.payload;
-    if (p.type === 'comment') of(p.target.entry).comments.push(e);
+    // A rewrite renames posts (§8.4): answers to the old name belong to the new one.
+    if (p.type === 'comment') of(peer().history.currentName(p.target)).comments.push(e);
     if (p.type === 'tag') {
-      const r = of(p.target.entry);
+      const r = of(peer().history.currentName(p.target));
       const tag = p.tag.toLowerCase();
       if (!r.tags.includes(tag)) r.tags.push(tag);
     }
@@ -118,6 +119,16 @@ export function Body({ entry }: { entry: Entry }) {
     }
     case 'identification':
       return <p class="meta-line">Updated the profile{p.name ? `: ${p.name}` : ''}</p>;
+    case 'sealed':
+      return <p class="meta-line">A private post: only followers they approve can read it.</p>;
+    case 'feed_key':
+      return <p class="meta-line">Shared the key to their private posts with approved followers</p>;
+    case 'rebase':
+      return (
+        <p class="meta-line">
+          Rewrote {p.map.length + p.removed.length} earlier posts{p.removed.length ? ` (${p.removed.length} deleted)` : ''}
+        </p>
+      );
     case 'synod':
       return (
         <p class="meta-line">
@@ -197,17 +208,17 @@ function DeleteEntry({ entry }: { entry: Entry }) {
             <strong>Deleting rewrites your feed.</strong>{' '}
             {later > 0
               ? `The ${later} ${later === 1 ? 'entry' : 'entries'} you posted from this device after this one will be signed again and get new names.`
-              : 'Your latest entry before this one is signed again so the change outranks it.'}
+              : 'Nothing after it needs signing again.'}
           </p>
           <p>
-            Comments, tags and links that point at rewritten entries will no longer find them, and peers that already have this entry may
-            keep a copy.
+            Each entry keeps its time and place, and a note on your feed maps old names to new, so comments still find them. Peers that
+            already have this entry may keep a copy, and can see that you rewrote your feed.
           </p>
         </>
       }
       onConfirm={async () => {
         await peer().deleteEntries([entry.hash]);
-        notify('Deleted. Later entries were rewritten.');
+        notify(later > 0 ? 'Deleted. Later entries were rewritten.' : 'Deleted.');
       }}
     />
   );

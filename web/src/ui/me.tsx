@@ -60,6 +60,11 @@ export function Me() {
       <ul class="settings">
         <Setting href="#/devices" title="Devices" hint={`${devices} linked${here ? `; this one is “${here}”` : ''}. Link a new one.`} />
         <Setting href="#/servers" title="Servers" hint="Where your devices and friends meet, and where strangers can write to you." />
+        <Setting
+          href="#/private-posts"
+          title="Private posts"
+          hint={p.privateFeed.isPrivate ? 'On: only followers you approve read your posts.' : 'Off: your posts are public.'}
+        />
         <Setting href="#/network" title="Network" hint={`${netState.value === 'online' ? 'Online' : 'Offline'}: servers, peers, sync.`} />
         <Setting href="#/notifications" title="Notifications" hint="Be told of messages and calls while Effigy is closed." />
         <Setting

@@ -6,7 +6,9 @@ import { followsOf, identitiesOf, isFollowing } from '../relations.ts';
 import { Avatar, checkIdentity, displayName, IdentityCard, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
 import { EntryList, isContent, responsesOf } from './entry.tsx';
 import { Alert } from './forms.tsx';
+import { FeedHistoryNotes } from './history.tsx';
 import { PersonRow, Relations } from './people.tsx';
+import { ApproveFollower, PrivatePostsNote } from './private-feed.tsx';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -84,6 +86,9 @@ function PersonView({ identity, invited }: { identity: Identity; invited: boolea
         </div>
       </div>
       <Relations identity={identity} primary={invited} />
+      <ApproveFollower identity={identity} />
+      <FeedHistoryNotes identity={identity} />
+      <PrivatePostsNote entries={feed.value} />
       {followed && <SyncStatus identity={identity} posts={posts?.length ?? 0} />}
       <div class="segmented" role="group" aria-label="Show">
         <button type="button" aria-pressed={tab === 'posts'} onClick={() => setTab('posts')}>

@@ -13,7 +13,7 @@ function topLevel(entries: readonly Entry[], all: boolean): Entry[] {
   return entries.filter((e) => {
     const p = e.body.payload;
     if (p.type === 'private_note') return false;
-    if ((p.type === 'comment' || p.type === 'tag') && here.has(p.target.entry)) return false;
+    if ((p.type === 'comment' || p.type === 'tag') && here.has(peer().history.currentName(p.target))) return false;
     return all || isContent(e);
   });
 }
@@ -69,7 +69,11 @@ export function TagPage({ tag }: { tag: string }) {
 export function EntryPage({ hash }: { hash: string }) {
   const data = useAsync(async () => {
     const p = peer();
-    const entry = await p.replica.store.getEntry(hash as Hash);
+    const stored = await p.replica.store.getEntry(hash as Hash);
+    // An old name a rewrite replaced leads to the post's new name; a private post opens if we hold its key.
+    const current =
+      stored && (await p.replica.store.getEntry(p.history.currentName({ entry: stored.hash, identity: stored.body.identity })));
+    const entry = current && p.privateFeed.view(current);
     return { entry, responses: responsesOf(await p.timeline(1000)) };
   }, [hash]);
   if (!data.value) return <p aria-live="polite">Loading…</p>;
