@@ -16,6 +16,7 @@ import {
   type Service,
   type SynodState,
 } from '../protocol/index.ts';
+import { FollowAdoption } from './adopt-follows.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
@@ -28,6 +29,7 @@ import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
+import { AccountReadKeys } from './read-keys.ts';
 import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
@@ -79,6 +81,9 @@ export class Peer {
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
   readonly #conversations: Conversations;
+  /** Account-wide state (docs/protocol.md §9.7): keys for earlier envelopes, follows merged across the account's feeds. */
+  readonly readKeys: AccountReadKeys;
+  readonly relations: FollowAdoption;
   readonly #WebSocket: unknown;
 
   private constructor(
@@ -101,9 +106,26 @@ export class Peer {
     );
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
+    this.readKeys = new AccountReadKeys(keys, replica, this.#publisher);
+    this.#notes.given = this.readKeys;
+    this.relations = new FollowAdoption({
+      keys,
+      replica,
+      notes: this.#notes,
+      readKeys: this.readKeys,
+      blocked: (identity) => this.mesh.linkTo(identity)?.close('blocked'),
+    });
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
-    this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
+    this.recovery = new Recovery({
+      keys,
+      replica,
+      mesh: this.mesh,
+      notes: this.#notes,
+      publisher: this.#publisher,
+      synod: this.#synod,
+      relations: this.relations,
+    });
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }
@@ -116,6 +138,10 @@ export class Peer {
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
     void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
+    void peer.readKeys.refresh().then(
+      () => peer.relations.merge(),
+      (err: Error) => peer.events.emit('log', `account keys: ${err.message}`),
+    );
     return peer;
   }
 

@@ -356,6 +356,20 @@ describe('two people in two browser profiles', () => {
     await settings(page, 'Devices');
     await visible(page.locator('.device', { hasText: 'Laptop' }));
     await shot(page, '10-devices');
+    // Account-wide state: the paired device follows whom the account follows, with no step of its own,
+    // and reads the private message Alice sent before it joined (keys given by the device that paired it).
+    await nav(page, 'Home');
+    await visible(page.locator('article.entry', { hasText: 'Hello from Bob' }), 45_000);
+    await nav(page, 'People');
+    await visible(
+      page
+        .locator('section', { has: page.getByRole('heading', { name: 'Following' }) })
+        .getByText('Bob')
+        .first(),
+      30_000,
+    );
+    await nav(page, 'Messages');
+    await visible(page.locator('.thread-row', { hasText: 'Hello Carol!' }), 45_000);
 
     // Alice renames it, then removes it (say it was lost): it learns so, and stops acting for the account.
     await settings(alice.page, 'Devices');
@@ -382,10 +396,7 @@ describe('two people in two browser profiles', () => {
     await page.getByRole('button', { name: 'Restore', exact: true }).click();
     await visible(page.getByRole('heading', { name: 'Home' }), 45_000);
     await visible(page.locator('article.entry', { hasText: 'Hello from Alice' }), 45_000);
-    // Follows belong to each device: this one offers to follow whom the others follow.
-    await nav(page, 'People');
-    await page.getByRole('button', { name: 'Follow them here too' }).click();
-    await nav(page, 'Home');
+    // Follows are account-wide: the restored device follows whom the account follows, with no step of its own.
     await visible(page.locator('article.entry', { hasText: 'Hello from Bob' }), 45_000);
     const restored = await identities(page);
     expect(restored.account).toBe(alice.account);
