@@ -7,7 +7,7 @@
 import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
 import type { Channel, TransportKind } from './channel.ts';
 import { Emitter } from './events.ts';
-import { Link, type BlobProgress, type SyncProgress } from './link.ts';
+import { Link, type BlobAccounting, type BlobProgress, type SyncProgress } from './link.ts';
 import { asPeerSignal, RelayChannel, type PeerSignal } from './relay-channel.ts';
 import type { Replica } from './replica.ts';
 import { RoomClient, type RoomStatus } from './room-client.ts';
@@ -41,6 +41,8 @@ export interface MeshOptions {
   /** Per-peer notes with peer links (rooms never keep them). */
   notes?: boolean;
   WebSocket?: unknown;
+  /** Blob bytes booked per peer and serving in order of reciprocity (reciprocity.ts). */
+  blobs?: BlobAccounting;
 }
 
 interface Held {
@@ -221,6 +223,7 @@ export class Mesh {
         },
         log: (line) => this.events.emit('log', line),
         notes: this.options.notes ?? true,
+        ...(this.options.blobs && { blobs: this.options.blobs }),
       });
       this.#links.set(peer, { link, transport, room: where.room });
       this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });

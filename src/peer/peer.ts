@@ -17,7 +17,7 @@ import {
   type SynodState,
 } from '../protocol/index.ts';
 import { FollowAdoption } from './adopt-follows.ts';
-import { addBlob, addCollection, getBlob } from './blobs.ts';
+import { addBlob, addCollection } from './blobs.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
@@ -30,12 +30,14 @@ import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { AccountReadKeys } from './read-keys.ts';
+import { Reciprocity } from './reciprocity.ts';
 import { Recovery } from './recovery.ts';
 import { Replica, type ReplicaEvents } from './replica.ts';
 import type { RoomClient, RoomStatus } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
 import type { StoredHead, Store } from './store.ts';
 import { SynodAccount, type SynodProfile, type SynodServers } from './synod.ts';
+import { blobsOf, Wants, type Conditions } from './wants.ts';
 import { watchAlong } from './watching.ts';
 
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
@@ -68,6 +70,10 @@ export interface PeerOptions {
    * exchange on every connection (benchmarks compare the two).
    */
   notes?: boolean;
+  /** The device's conditions for background blob fetching (wants.ts); the browser's by default. */
+  conditions?: () => Promise<Conditions>;
+  /** Blobs served at once; more wait, in order of reciprocity (reciprocity.ts). */
+  serveSlots?: number;
 }
 
 export class Peer {
@@ -84,6 +90,10 @@ export class Peer {
   /** Account-wide state (docs/protocol.md §9.7): keys for earlier envelopes, follows merged across the account's feeds. */
   readonly readKeys: AccountReadKeys;
   readonly relations: FollowAdoption;
+  /** Blob bytes served and received per identity; serving order when busy (docs/protocol.md §13.8). */
+  readonly reciprocity: Reciprocity;
+  /** The iwant list, and blob fetches that ask before they get (§13.8). */
+  readonly wants: Wants;
   readonly #WebSocket: unknown;
 
   private constructor(
@@ -92,7 +102,12 @@ export class Peer {
     options: PeerOptions,
   ) {
     this.#keys = keys;
+    this.reciprocity = new Reciprocity(replica.store, {
+      ...(options.serveSlots !== undefined && { slots: options.serveSlots }),
+      favoured: (identity) => !!keys.synodIdentity && replica.synod(keys.synodIdentity)?.devices.get(identity)?.cut === null,
+    });
     this.mesh = new Mesh({
+      blobs: this.reciprocity,
       keys: keys.device,
       replica,
       provides: options.provides ?? ['blobs', 'headtracking'],
@@ -126,6 +141,12 @@ export class Peer {
       synod: this.#synod,
       relations: this.relations,
     });
+    this.wants = new Wants({
+      store: replica.store,
+      links: () => this.mesh.allLinks(),
+      ...(options.conditions && { conditions: options.conditions }),
+      log: (line) => this.events.emit('log', line),
+    });
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }
@@ -137,6 +158,7 @@ export class Peer {
     await peer.#publisher.loadPublished();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
+    peer.wants.start();
     void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
     void peer.readKeys.refresh().then(
       () => peer.relations.merge(),
@@ -258,7 +280,7 @@ export class Peer {
   addBlob = (bytes: Uint8Array): Promise<BlobRef> => addBlob(this.replica.store, bytes);
   /** A collection (album): a directory blob over the given files. */
   addCollection = (items: readonly DirectoryItem[]): Promise<BlobRef> => addCollection(this.replica.store, items);
-  getBlob = (ref: BlobRef): Promise<Uint8Array> => getBlob(this.replica.store, this.mesh, ref);
+  getBlob = (ref: BlobRef): Promise<Uint8Array> => this.wants.get(ref);
 
   // --- dropbox (dropbox.ts) and leases (lease.ts) ---------------------------
 
@@ -278,7 +300,10 @@ export class Peer {
   connect = (url: string): RoomClient => this.mesh.join(url);
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
-  close = (): void => this.mesh.close();
+  close = (): void => {
+    this.wants.stop();
+    this.mesh.close();
+  };
 
   #pairingOptions() {
     return {
@@ -297,7 +322,10 @@ export class Peer {
 
   #wire(): void {
     const { replica, mesh } = this;
-    replica.events.on('entry', (e) => this.events.emit('entry', e));
+    replica.events.on('entry', (e) => {
+      this.events.emit('entry', e);
+      for (const ref of blobsOf(e)) this.wants.want(ref);
+    });
     replica.events.on('rejected', (r) => this.events.emit('rejected', r));
     replica.events.on('head', (h) => void this.#headMoved(h));
     replica.events.on('watch', (identity) => {

@@ -4,6 +4,7 @@ import { blobs, links, logs, online, persisted, rooms, syncs, turnStatus, type S
 import { bytes, shortId, when } from '../lib/format.ts';
 import { CallControls } from './call.tsx';
 import { Progress, ScreenTitle, useProfile, displayName } from './common.tsx';
+import { Sharing } from './sharing.tsx';
 
 const TRANSPORT_TEXT: Record<string, string> = {
   webrtc: 'WebRTC (direct)',
@@ -133,6 +134,8 @@ export function Network() {
           </ul>
         )}
       </section>
+
+      <Sharing />
 
       <details>
         <summary>Log</summary>
