@@ -45,7 +45,7 @@ export interface AccountRelationsOptions {
 
 export class FollowAdoption {
   /** Each feed's words as of its head (and of the given keys, which open more mutes). */
-  #perFeed = new Map<Identity, { key: string; words: Map<Identity, Word> }>();
+  #perFeed = new Map<Identity, { head: Hash; keys: number; words: Map<Identity, Word> }>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: AccountRelationsOptions) {
@@ -106,12 +106,20 @@ export class FollowAdoption {
   }
 
   async #wordsOf(feed: Identity): Promise<Map<Identity, Word>> {
-    const head: Hash | undefined = (await this.options.replica.head(feed))?.hash;
-    const key = `${head ?? ''}/${this.options.readKeys?.size ?? 0}`;
+    const { replica, readKeys } = this.options;
+    const head: Hash | undefined = (await replica.head(feed))?.hash;
+    const keys = readKeys?.size ?? 0;
     const cached = this.#perFeed.get(feed);
-    if (cached?.key === key) return cached.words;
-    const words = new Map<Identity, Word>();
-    for (const e of await this.options.replica.feed(feed, FEED_LIMIT)) {
+    if (cached && cached.head === head && cached.keys === keys) return cached.words;
+    if (!head) return new Map();
+    // Only what came since the head read last, when the feed grew on top of it (a rebase reads it all again).
+    const since = cached && cached.keys === keys ? cached.head : null;
+    let entries = await replica.store.chain(head, { limit: FEED_LIMIT, identity: feed, ...(since && { stop: since }) });
+    const grew = since !== null && entries.length < FEED_LIMIT && entries.at(-1)?.body.parent === since;
+    if (since && !grew) entries = await replica.store.chain(head, { limit: FEED_LIMIT, identity: feed });
+    const words = grew && cached ? new Map(cached.words) : new Map<Identity, Word>();
+    const fresh = new Set<Identity>();
+    for (const e of entries) {
       const p = e.body.payload;
       let subject: Identity | undefined;
       let word: Word['word'] | undefined;
@@ -120,10 +128,13 @@ export class FollowAdoption {
         const muted = mutedIn(this.options.notes.read(e));
         if (muted) [subject, word] = [muted, 'block'];
       }
-      // Newest first: the first word on an identity in this feed is its latest here.
-      if (subject && word && !words.has(subject)) words.set(subject, { word, at: e.body.comparable });
+      // Newest first: the first word on an identity in this walk is its latest here.
+      if (subject && word && !fresh.has(subject)) {
+        fresh.add(subject);
+        words.set(subject, { word, at: e.body.comparable });
+      }
     }
-    this.#perFeed.set(feed, { key, words });
+    this.#perFeed.set(feed, { head, keys, words });
     return words;
   }
 }

@@ -45,6 +45,8 @@ export type { SyncProgress } from './feed-transfer.ts';
 export interface LinkHooks {
   /** Messages the link does not handle itself (presence, drops, ...). */
   onOther?: (message: WireMessage) => void;
+  /** The peer said which services it offers us. */
+  onProvides?: (services: readonly Service[]) => void;
   /** A head this peer told us of, after the link tried to pull it from the peer itself. */
   onHeadHint?: (identity: Identity, head: Hash) => void;
   onBlobProgress?: (progress: BlobProgress) => void;
@@ -214,7 +216,7 @@ export class Link {
     switch (msg.type) {
       case 'provides':
         this.services = msg.services;
-        return;
+        return this.#hooks.onProvides?.(msg.services);
       case 'ping':
         return this.send({ type: 'pong' });
       case 'get_heads': {

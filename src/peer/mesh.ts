@@ -29,6 +29,10 @@ export interface MeshEvents {
   blob: BlobProgress;
   sync: SyncProgress;
   log: string;
+  /** Peer messages a link does not handle itself (`call` for a lease between peers: keeping.ts). */
+  peerOther: { link: Link; message: WireMessage };
+  /** A peer said which services it offers us (again: offers can change while linked). */
+  peerProvides: { link: Link; services: readonly Service[] };
 }
 
 export interface MeshOptions {
@@ -224,6 +228,9 @@ export class Mesh {
         log: (line) => this.events.emit('log', line),
         notes: this.options.notes ?? true,
         ...(this.options.blobs && { blobs: this.options.blobs }),
+        // A channel may deliver while the link is still being made: the link exists by the next microtask.
+        onOther: (message) => queueMicrotask(() => this.events.emit('peerOther', { link, message })),
+        onProvides: (services) => queueMicrotask(() => this.events.emit('peerProvides', { link, services })),
       });
       this.#links.set(peer, { link, transport, room: where.room });
       this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });

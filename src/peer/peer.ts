@@ -22,6 +22,7 @@ import { Conversations, type ChatMessage, type SendOptions, type SendResult } fr
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
+import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import type { LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
@@ -94,6 +95,8 @@ export class Peer {
   readonly reciprocity: Reciprocity;
   /** The iwant list, and blob fetches that ask before they get (§13.8). */
   readonly wants: Wants;
+  /** Leases between peers: feeds kept for the account's devices and chosen friends, and who keeps ours (§13.9). */
+  readonly keeping: Keeping;
   readonly #WebSocket: unknown;
 
   private constructor(
@@ -147,6 +150,7 @@ export class Peer {
       ...(options.conditions && { conditions: options.conditions }),
       log: (line) => this.events.emit('log', line),
     });
+    this.keeping = new Keeping(keys, replica, this.mesh);
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }

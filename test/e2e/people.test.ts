@@ -141,6 +141,14 @@ describe('two people in two browser profiles', () => {
     await visible(synced);
     expect(await synced.getAttribute('data-transport')).toBe('webrtc');
     await shot(alice.page, '06-network');
+    // Sharing (protocol §13.8): each fetched the other's photo from the other's device, booked both ways, with the ratio.
+    await settings(bob.page, 'Network');
+    const shared = bob.page.locator(`[data-testid=reciprocity] tr[data-identity="${alice.device}"]`);
+    await visible(shared);
+    const [sent, received, ratio] = await shared.locator('td').evaluateAll((tds) => tds.slice(1).map((td) => td.textContent ?? ''));
+    expect(sent).not.toMatch(/^0 B$/);
+    expect(received).not.toMatch(/^0 B$/);
+    expect(Number(ratio)).toBeGreaterThan(0);
     const log = await alice.page.locator('pre.log').textContent();
     if (process.env.EFFIGY_E2E_LOG) console.log(`[alice's log]\n${log}`);
     expect(log).not.toMatch(/WebRTC to .* failed/);

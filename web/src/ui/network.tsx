@@ -4,6 +4,7 @@ import { blobs, links, logs, online, persisted, rooms, syncs, turnStatus, type S
 import { bytes, shortId, when } from '../lib/format.ts';
 import { CallControls } from './call.tsx';
 import { Progress, ScreenTitle, useProfile, displayName } from './common.tsx';
+import { Keeping } from './keeping.tsx';
 import { Sharing } from './sharing.tsx';
 
 const TRANSPORT_TEXT: Record<string, string> = {
@@ -136,6 +137,8 @@ export function Network() {
       </section>
 
       <Sharing />
+
+      <Keeping />
 
       <details>
         <summary>Log</summary>
