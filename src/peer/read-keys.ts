@@ -28,6 +28,7 @@ import type { Replica } from './replica.ts';
 
 const GIVEN = 'read-keys';
 const GIVEN_TO = 'read-keys-given-to';
+const SCANNED = 'read-keys-scanned';
 /** How far back each feed is read for envelopes to share, and for records given. */
 const FEED_LIMIT = 5000;
 
@@ -40,6 +41,7 @@ export class AccountReadKeys {
   #keys = new Map<Hash, Uint8Array>();
   #seen = new Set<Hash>();
   #givenTo = new Set<Identity>();
+  #scanned: Record<Identity, Hash> = {};
   #loaded: Promise<void>;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -78,7 +80,7 @@ export class AccountReadKeys {
   refresh(): Promise<void> {
     const run = this.#queue.then(async () => {
       await this.#loaded;
-      for (const device of this.#accountDevices()) for (const e of await this.replica.feed(device, FEED_LIMIT)) await this.#entry(e);
+      for (const device of this.#accountDevices()) await this.#scan(device);
       if (this.keys.synod) for (const device of this.#accountDevices()) if (!this.#givenTo.has(device)) await this.giveTo(device);
     });
     this.#queue = run.catch(() => undefined);
@@ -95,6 +97,17 @@ export class AccountReadKeys {
     this.#givenTo.add(device);
     await this.replica.store.putSetting(GIVEN_TO, [...this.#givenTo]);
     return keys.length;
+  }
+
+  /** Read a member's feed for records, down to where the last scan reached (kept across restarts: opening costs a key agreement each). */
+  async #scan(device: Identity): Promise<void> {
+    const head = (await this.replica.head(device))?.hash;
+    if (!head || this.#scanned[device] === head) return;
+    const stop = this.#scanned[device];
+    for (const e of await this.replica.store.chain(head, { limit: FEED_LIMIT, identity: device, ...(stop && { stop }) }))
+      await this.#entry(e);
+    this.#scanned[device] = head;
+    await this.replica.store.putSetting(SCANNED, this.#scanned);
   }
 
   /** Active devices of this account other than this one. */
@@ -152,5 +165,6 @@ export class AccountReadKeys {
       if (key.ok && !this.#keys.has(hash as Hash)) this.#keys.set(hash as Hash, key.value);
     }
     for (const d of (await this.replica.store.getSetting<Identity[]>(GIVEN_TO)) ?? []) this.#givenTo.add(d);
+    this.#scanned = (await this.replica.store.getSetting<Record<Identity, Hash>>(SCANNED)) ?? {};
   }
 }
