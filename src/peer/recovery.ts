@@ -52,7 +52,7 @@ export class Recovery {
 
   constructor(parts: RecoveryParts) {
     const { keys, replica, mesh, notes, publisher, synod, relations } = parts;
-    const records = new RecoveryRecords(keys, replica, publisher);
+    const records = new RecoveryRecords(keys, replica, publisher, () => notes.given);
     this.#replica = replica;
     this.#owner = new RecoveryOwner(keys, replica, mesh, notes, records);
     this.#friend = new RecoveryFriend(keys, replica, mesh, records);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sealReadKeys } from '../../src/protocol/index.ts';
+import { newRecoverySet, sealReadKeys, sealRecovery } from '../../src/protocol/index.ts';
 import { eventually, link, newPeer } from './helpers.ts';
 
 const follows = (p: Awaited<ReturnType<typeof newPeer>>, identity: string) =>
@@ -81,5 +81,20 @@ describe('account-wide state (docs/protocol.md §9.7)', { timeout: 30_000 }, () 
     await link(laptop, phone);
     await eventually(() => phone.readKeys.keyFor(note.hash) !== undefined, 10_000, "the laptop's keys");
     expect(phone.readPrivate(note)).toBe('secret');
+  });
+
+  it('recovery records written before a device joined (whom the account chose) read on it with the keys it was given', async () => {
+    const [laptop, phone, f1, f2] = await Promise.all([newPeer(), newPeer(), newPeer(), newPeer()]);
+    await laptop.createSynod();
+    const record = { type: 'recovery_set' as const, set: newRecoverySet(), threshold: 2, friends: [f1.identity, f2.identity] };
+    const readers = [laptop.identity, laptop.synodIdentity!];
+    const sealed = await laptop.publish({ type: 'private_note', envelope: sealRecovery(record, { author: laptop.identity, readers }) });
+    expect((await laptop.recovery.currentSet())?.record).toEqual(record);
+    await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!), 'phone');
+    await link(laptop, phone);
+    await eventually(async () => (await phone.recovery.currentSet()) !== null, 10_000, 'the phone to read the set');
+    expect((await phone.recovery.currentSet())?.record).toEqual(record);
+    // It was sealed before the phone existed: the phone reads it with the key it was given for that entry.
+    expect(phone.readKeys.keyFor(sealed.hash)).toBeDefined();
   });
 });
