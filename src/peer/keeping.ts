@@ -152,6 +152,7 @@ export class Keeping {
     const account = await this.replica.synodOfDevice(link.peer);
     if (msg.identity !== link.peer && msg.identity !== account?.identity)
       return refuse('forbidden', "a peer keeps only the asker's own feed and its account's");
+    await this.expire();
     const held = this.#kept.get(msg.identity);
     if (!held && this.usedBytes() >= this.#settings.quotaBytes) return refuse('quota', 'the space this peer sets aside for others is full');
     const expires = this.now() + msg.seconds * 1000;

@@ -122,7 +122,10 @@ export class Wants {
         }
       }),
     );
-    return { offers, silent };
+    // Answers arrive in any order: ask in the order of the links (peers, then rooms).
+    const order = (a: Link, b: Link) => links.indexOf(a) - links.indexOf(b);
+    for (const list of offers.values()) list.sort(order);
+    return { offers, silent: silent.sort(order) };
   }
 
   /** A blob the person opens: from the store, or from a link that says it has it (iwant first), or, failing that, any link that did not answer. */
