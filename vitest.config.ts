@@ -25,8 +25,9 @@ export default defineConfig(async () => {
               wrangler: { configPath: './wrangler.toml' },
               // Test-only binding: setup files cannot read the disk, so the
               // migrations travel in as data and are applied inside workerd.
+              // Every test room is sharded 8 ways (wrangler.toml shards only "main"), so every test crosses shards.
               // UPLOAD_IDLE_SECONDS: a stalled upload is cut off in 2 s here, not 20 (test/server/blobs-abuse.test.ts).
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations, UPLOAD_IDLE_SECONDS: '2' } },
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, ROOM_SHARDS: '*=8', UPLOAD_IDLE_SECONDS: '2' } },
             }),
           ],
           test: {

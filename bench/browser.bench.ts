@@ -76,7 +76,7 @@ async function suite(track: Track): Promise<void> {
   const tightest = printLimits(limits, feed.bytes / feed.count);
 
   const room = `${worker.url.replace(/^http/, 'ws')}/room/bench-browser`;
-  const aIdentity = await a.evaluate(([db, r]) => window.bench.openPeer(db, r), ['bench-a', room] as const);
+  const aIdentity = await a.evaluate(([db, r]) => window.bench.openPeer(db, r, { pub: true }), ['bench-a', room] as const);
   const blob = await a.evaluate((n) => window.bench.addBlob(n), BLOB_BYTES);
   const engine: EngineRun[] = [];
   for (let i = 0; i < RUNS; i++) {

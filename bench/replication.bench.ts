@@ -69,6 +69,8 @@ export default async function replicationBench(): Promise<void> {
       if (r.status !== 'online') await r.events.once('status', (s) => s === 'online');
       return r;
     };
+    // Links are by consent: Alice serves strangers (a pub), and each Bob dials her as his pub.
+    await alice.setPrivacy({ pub: true });
     // Interleaved, so a noisy moment on this shared machine hits both paths alike.
     for (let i = 0; i < RUNS; i++) {
       // Baseline: an in-memory link, no network and no room.
@@ -87,6 +89,7 @@ export default async function replicationBench(): Promise<void> {
       // Each relay run meets in the room afresh, as two peers do: both sockets start with the room's full burst.
       await online(alice);
       const roomBob = await Peer.open({ store: new MemoryStore() });
+      await roomBob.addPub(alice.identity);
       room.push(
         await measure(alice, roomBob, async () => {
           const r = await online(roomBob);

@@ -72,7 +72,8 @@ export interface BenchApi {
   /** The engine's blob framing on the bare channel: each 32 KiB chunk as a base64url `blob` JSON frame, the engine's water marks. */
   rawSendBlobFrames(bytes: number): Promise<number>;
 
-  openPeer(db: string, room: string): Promise<string>;
+  /** Links are by consent: the author's engine serves strangers (`pub`), the reader's names it as a pub. */
+  openPeer(db: string, room: string, consent?: { pub?: boolean; pubs?: string[] }): Promise<string>;
   waitLink(peer: string, timeoutMs: number): Promise<string>;
   syncFrom(author: string, head: string, timeoutMs: number): Promise<SyncResult>;
   addBlob(bytes: number): Promise<{ hash: string; size: number }>;

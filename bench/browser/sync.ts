@@ -91,7 +91,11 @@ export async function measureLimits(a: Page, b: Page, texts: string[], run: numb
 
 /** A fresh receiving engine in B, linked to A's over WebRTC through the room. */
 export async function linkFresh(a: Page, aIdentity: string, b: Page, room: string, run: number): Promise<string> {
-  const bIdentity = await b.evaluate(([db, r]) => window.bench.openPeer(db, r), [`bench-b-${run}`, room] as const);
+  const bIdentity = await b.evaluate(([db, r, pub]) => window.bench.openPeer(db, r, { pubs: [pub] }), [
+    `bench-b-${run}`,
+    room,
+    aIdentity,
+  ] as const);
   const [ta, tb] = await Promise.all([
     a.evaluate(([id, ms]) => window.bench.waitLink(id, ms), [bIdentity, STEP_MS] as const),
     b.evaluate(([id, ms]) => window.bench.waitLink(id, ms), [aIdentity, STEP_MS] as const),

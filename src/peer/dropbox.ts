@@ -150,7 +150,8 @@ export class Dropbox {
     const url = via ?? (state?.dropboxes[0] ? dropboxRoom(state.dropboxes[0]) : undefined);
     if (!url) throw new PeerError('bad_input', 'no dropbox known for this identity: give a server');
     const joinedHere = !this.mesh.rooms.has(url);
-    const room = this.mesh.join(url);
+    // Someone else's server: it hears nothing of whom we watch or let see us.
+    const room = this.mesh.join(url, { presence: false });
     try {
       if (!room.link) await within(room.events.once('link'), timeoutMs);
       const link = room.link;

@@ -26,6 +26,8 @@ const WINDOW_BYTES = 8 * 1024 * 1024;
 const SERVE_READ = 512;
 /** Streamed answers served at once to one peer; more wait their turn (each may cost thousands of entries). */
 const STREAMS = 4;
+/** Entries fetched one by one (getblob) from a peer that serves no feed of the identity, e.g. a room holding only its head. */
+const BY_HASH_MAX = 16;
 
 export interface SyncProgress {
   readonly identity: Identity;
@@ -42,6 +44,10 @@ export interface FeedLink {
   send(message: WireMessage): void;
   strike(reason: string): void;
   sync?: (progress: SyncProgress) => void;
+  /** Entries were served to the peer (the mesh keeps the links that carry data). */
+  useful?: () => void;
+  /** An entry text by hash (getblob), for a peer that serves no feed of an identity but holds its newest entries (a room). */
+  fetchEntry?: (hash: Hash) => Promise<string>;
   log?: (line: string) => void;
   timeoutMs: number;
 }
@@ -177,6 +183,8 @@ export class FeedTransfer {
       if (offered) intake.offer(offered);
       const stopped = await descend(offered ? offered.body.parent : head);
       if (intake.failed || this.link.channel.closed) return;
+      if (stopped === undefined && intake.received === 0)
+        return await this.#pullByHash(intake, identity, head, offered ? offered.body.parent : head, known);
       if ((await replica.considerHead(identity, head, intake.above))?.hash === head || !stopped || stopped === known) return;
       // The walk stopped at an entry held but not whole: a pull cut short earlier left a gap below it. Fill it, then walk it all.
       const bottom = (await replica.store.chain(stopped, { limit: Infinity, identity })).at(-1);
@@ -191,6 +199,29 @@ export class FeedTransfer {
       if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
       if (intake.received > 0) this.link.sync?.({ identity, peer, received: intake.received, done: true });
     }
+  }
+
+  /**
+   * The peer refused the feed (a room keeps no feed of the identity) but may
+   * hold its newest entries (a room holds the heads it tracks): fetch them by
+   * hash down to what the replica holds, then take them in as one run.
+   */
+  async #pullByHash(intake: Intake, identity: Identity, head: Hash, from: Hash | null, known: Hash | null): Promise<void> {
+    const { replica } = this.link;
+    const fetchEntry = this.link.fetchEntry;
+    if (!fetchEntry) return;
+    const texts: string[] = [];
+    let at = from;
+    while (at && at !== known && texts.length < BY_HASH_MAX && !(await replica.store.hasEntry(at))) {
+      const text = await fetchEntry(at);
+      texts.push(text);
+      at = claimedParent(text);
+    }
+    // Nothing to take in, or it does not reach what we hold: give up (another peer may serve the feed).
+    if (texts.length === 0 || (at && at !== known && !(await replica.store.hasEntry(at)))) return;
+    intake.push(texts);
+    await intake.settled();
+    if (!intake.failed) await replica.considerHead(identity, head, intake.above);
   }
 
   /** Answer a get_feed: one frame for a `limit` up to `feedBatch` (as every peer does), a stream of frames for more. */
@@ -223,6 +254,7 @@ export class FeedTransfer {
             identity: msg.identity,
             fits: (e) => packer.take(e.text),
           });
+      if (run.length > 0) this.link.useful?.();
       return this.link.send({ type: 'entries', re: msg.id, identity: msg.identity, entries: run.map((e) => e.text) });
     }
     let from: Hash | null = msg.from;
@@ -232,6 +264,7 @@ export class FeedTransfer {
       const read = await replica.store.chain(from, { limit: Math.min(left, SERVE_READ), stop: msg.known, identity: msg.identity });
       if (read.length === 0) break;
       left -= read.length;
+      this.link.useful?.();
       from = read[read.length - 1]!.body.parent;
       const last = !from || from === msg.known || left === 0 || read.length < Math.min(left + read.length, SERVE_READ);
       for (let i = 0; i < read.length;) {

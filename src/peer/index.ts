@@ -17,6 +17,8 @@ export { MemoryStore } from './memory-store.ts';
 export type { Store, StoredHead, InboxItem, WatchReason } from './store.ts';
 export type { BlobProgress, SyncProgress } from './link.ts';
 export type { PeerLinkInfo } from './mesh.ts';
+export { LINK_LIMITS, LINK_ORDER, type LinkReason } from './link-rules.ts';
+export { PRIVACY_DEFAULTS, type Privacy } from './privacy.ts';
 export type { RoomClient, RoomStatus } from './room-client.ts';
 export type { TransportKind } from './channel.ts';
 export type { RtcOptions } from './rtc-channel.ts';

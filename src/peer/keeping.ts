@@ -1,7 +1,7 @@
 /**
  * Data leases between peers (design: the first two leasing scenarios — your
  * own devices, and "the sort of people you give spare house keys to";
- * docs/protocol.md §13.9). A peer offers `datalease` only to its own
+ * docs/protocol.md §13.11). A peer offers `datalease` only to its own
  * account's devices and to friends its person chose, by sending them an
  * updated `provides`. A peer offered it asks (`call`) to have its feeds kept:
  * this device's, and its account's. The keeper replicates them with the
@@ -10,7 +10,7 @@
  * while the owner is offline. Both sides remember: who keeps a copy of our
  * feeds, and whose feeds we keep.
  */
-import type { Hash, Identity, Service, WireOf } from '../protocol/index.ts';
+import type { Hash, Identity, WireOf } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
 import type { Keys } from './keys.ts';
 import { blobRefsOf, callLease } from './lease.ts';
@@ -21,7 +21,6 @@ import type { Replica } from './replica.ts';
 const SETTINGS = 'keeping-settings';
 const KEPT = 'keeping-kept';
 const KEEPERS = 'keeping-keepers';
-const PEER_SERVICES: Service[] = ['blobs', 'headtracking'];
 /** Leases asked of friends: 30 days, asked again when less than half is left. */
 export const KEEP_SECONDS = 30 * 24 * 3600;
 
@@ -141,7 +140,7 @@ export class Keeping {
     const offer = (await this.keepsFor(link.peer)) && this.#settings.quotaBytes > 0;
     if (this.#offered.get(link) === offer || link.closed) return;
     this.#offered.set(link, offer);
-    link.send({ type: 'provides', services: offer ? [...PEER_SERVICES, 'datalease'] : PEER_SERVICES });
+    this.mesh.offer(link, offer ? ['datalease'] : []);
   }
 
   /** Answer a peer's `call` for `datalease`: `lease`, or an error that says why. */

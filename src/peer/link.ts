@@ -45,18 +45,18 @@ export type { SyncProgress } from './feed-transfer.ts';
 export interface LinkHooks {
   /** Messages the link does not handle itself (presence, drops, ...). */
   onOther?: (message: WireMessage) => void;
-  /** The peer said which services it offers us. */
-  onProvides?: (services: readonly Service[]) => void;
   /** A head this peer told us of, after the link tried to pull it from the peer itself. */
   onHeadHint?: (identity: Identity, head: Hash) => void;
   onBlobProgress?: (progress: BlobProgress) => void;
   /** Feed pull progress: entries received so far for one identity, and whether the pull ended. */
   onSync?: (progress: SyncProgress) => void;
+  /** The peer said which services it provides. */
+  onProvides?: (services: readonly Service[]) => void;
   onClose?: (reason: string) => void;
   log?: (line: string) => void;
   /** Keep per-peer notes with this peer (docs/protocol.md §13.7); otherwise every sync is the full get_heads exchange (rooms). */
   notes?: boolean;
-  /** Blob bytes booked per identity, and serving slots in order of reciprocity (reciprocity.ts, §13.8). */
+  /** Blob bytes booked per identity, and serving slots in order of reciprocity (reciprocity.ts, §13.10). */
   blobs?: BlobAccounting;
 }
 
@@ -75,6 +75,8 @@ export class Link {
   services: readonly Service[] = [];
   /** Identities the peer asked us about: they hear our head changes for these. */
   readonly interests = new Set<Identity>();
+  /** When the link last brought or took data (entries, blobs), or opened (performance.now()): the mesh drops the least recently useful first. */
+  lastUseful = performance.now();
   #replica: Replica;
   #hooks: LinkHooks;
   #requests = new Requests<WireMessage>('q');
@@ -102,8 +104,24 @@ export class Link {
       timeoutMs: REQUEST_TIMEOUT_MS,
       ...(hooks.log && { log: hooks.log }),
     };
-    this.#blobs = new BlobTransfer({ ...link, ...(hooks.onBlobProgress && { progress: hooks.onBlobProgress }) }, replica.store);
-    this.#feeds = new FeedTransfer({ ...link, ...(hooks.onSync && { sync: hooks.onSync }) });
+    const useful = () => {
+      this.lastUseful = performance.now();
+    };
+    const progress = (p: BlobProgress) => {
+      useful();
+      hooks.onBlobProgress?.(p);
+    };
+    const sync = (p: SyncProgress) => {
+      if (p.received > 0) useful();
+      hooks.onSync?.(p);
+    };
+    this.#blobs = new BlobTransfer({ ...link, progress }, replica.store);
+    this.#feeds = new FeedTransfer({
+      ...link,
+      sync,
+      useful,
+      fetchEntry: async (hash) => new TextDecoder().decode(await this.#blobs.fetch(hash, LIMITS.entryBytes)),
+    });
     this.#notes = hooks.notes
       ? new LinkNotes({
           ...link,
@@ -216,7 +234,8 @@ export class Link {
     switch (msg.type) {
       case 'provides':
         this.services = msg.services;
-        return this.#hooks.onProvides?.(msg.services);
+        this.#hooks.onProvides?.(msg.services);
+        return;
       case 'ping':
         return this.send({ type: 'pong' });
       case 'get_heads': {
@@ -247,13 +266,15 @@ export class Link {
       case 'iwant':
         return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg.id, msg.hashes);
       case 'getblob':
-        return blocked ? this.#refuse(msg.id) : this.#serveBlob(msg);
+        if (blocked) return this.#refuse(msg.id);
+        this.lastUseful = performance.now();
+        return this.#serveBlob(msg);
       default:
         this.#hooks.onOther?.(msg);
     }
   }
 
-  /** Serve in a slot when reciprocity is kept (§13.8): when busy, in order of the asker's standing. */
+  /** Serve in a slot when reciprocity is kept (§13.10): when busy, in order of the asker's standing. */
   async #serveBlob(msg: WireOf<'getblob'>): Promise<void> {
     const accounting = this.#hooks.blobs;
     if (!accounting) return void (await this.#blobs.serve(msg));

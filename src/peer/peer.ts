@@ -16,18 +16,22 @@ import {
   type Service,
   type SynodState,
 } from '../protocol/index.ts';
+import { AccountLease } from './account-lease.ts';
 import { FollowAdoption } from './adopt-follows.ts';
 import { addBlob, addCollection } from './blobs.ts';
+import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import type { LeaseGrant } from './lease.ts';
+import type { LinkLimits } from './link-rules.ts';
+import { requestLease, type LeaseGrant } from './lease.ts';
 import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
+import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
 import { AccountReadKeys } from './read-keys.ts';
@@ -65,6 +69,8 @@ export interface PeerOptions {
   WebSocket?: unknown;
   /** The services this peer offers others. */
   provides?: readonly Service[];
+  /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
+  linkLimits?: LinkLimits;
   /**
    * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
    * reconnecting costs what changed (default). False: the full get_heads
@@ -80,6 +86,8 @@ export interface PeerOptions {
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
   readonly mesh: Mesh;
+  /** Relations and privacy choices: whom we link with, watch and allow (consent.ts). */
+  readonly consent: Consent;
   /** Recovery through friends (recovery.ts): the account's friends, shares held for others, a new device asking. */
   readonly recovery: Recovery;
   readonly #keys: Keys;
@@ -87,15 +95,16 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
+  readonly #accountLease: AccountLease;
   readonly #conversations: Conversations;
   /** Account-wide state (docs/protocol.md §9.7): keys for earlier envelopes, follows merged across the account's feeds. */
   readonly readKeys: AccountReadKeys;
   readonly relations: FollowAdoption;
-  /** Blob bytes served and received per identity; serving order when busy (docs/protocol.md §13.8). */
+  /** Blob bytes served and received per identity; serving order when busy (docs/protocol.md §13.10). */
   readonly reciprocity: Reciprocity;
-  /** The iwant list, and blob fetches that ask before they get (§13.8). */
+  /** The iwant list, and blob fetches that ask before they get (§13.10). */
   readonly wants: Wants;
-  /** Leases between peers: feeds kept for the account's devices and chosen friends, and who keeps ours (§13.9). */
+  /** Leases between peers: feeds kept for the account's devices and chosen friends, and who keeps ours (§13.11). */
   readonly keeping: Keeping;
   readonly #WebSocket: unknown;
 
@@ -105,6 +114,7 @@ export class Peer {
     options: PeerOptions,
   ) {
     this.#keys = keys;
+    this.consent = new Consent(replica, () => ({ device: keys.device.identity, synod: keys.synodIdentity }));
     this.reciprocity = new Reciprocity(replica.store, {
       ...(options.serveSlots !== undefined && { slots: options.serveSlots }),
       favoured: (identity) => !!keys.synodIdentity && replica.synod(keys.synodIdentity)?.devices.get(identity)?.cut === null,
@@ -113,9 +123,11 @@ export class Peer {
       blobs: this.reciprocity,
       keys: keys.device,
       replica,
+      consent: this.consent,
       provides: options.provides ?? ['blobs', 'headtracking'],
       head: async () => (await replica.head(keys.device.identity))?.hash ?? null,
       rtc: options.rtc ?? null,
+      ...(options.linkLimits && { limits: options.linkLimits }),
       notes: options.notes ?? true,
       ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
     });
@@ -131,9 +143,14 @@ export class Peer {
       replica,
       notes: this.#notes,
       readKeys: this.readKeys,
-      blocked: (identity) => this.mesh.linkTo(identity)?.close('blocked'),
+      blocked: (identity) => {
+        this.mesh.linkTo(identity)?.close('blocked');
+        // A block adopted from another of our feeds: consent hears of it now (a block alone moves no watch reason).
+        this.consent.refresh();
+      },
     });
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
+    this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.recovery = new Recovery({
       keys,
@@ -159,6 +176,7 @@ export class Peer {
     const replica = await Replica.open(options.store);
     const keys = await loadKeys(options.store);
     const peer = new Peer(replica, keys, options);
+    await peer.consent.open();
     await peer.#publisher.loadPublished();
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
@@ -226,7 +244,9 @@ export class Peer {
     // Already held (looked up before following): widen to its devices now, not at its next head.
     const head = await this.replica.head(identity);
     if (head) await watchAlong(this.replica, this.identity, head);
-    return this.publish({ type: 'follow', identity });
+    const entry = await this.publish({ type: 'follow', identity });
+    await this.consent.settle();
+    return entry;
   }
 
   async block(identity: Identity, reason?: string): Promise<Entry> {
@@ -307,7 +327,17 @@ export class Peer {
   close = (): void => {
     this.wants.stop();
     this.mesh.close();
+    this.consent.close();
   };
+
+  // --- privacy and pubs (privacy.ts, consent.ts) ------------------------------
+
+  privacy = (): Privacy => this.consent.privacy;
+  setPrivacy = (change: Partial<Privacy>): Promise<Privacy> => this.consent.setPrivacy(change);
+  /** Pubs this device knows: it dials a few of them when they are present. */
+  pubs = (): Identity[] => this.consent.pubs();
+  addPub = (identity: Identity): Promise<void> => this.consent.addPub(identity);
+  removePub = (identity: Identity): Promise<void> => this.consent.removePub(identity);
 
   #pairingOptions() {
     return {
@@ -322,6 +352,7 @@ export class Peer {
     await this.replica.setBlocked(identity, true);
     await this.replica.unwatch(identity, 'follow');
     this.mesh.linkTo(identity)?.close('blocked');
+    await this.consent.settle();
   }
 
   #wire(): void {
@@ -352,7 +383,8 @@ export class Peer {
         (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
       );
     });
-    mesh.events.on('roomLink', ({ link }) => {
+    mesh.events.on('roomLink', ({ url, link }) => {
+      if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
@@ -360,6 +392,8 @@ export class Peer {
 
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
+      for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) void this.#accountLease.renew(room.link, url);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }

@@ -1,6 +1,6 @@
 /**
  * Sharing reciprocity (design: "track incoming blob requests and outgoing
- * blob bandwidth to create a leech ratio"; docs/protocol.md §13.8). Every
+ * blob bandwidth to create a leech ratio"; docs/protocol.md §13.10). Every
  * blob this peer serves or receives is booked against the identity at the
  * other end of the link, which the session authenticated (§12): nobody can
  * spend another identity's standing. Serving runs in a few slots; when they

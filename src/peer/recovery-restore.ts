@@ -19,6 +19,7 @@ import type { PrivateNotes } from './private-notes.ts';
 import type { Delivered } from './recovery-friend.ts';
 import type { Replica } from './replica.ts';
 import type { SynodAccount } from './synod.ts';
+import { watchAlong } from './watching.ts';
 
 const PENDING = 'recovery-pending';
 
@@ -186,6 +187,14 @@ export class RecoveryRestore {
     await this.synod.restoreSeed(seed.value, waitMs, pending.deviceName);
     await this.replica.store.putSetting(PENDING, null);
     await this.adoption.start(best.account);
+    // The friends who gave the account back hold its feeds, and links are by consent (docs/peer.md,
+    // Links): this device follows them at once, so it links with them and takes the account's old
+    // devices' feeds (and so its follows) from them.
+    for (const friend of best.from) {
+      await this.replica.watch(friend, 'follow');
+      const head = await this.replica.head(friend);
+      if (head) await watchAlong(this.replica, this.keys.device.identity, head);
+    }
     return best.account;
   }
 }

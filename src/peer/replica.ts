@@ -30,6 +30,8 @@ export interface ReplicaEvents {
   rejected: { identity: Identity | null; hash: Hash | null; error: ProtocolError; from: string };
   /** An identity newly watched: links ask their peers for it. */
   watch: Identity;
+  /** The reasons an identity is watched for changed (none left: no longer watched). */
+  reasons: { identity: Identity; reasons: readonly WatchReason[] };
 }
 
 /** The setting listing the feeds that hold synod operations. */
@@ -95,12 +97,17 @@ export class Replica {
     this.#watch.set(identity, set);
     await this.store.setWatch({ identity, reasons: [...set] });
     if (isNew) this.events.emit('watch', identity);
+    this.events.emit('reasons', { identity, reasons: [...set] });
   }
   async unwatch(identity: Identity, reason: WatchReason): Promise<void> {
     const set = this.#watch.get(identity);
     if (!set?.delete(reason)) return;
     if (set.size === 0) this.#watch.delete(identity);
     await this.store.setWatch({ identity, reasons: [...set] });
+    this.events.emit('reasons', { identity, reasons: [...set] });
+  }
+  blockedList(): Identity[] {
+    return [...this.#blocked];
   }
   isBlocked(identity: Identity): boolean {
     return this.#blocked.has(identity);

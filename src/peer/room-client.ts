@@ -1,9 +1,11 @@
 /**
- * A room connection: a reconnecting WebSocket (partysocket: backoff and
- * retry are its job) to a signalling room, re-authenticated on every
- * connect. The room server is a peer like any other, so the session runs a
- * Link (head tracking, blobs, leases); on top of it the room adds presence,
- * messaging (`message_to` / `message_from`) and dropbox notices.
+ * A room connection: a reconnecting WebSocket (partysocket, with our own
+ * jittered backoff, backoff.ts) to a signalling room, dialled with our
+ * identity (the room routes by it, docs/protocol.md §13.8) and
+ * re-authenticated on every connect. The room server is a peer like any
+ * other, so the session runs a Link (head tracking, blobs, leases); on top
+ * of it the room adds presence by interest (room-interest.ts), messaging
+ * (`message_to` / `message_from`) and dropbox notices.
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 import {
@@ -16,9 +18,11 @@ import {
   type Service,
   type WireMessage,
 } from '../protocol/index.ts';
+import { BACKOFF, reconnectDelay } from './backoff.ts';
 import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
 import type { Replica } from './replica.ts';
+import { InterestSync, type Interest } from './room-interest.ts';
 import { authenticate } from './session.ts';
 import { WebSocketChannel } from './websocket-channel.ts';
 
@@ -43,9 +47,20 @@ export interface RoomClientOptions {
   provides: readonly Service[];
   /** The head to claim in the handshake. */
   head: () => Promise<Hash | null>;
+  /** Whom we watch and allow, and our opt-ins; nothing is sent without it. */
+  interest?: Interest;
   /** A WebSocket constructor where there is no global one. */
   WebSocket?: unknown;
   log?: (line: string) => void;
+  /** For tests: the randomness of the backoff. */
+  random?: () => number;
+}
+
+/** The URL a client dials: the room's, with its identity for routing (§13.8 rule 1). */
+export function dialUrl(url: string, identity: string): string {
+  const u = new URL(url);
+  u.searchParams.set('identity', identity);
+  return u.toString();
 }
 
 export class RoomClient {
@@ -58,16 +73,22 @@ export class RoomClient {
   link: Link | null = null;
   #socket: ReconnectingWebSocket;
   #channel: WebSocketChannel | null = null;
+  #interest: InterestSync | null = null;
   #closing = false;
+  /** Connection attempts since the last stable session (0: the next dial goes at once). */
+  #attempt = 0;
+  #onlineSince: number | null = null;
 
   constructor(private readonly options: RoomClientOptions) {
     this.url = options.url;
     this.endpoint = canonicalEndpoint(options.url);
-    this.#socket = new ReconnectingWebSocket(options.url, [], {
+    const url = dialUrl(options.url, options.keys.identity);
+    this.#socket = new ReconnectingWebSocket(() => this.#nextDial(url), [], {
       WebSocket: options.WebSocket,
       maxEnqueuedMessages: 0,
-      minReconnectionDelay: 250 + Math.random() * 500,
-      maxReconnectionDelay: 15_000,
+      // The waiting happens in #nextDial, jittered; partysocket's own delays would be the same for every client.
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
       connectionTimeout: 8_000,
       shouldReconnectOnClose: (e) => !FINAL_CLOSE_CODES.has(e.code),
     });
@@ -76,10 +97,20 @@ export class RoomClient {
     this.#socket.addEventListener('close', (e) => {
       this.#channel?.ended(`socket closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
       this.#channel = null;
+      this.#interest = null;
+      if (this.#onlineSince !== null && performance.now() - this.#onlineSince >= BACKOFF.stableMs) this.#attempt = 1;
+      this.#onlineSince = null;
       if (FINAL_CLOSE_CODES.has(e.code))
         this.events.emit('error', { code: `close_${e.code}`, message: e.reason || 'the room refused this connection' });
       this.#setStatus(this.#closing ? 'closed' : 'offline');
     });
+  }
+
+  /** partysocket asks for the URL before each attempt: the backoff waits here. */
+  async #nextDial(url: string): Promise<string> {
+    const delay = reconnectDelay(this.#attempt++, this.options.random);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    return url;
   }
 
   async #connected(): Promise<void> {
@@ -105,6 +136,11 @@ export class RoomClient {
         },
         ...(this.options.log && { log: this.options.log }),
       });
+      this.#onlineSince = performance.now();
+      if (this.options.interest) {
+        this.#interest = new InterestSync(this.link, this.options.interest, (line) => this.options.log?.(`${this.url}: ${line}`));
+        void this.#interest.update();
+      }
       this.#setStatus('online');
       this.events.emit('link', this.link);
     } catch (err) {
@@ -115,21 +151,17 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Long lists arrive in several frames; a new connection starts from an empty map anyway.
+        // Changes to whom we see (docs/protocol.md §13.8): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
           this.events.emit('presence', { identity: p.identity, head: p.head, online: true });
         }
-        return;
-      case 'online':
-        if (m.identity === this.options.keys.identity) return;
-        this.present.set(m.identity, m.head);
-        this.events.emit('presence', { identity: m.identity, head: m.head, online: true });
-        return;
-      case 'offline':
-        this.present.delete(m.identity);
-        this.events.emit('presence', { identity: m.identity, head: null, online: false });
+        for (const identity of m.offline ?? []) {
+          this.present.delete(identity);
+          this.events.emit('presence', { identity, head: null, online: false });
+        }
+        for (const [identity, head] of m.heads ?? []) this.events.emit('headHint', { identity, head });
         return;
       case 'message_from':
         this.events.emit('message', { from: m.from, payload: m.payload });
@@ -168,8 +200,14 @@ export class RoomClient {
     }
   }
 
+  /** Our watch list, allow-list or opt-ins changed: send the room the difference. */
+  interestChanged(): Promise<void> {
+    return this.#interest?.update() ?? Promise.resolve();
+  }
+
   /** Drop the connection and dial again now (the app's "retry", or a network change). */
   reconnect(): void {
+    this.#attempt = 0;
     this.#socket.reconnect(1000, 'reconnect');
   }
 

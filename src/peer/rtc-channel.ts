@@ -1,7 +1,8 @@
 /**
  * WebRTC data channels between browsers, negotiated through the room:
- * offer, answer and ICE candidates travel as `message_to` payloads. The
- * smaller identity always dials, so two peers never offer at once.
+ * offer, answer and ICE candidates travel as `message_to` payloads. Either
+ * side may dial; when both offer at once, the smaller identity's offer wins
+ * and the other side yields (docs/protocol.md §13.6).
  */
 import type { Identity } from '../protocol/index.ts';
 import { Channel } from './channel.ts';
@@ -122,7 +123,12 @@ export interface RtcOptions {
  */
 export class RtcNegotiation {
   readonly channel: Promise<RtcChannel>;
+  /** This side offered (rather than answered). */
+  readonly dialer: boolean;
+  /** Abandoned for the other side's offer (glare): no `fail` is sent, the other negotiation goes on. */
+  yielded = false;
   #pc: RTCPeerConnection;
+  #reject: ((err: Error) => void) | null = null;
   #pendingCandidates: RTCIceCandidateInit[] = [];
   #remoteSet = false;
 
@@ -132,12 +138,14 @@ export class RtcNegotiation {
     dial: boolean,
     options: RtcOptions,
   ) {
+    this.dialer = dial;
     const pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy ?? 'all' });
     this.#pc = pc;
     pc.onicecandidate = (e) => {
       if (e.candidate) room.sendTo(peer, { ch: 'rtc', candidate: e.candidate.toJSON() });
     };
     this.channel = new Promise<RtcChannel>((resolve, reject) => {
+      this.#reject = reject;
       const timer = setTimeout(() => {
         pc.close();
         reject(new Error('WebRTC did not connect in time'));
@@ -161,7 +169,7 @@ export class RtcNegotiation {
         pc.ondatachannel = (e) => opened(e.channel);
       }
     });
-    this.channel.catch(() => room.sendTo(peer, { ch: 'rtc', fail: 'gave up' }));
+    this.channel.catch(() => this.yielded || room.sendTo(peer, { ch: 'rtc', fail: 'gave up' }));
   }
 
   async signal(signal: PeerSignal): Promise<void> {
@@ -170,7 +178,8 @@ export class RtcNegotiation {
     if ('sdp' in signal) {
       await pc.setRemoteDescription(signal.sdp);
       this.#remoteSet = true;
-      for (const c of this.#pendingCandidates.splice(0)) await pc.addIceCandidate(c);
+      // A candidate of an offer abandoned in glare does not match: skip it, keep the others.
+      for (const c of this.#pendingCandidates.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
       if (signal.sdp.type === 'offer') {
         await pc.setLocalDescription(await pc.createAnswer());
         this.room.sendTo(this.peer, { ch: 'rtc', sdp: { type: 'answer', sdp: pc.localDescription?.sdp ?? '' } });
@@ -183,5 +192,13 @@ export class RtcNegotiation {
 
   abort(): void {
     this.#pc.close();
+    this.#reject?.(new Error('the peer gave up'));
+  }
+
+  /** Both offered at once and the other side's offer wins: stop quietly. */
+  yieldTo(): void {
+    this.yielded = true;
+    this.#pc.close();
+    this.#reject?.(new Error('yielded to the peer’s offer'));
   }
 }

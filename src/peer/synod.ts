@@ -89,6 +89,10 @@ export class SynodAccount {
     }
     await this.#adoptKey(synod);
     if (!this.replica.synod(synod.identity)?.devices.has(this.keys.device.identity)) await this.#addThisDevice(synod.identity, deviceName);
+    // As on creation: the device's feed names the synod, so rooms take the synod's new head from it.
+    const head = await this.replica.head(this.keys.device.identity);
+    if (!head || (await this.replica.store.getEntry(head.hash))?.body.synod?.[0] !== synod.identity)
+      await this.publisher.publish({ type: 'identification' });
   }
 
   /** On a new device: ask to join `synod` (watch it, remember it) and sign the membership proof the holder needs. */

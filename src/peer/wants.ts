@@ -1,7 +1,7 @@
 /**
  * iwant lists (design: "Clients periodically send iwant lists … based on
  * perhaps bandwidth, if the client is operating on a battery, or over a
- * metered cellular connection"; docs/protocol.md §13.8). Blobs are not
+ * metered cellular connection"; docs/protocol.md §13.10). Blobs are not
  * fetched blind: a fetch first asks its links `iwant` and sends `getblob`
  * only to those that answered `ihave`. Blobs named by entries that arrive
  * (images, avatars, albums) go on a want list that a timer sends as `iwant`
@@ -35,7 +35,7 @@ export interface WantPolicy {
   reason: string;
 }
 
-/** Conditions → policy (docs/protocol.md §13.8 table). */
+/** Conditions → policy (docs/protocol.md §13.10 table). */
 export function wantPolicy(c: Conditions): WantPolicy {
   if (c.saveData) return { prefetch: false, maxPrefetchBytes: 0, intervalMs: 300_000, reason: 'Save-Data is on' };
   if (c.metered) return { prefetch: false, maxPrefetchBytes: 0, intervalMs: 300_000, reason: 'metered connection' };

@@ -16,6 +16,7 @@ export const WIRE_ERROR_CODES = [
   'unauthenticated',
   'auth_failed',
   'auth_timeout',
+  'wrong_shard',
   'rate_limited',
   'unavailable',
   'forbidden',
@@ -41,15 +42,17 @@ export const WIRE_ERRORS: Readonly<Record<WireErrorCode, string>> = {
   unauthenticated: 'anything but session_request, session_auth, ping or error before authentication',
   auth_failed: 'bad signature, replayed challenge, or a second session (closed, 4001)',
   auth_timeout: 'not authenticated in time (closed, 4002)',
+  wrong_shard: "the room URL names no identity, or not the session's: the socket is at the wrong shard (closed, 4010)",
   rate_limited: 'over the rate: the frame was dropped (many: closed, 4008)',
   // Services (§13.2)
-  unavailable: 'a service or message not provided here, or temporarily unable; the room is full (closed, 4029)',
+  unavailable:
+    "a service or message not provided here, or temporarily unable; the room is full (closed, 4029); the room's watch index is full",
   forbidden: "not allowed for this session: a service not granted, or another identity's head",
-  not_present: 'message_to an identity with no socket in the room',
+  not_present: 'message_to an identity with no socket in the room, or one that does not take messages from the sender: the same answer',
   bad_entry: 'an entry failed validation (§6.3); the message names the §1.3 code',
   rollback: 'an announced head the known head outranks',
   not_found: 'a blob, entry, feed or drop not held',
-  quota: 'a storage quota is exhausted (dropbox, data lease)',
+  quota: 'a storage quota is exhausted (dropbox, data lease), or a watch list or allow-list would pass its length limit',
   internal: 'a bug on the answering side',
 };
 
@@ -79,6 +82,8 @@ export const CLOSE = {
   authTimeout: 4002,
   /** Too many frames dropped by the rate limit. */
   rateLimited: 4008,
+  /** The room URL's `identity` parameter is missing, not an identity, or not the session identity. */
+  wrongShard: 4010,
   /** The room holds as many sockets as it may. */
   roomFull: 4029,
 } as const;
@@ -86,7 +91,7 @@ export const CLOSE = {
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
 /** Closes after which dialling again the same way cannot help: a client stops reconnecting (§13.4). */
-export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<CloseCode>([CLOSE.authFailed, CLOSE.policy]);
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<CloseCode>([CLOSE.authFailed, CLOSE.policy, CLOSE.wrongShard]);
 
 /** `error.code` of an HTTP error body `{"error": {"code", "message"}}`. */
 export const HTTP_ERRORS = {

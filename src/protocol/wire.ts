@@ -12,7 +12,7 @@ import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { base64urlSchema, chars, hashSchema, identitySchema, integer, list as bounded, signatureSchema, sizeSchema } from './schema.ts';
 
-export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video'] as const;
+export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video', 'pub'] as const;
 export const serviceSchema = z.enum(SERVICES);
 export type Service = z.infer<typeof serviceSchema>;
 
@@ -29,9 +29,25 @@ const headPair = z.tuple([identitySchema, hashSchema]);
 const epoch = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/, { message: 'an epoch is base64url' }));
 const more = z.optional(z.literal(true));
 const peer = z.strictObject({ identity: identitySchema, head: z.nullable(hashSchema) });
+const identities = list(identitySchema);
 
 const m = <T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) =>
   z.strictObject({ type: z.literal(type), id, re, ...shape });
+
+/** A change to a list the room keeps for the session (watch list, allow-list): at most listItems names in all, none in both. */
+const delta = <T extends string>(type: T) =>
+  m(type, { add: z.optional(identities), remove: z.optional(identities) }).check(
+    z.refine((d) => (d.add?.length ?? 0) + (d.remove?.length ?? 0) <= LIMITS.listItems, {
+      message: `add and remove name at most ${LIMITS.listItems} identities together`,
+    }),
+    z.refine(
+      (d) => {
+        const removed = new Set(d.remove);
+        return !d.add?.some((i) => removed.has(i));
+      },
+      { message: 'an identity is in both add and remove' },
+    ),
+  );
 
 export const wireSchemas = {
   // Session (design: Startup)
@@ -40,7 +56,7 @@ export const wireSchemas = {
   // Service discovery
   provides: m('provides', { services: bounded(serviceSchema, SERVICES.length) }),
   request_service: m('request_service', { service: serviceSchema }),
-  // Head tracking
+  // Head tracking (`head` travels between peers; a room reports heads inside presence_list)
   get_heads: m('get_heads', { identities: list(identitySchema) }),
   last_known_heads: m('last_known_heads', { heads: list(headPair) }),
   announce: m('announce', { entry: entryText }),
@@ -54,10 +70,23 @@ export const wireSchemas = {
   }),
   get_changes: m('get_changes', { digest: hashSchema, epoch: z.nullable(epoch), seq: sizeSchema }),
   changes: m('changes', { epoch, seq: sizeSchema, heads: list(headPair), entries: bounded(entryText, LIMITS.feedBatch), more }),
-  // Presence
+  // Presence by interest (§13.8)
   online: m('online', { identity: identitySchema, head: z.nullable(hashSchema) }),
-  offline: m('offline', { identity: identitySchema }),
-  presence_list: m('presence_list', { peers: list(peer) }),
+  watch: delta('watch'),
+  allow: delta('allow'),
+  visibility: m('visibility', { anyone: z.boolean(), strangers: z.boolean() }),
+  presence_list: m('presence_list', { peers: list(peer), offline: z.optional(identities), heads: z.optional(list(headPair)) }).check(
+    z.refine((p) => p.peers.length + (p.offline?.length ?? 0) + (p.heads?.length ?? 0) <= LIMITS.listItems, {
+      message: `peers, offline and heads hold at most ${LIMITS.listItems} items together`,
+    }),
+    z.refine(
+      (p) => {
+        const gone = new Set(p.offline);
+        return !p.peers.some((x) => gone.has(x.identity));
+      },
+      { message: 'an identity is in both peers and offline' },
+    ),
+  ),
   // Messaging
   message_to: m('message_to', {
     to: identitySchema,

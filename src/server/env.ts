@@ -9,6 +9,10 @@ export interface Env extends TurnEnv, PushEnv, HostedVars {
   DB: D1Database;
   BLOBS: R2Bucket;
   ASSETS: Fetcher;
+  /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
+  ROOM_SHARDS?: string;
+  /** "1" turns on GET /room/:name/stats, the shards' counters, for the bench (never in wrangler.toml). */
+  ROOM_STATS?: string;
 }
 
 // `env` from "cloudflare:workers" (used by tests and by code outside a

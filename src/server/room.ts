@@ -1,12 +1,15 @@
 /**
- * One room per name: a Durable Object holding hibernatable WebSockets, and
- * the composition root of the room: the services it runs, and the storage
- * they read (its own heads table, the deployment's hosted storage).
+ * One shard of a room: a Durable Object holding hibernatable WebSockets of
+ * the identities homed here (docs/room.md §9), and the composition root of
+ * the room: the services it runs, and the storage they read (its own heads
+ * table, the other shards by RPC, the deployment's hosted storage).
  *
  * Lifecycle (the shape of PartyKit's partyserver): onStart when the object
  * starts or wakes (tables, the room's key, presence rebuilt from the sockets'
- * attachments), onConnect per upgrade (greet with a challenge, arm the auth
- * timeout), onMessage per frame (room/dispatch.ts), onClose per socket.
+ * attachments, the watch indexes from SQLite), onConnect per upgrade (greet
+ * with a challenge, arm the auth timeout), onMessage per frame
+ * (room/dispatch.ts), onClose per socket. The RPC methods at the end are
+ * what the other shards call (room/shards.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -14,30 +17,38 @@ import {
   CLOSE,
   encodeWire,
   newChallenge,
+  trustedEntry,
+  type Entry,
+  type Hash,
   type Identity,
   type KeyPair,
   type WireErrorCode,
   type WireMessage,
+  type WireOf,
 } from '../protocol/index.ts';
 import { clientAddress } from './client-ip.ts';
 import type { Env } from './env.ts';
 import { datalease } from './hosted/datalease.ts';
-import { dropbox } from './hosted/dropbox.ts';
+import { dropbox, notifyPresent } from './hosted/dropbox.ts';
+import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { errorResponse } from './http.ts';
+import { addressTag, admit } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
 import { handleFrame } from './room/dispatch.ts';
-import { headtracking, trackedHeads } from './room/headtracking.ts';
-import { ROOM_LIMITS, STRIKES } from './room/limits.ts';
+import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
+import { initInterestTables } from './room/interest.ts';
+import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { relaying } from './room/relaying.ts';
 import { Requests } from './room/requests.ts';
 import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
-import { forgetOldChallenges, greet, loadServerKeys, session } from './room/session.ts';
+import { closeLate, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
+import { parseShardName, shardName, Shards, type Op, type OpResult, type ShardRpc } from './room/shards.ts';
 import { signalling } from './room/signalling.ts';
-import type { HostedStorage, TrackedHeads } from './room/storage.ts';
+import type { HeadEntry, HostedStorage, PutResult, TrackedHead, TrackedHeads } from './room/storage.ts';
+import { Watchers } from './room/watchers.ts';
 
 /**
  * The services a room runs, in the order their hooks run: each owns the
@@ -48,16 +59,25 @@ function roomServices(): RoomService<RoomCore>[] {
   return [session, discovery, signalling, headtracking, relaying, blobs, dropbox, datalease()];
 }
 
-export class Room extends DurableObject<Env> implements RoomCore {
+type DropNotice = WireOf<'drops'>['drops'][number];
+
+export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly sql: SqlStorage;
   readonly presence = new Presence();
   readonly registry: Registry = buildRegistry(roomServices());
   readonly requests = new Requests();
+  readonly shards: Shards;
+  readonly watchers: Watchers;
   readonly heads: TrackedHeads;
   readonly hosted: HostedStorage;
   /** A fresh value per instance: tests use it to see that an eviction really happened. */
   readonly bootId: string = crypto.randomUUID();
+  /** Frames and RPC calls this instance handled, and what its D1 queries cost (ROOM_STATS, bench/room.bench.ts). */
+  readonly handled = { frames: 0, rpc: 0, d1Read: 0, d1Written: 0, d1Bytes: 0 };
+  /** The bindings services see: with ROOM_STATS, D1 metered. */
+  readonly #bindings: Env;
   #keys: KeyPair | undefined;
+  readonly #table: HeadTable;
   readonly #conns = new Map<WebSocket, Conn>();
   /** The scheduled alarm as far as this instance knows; undefined until read from storage. */
   #alarmAt: number | null | undefined;
@@ -65,8 +85,26 @@ export class Room extends DurableObject<Env> implements RoomCore {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.heads = trackedHeads(this.sql);
-    this.hosted = hostedStorage(env);
+    const where = parseShardName(ctx.id.name ?? '');
+    if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
+    const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
+    this.shards = new Shards(where.room, where.shard, roomShards(env, where.room), stubOf);
+    this.#table = new HeadTable(this.sql);
+    const claimOf = (identity: Identity) => this.#table.get(identity)?.synod ?? null;
+    this.watchers = new Watchers(
+      this.sql,
+      this.presence,
+      () => this.shards,
+      (conn, m) => this.send(conn, m),
+      claimOf,
+    );
+    this.heads = shardedHeads(
+      this.#table,
+      () => this.shards,
+      (entry) => this.#headStored(entry),
+    );
+    this.#bindings = env.ROOM_STATS === '1' ? { ...env, DB: meteredD1(env.DB, this.handled) } : env;
+    this.hosted = hostedStorage(this.#bindings);
     // Keepalives are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     void ctx.blockConcurrencyWhile(() => this.onStart());
@@ -78,7 +116,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
   }
 
   get bindings(): Env {
-    return this.env;
+    return this.#bindings;
   }
 
   get identity(): Identity {
@@ -89,44 +127,38 @@ export class Room extends DurableObject<Env> implements RoomCore {
 
   async onStart(): Promise<void> {
     for (const service of this.registry.services) service.init?.(this.sql);
-    this.#keys = await loadServerKeys(this.sql);
+    initInterestTables(this.sql);
+    // The room has one identity: shard 0 makes its key, the others copy it once.
+    this.#keys = await loadServerKeys(this.sql, this.shards.self === 0 ? undefined : () => this.shards.stub(0).roomSeed());
     for (const ws of this.ctx.getWebSockets()) this.#adopt(ws);
+    this.watchers.rebuild([...this.#conns.values()].filter((c) => c.authed));
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return errorResponse(426, 'upgrade_required', 'expected a WebSocket upgrade');
-    }
+    const held = (tag?: string) => this.ctx.getWebSockets(tag).length;
+    const routed = admit(request, (identity) => this.shards.isLocal(identity), held);
+    if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    if (this.ctx.getWebSockets().length >= ROOM_LIMITS.maxConnections) {
-      // Accepted outside the hibernation set (so it does not count) and closed at once:
-      // a browser sees the close code and reason, where a refused upgrade is an opaque failure.
-      server.accept();
-      const message = `this room holds at most ${ROOM_LIMITS.maxConnections} connections`;
-      server.send(encodeWire({ type: 'error', code: 'unavailable', message }));
-      server.close(CLOSE.roomFull, 'room full');
-      return new Response(null, { status: 101, webSocket: client });
-    }
-    this.ctx.acceptWebSocket(server);
-    await this.onConnect(server, request);
+    const tag = addressTag(request);
+    this.ctx.acceptWebSocket(server, tag ? [tag] : []);
+    await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  async onConnect(ws: WebSocket, request: Request): Promise<void> {
+  async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
     const ip = clientAddress(request.headers); // the hosted services' per-address budgets
-    const conn = new Conn(
-      ws,
-      {
-        v: 1,
-        phase: 'hello',
-        connectedAt: now,
-        endpoint: canonicalEndpoint(request.url),
-        serverChallenge: newChallenge(),
-        ...(ip && { ip }),
-      },
-      now,
-    );
+    const att = {
+      v: 1,
+      phase: 'hello',
+      connectedAt: now,
+      endpoint: canonicalEndpoint(request.url),
+      serverChallenge: newChallenge(),
+      routed,
+      sid: crypto.randomUUID(),
+      ...(ip && { ip }),
+    } as const;
+    const conn = new Conn(ws, att, now);
     ws.serializeAttachment(conn.att);
     this.#conns.set(ws, conn);
     greet(this, conn);
@@ -134,6 +166,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    this.handled.frames++;
     const conn = this.#adopt(ws);
     if (!conn || conn.closed) return;
     await handleFrame(this, conn, data);
@@ -164,20 +197,8 @@ export class Room extends DurableObject<Env> implements RoomCore {
   /** Closes sockets that did not authenticate in time; forgets old challenges. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    const now = Date.now();
-    let next = Infinity;
-    for (const ws of this.ctx.getWebSockets()) {
-      const conn = this.#adopt(ws);
-      if (!conn || conn.authed || conn.closed) continue;
-      const deadline = conn.att.connectedAt + ROOM_LIMITS.authTimeoutMs;
-      if (deadline <= now) {
-        this.fail(conn, 'auth_timeout', `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
-        this.close(conn, CLOSE.authTimeout, 'authentication timeout');
-      } else {
-        next = Math.min(next, deadline);
-      }
-    }
-    forgetOldChallenges(this.sql, now);
+    const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
+    const next = closeLate(this, conns, Date.now());
     if (next < Infinity) await this.#scheduleAlarm(next);
   }
 
@@ -191,6 +212,7 @@ export class Room extends DurableObject<Env> implements RoomCore {
       endpoint: undefined,
       serverChallenge: undefined,
       clientChallenge: undefined,
+      routed: undefined,
     });
     const change = this.presence.add(conn);
     this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
@@ -230,18 +252,6 @@ export class Room extends DurableObject<Env> implements RoomCore {
     }
   }
 
-  broadcast(message: WireMessage, skip?: (conn: Conn) => boolean): void {
-    const text = encodeWire(message);
-    for (const conn of this.#conns.values()) {
-      if (!conn.authed || skip?.(conn)) continue;
-      try {
-        conn.ws.send(text);
-      } catch {
-        // As in send.
-      }
-    }
-  }
-
   close(conn: Conn, code: number, reason: string): void {
     if (conn.closed) return;
     this.#depart(conn);
@@ -253,7 +263,66 @@ export class Room extends DurableObject<Env> implements RoomCore {
     }
   }
 
+  async dropArrived(notice: DropNotice): Promise<Identity[]> {
+    const told = await Promise.all([
+      notifyPresent(this, notice),
+      ...this.shards.others().map((shard) => this.shards.stub(shard).notifyDrop(notice)),
+    ]);
+    return told.flat();
+  }
+
+  // ---- RPC: what the other shards of this room call (room/shards.ts) ----
+
+  async exchange(ops: Op[]): Promise<OpResult[]> {
+    this.handled.rpc++;
+    return this.watchers.exchange(ops);
+  }
+
+  async headsOf(identities: Identity[]): Promise<TrackedHead[]> {
+    this.handled.rpc++;
+    return identities.flatMap((identity) => this.#table.get(identity) ?? []);
+  }
+
+  async putHead(hash: Hash, text: string): Promise<PutResult> {
+    this.handled.rpc++;
+    return this.#table.store(trustedEntry(hash, text), (entry) => this.#headStored(entry));
+  }
+
+  async entriesOf(hashes: Hash[]): Promise<HeadEntry[]> {
+    this.handled.rpc++;
+    return this.#table.entries(hashes);
+  }
+
+  async notifyDrop(notice: DropNotice): Promise<Identity[]> {
+    this.handled.rpc++;
+    return notifyPresent(this, notice);
+  }
+
+  async roomSeed(): Promise<string> {
+    this.handled.rpc++;
+    return roomSeed(this.sql);
+  }
+
+  /** What this shard holds and handled (the Worker answers it when ROOM_STATS is on). */
+  async stats(): Promise<Record<string, number>> {
+    const out = this.shards.traffic();
+    const sockets = this.ctx.getWebSockets().length;
+    return { shard: this.shards.self, sockets, ...this.handled, rpcOut: out.calls, opsOut: out.ops, bytes: this.sql.databaseSize };
+  }
+
   // ---- internals ----
+
+  /**
+   * A head stored at this shard: it is its identity's presence head too, and
+   * the synod it names is one the identity claims. Answers who subscribes to it.
+   */
+  #headStored(entry: Entry): Identity[] {
+    const identity = entry.body.identity;
+    this.presence.setHead(identity, entry.hash);
+    const synod = entry.body.synod?.[0];
+    if (synod && this.presence.has(identity)) this.watchers.claims(identity, synod);
+    return [...this.watchers.interest.subscribersOf(identity)];
+  }
 
   /** The Conn for a socket, rebuilt from its attachment after a wake-up. */
   #adopt(ws: WebSocket): Conn | undefined {

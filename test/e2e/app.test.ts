@@ -69,7 +69,11 @@ describe.each([
     await createIdentity(a.page, 'Ann');
     ann = { page: a.page, ...(await identities(a.page)) };
     await postNote(ann.page, 'Ann says hello #welcome');
+    // A notice belongs to its screen: "Posted." shows on Home, and is gone the moment she opens Me.
+    const posted = ann.page.locator('.notice', { hasText: 'Posted.' });
+    await visible(posted);
     await nav(ann.page, 'Me');
+    expect(await posted.count(), 'a notice from Home still covers Me').toBe(0);
     const invite = (await ann.page.locator('.identity-card code[data-invite]').getAttribute('data-invite')) ?? '';
     expect(invite).toBe(`${url}/#/add/${ann.account}`);
     await visible(ann.page.getByRole('img', { name: 'QR code of your invite link' }));
@@ -109,14 +113,17 @@ describe.each([
     await check(b.page, width, 'invite');
     await b.page.getByRole('button', { name: 'Follow', exact: true }).click();
     await visible(b.page.getByText('Following', { exact: true }));
-    await visible(b.page.locator('article.entry', { hasText: 'Ann says hello' }), 45_000);
+    // Links are by consent (docs/peer.md, Links): Ann's posts reach Ben once she knows him (below).
     ben = { page: b.page, ...(await identities(b.page)) };
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
   });
 
   it('a conversation with replies both ways, a message request accepted, a delete behind its confirm', async () => {
+    // Ann follows Ben back: now they link, and her posts reach him.
     await follow(ann.page, ben.account);
+    await nav(ben.page, 'Home');
+    await visible(ben.page.locator('article.entry', { hasText: 'Ann says hello' }), 45_000);
     // Ann writes to Ben; he follows her, so it comes by her feed.
     await ann.page.goto(`/#/id/${ben.account}`);
     await ann.page.getByRole('link', { name: 'Message', exact: true }).click();

@@ -158,6 +158,19 @@ export async function identities(page: Page): Promise<{ account: string; device:
   return { account, device };
 }
 
+/** A new browser profile with a fresh account named `name`; its context is pushed onto `contexts` for closing. */
+export async function newAccount(
+  browser: Browser,
+  baseURL: string,
+  name: string,
+  contexts: BrowserContext[],
+): Promise<{ name: string; context: BrowserContext; page: Page; account: string; device: string }> {
+  const { context, page } = await profile(browser, baseURL);
+  contexts.push(context);
+  await createIdentity(page, name);
+  return { name, context, page, ...(await identities(page)) };
+}
+
 export async function follow(page: Page, identity: string): Promise<void> {
   await nav(page, 'People');
   await page.getByLabel('Their link or identity').fill(identity);
@@ -210,3 +223,77 @@ export async function linkTransport(page: Page, identity: string): Promise<strin
   await visible(row, 30_000);
   return (await row.getAttribute('data-transport')) ?? '';
 }
+
+/** An init script: every RTCPeerConnection the page makes is kept in `window.__pcs`, so a test can read its stats. */
+export const RECORD_PCS = () => {
+  const Native = RTCPeerConnection;
+  const pcs: RTCPeerConnection[] = [];
+  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+  (window as unknown as { RTCPeerConnection: unknown }).RTCPeerConnection = function (this: unknown, config?: RTCConfiguration) {
+    const pc = new Native(config);
+    pcs.push(pc);
+    return pc;
+  } as unknown as typeof RTCPeerConnection;
+  (window as unknown as { RTCPeerConnection: { prototype: unknown } }).RTCPeerConnection.prototype = Native.prototype;
+};
+
+/** How many RTCPeerConnections the page has made (RECORD_PCS). */
+export const pcCount = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs?.length ?? -1);
+
+/** `local/remote` candidate types of the selected pair of each connected RTCPeerConnection of the page (RECORD_PCS). */
+export const selectedRoutes = (page: Page): Promise<string[]> =>
+  page.evaluate(async () => {
+    const out: string[] = [];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      let local: string | undefined;
+      let remote: string | undefined;
+      stats.forEach((s: { type: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string }) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) {
+          local = s.localCandidateId;
+          remote = s.remoteCandidateId;
+        }
+      });
+      const kind = (id?: string) => (stats.get(id ?? '') as { candidateType?: string } | undefined)?.candidateType ?? '?';
+      out.push(`${kind(local)}/${kind(remote)}`);
+    }
+    return out;
+  });
+
+/** Turn a privacy setting on or off, from the Network screen, as a person would. */
+export async function setPrivacy(page: Page, label: string, on: boolean): Promise<void> {
+  await settings(page, 'Network');
+  const box = page.getByTestId('privacy').getByLabel(label);
+  await box.setChecked(on);
+  await expect.poll(() => box.isChecked()).toBe(on);
+}
+
+/** The row of a linked peer on the Network screen, once it is there. */
+export async function peerRow(page: Page, identity: string, timeout = 30_000): Promise<Locator> {
+  await settings(page, 'Network');
+  const row = page.locator(`[data-testid=peers] li[data-identity="${identity}"]`);
+  await visible(row, timeout);
+  return row;
+}
+
+/** The selected pair of each connected RTCPeerConnection of the page (RECORD_PCS): each end's candidate type and port. */
+export const selectedPairs = (page: Page): Promise<{ local: { type: string; port: number }; remote: { type: string; port: number } }[]> =>
+  page.evaluate(async () => {
+    const out: { local: { type: string; port: number }; remote: { type: string; port: number } }[] = [];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined;
+      stats.forEach((s: { type: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string }) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) pair = s;
+      });
+      const end = (id?: string) => {
+        const c = stats.get(id ?? '') as { candidateType?: string; port?: number } | undefined;
+        return { type: c?.candidateType ?? '?', port: c?.port ?? 0 };
+      };
+      out.push({ local: end(pair?.localCandidateId), remote: end(pair?.remoteCandidateId) });
+    }
+    return out;
+  });

@@ -1,5 +1,5 @@
 /**
- * Friends keep copies (docs/protocol.md §13.9), in Chromium: Bob chooses to
+ * Friends keep copies (docs/protocol.md §13.11), in Chromium: Bob chooses to
  * keep a copy for Alice; her device asks, and both see it on the Network
  * screen. Alice then closes her browser, and Carol, who follows Alice,
  * gets Alice's post from Bob's device.

@@ -22,6 +22,7 @@ import {
   launch,
   screenshotsOnFailure,
   nav,
+  peerRow,
   postNote,
   profile,
   settings,
@@ -141,7 +142,7 @@ describe('two people in two browser profiles', () => {
     await visible(synced);
     expect(await synced.getAttribute('data-transport')).toBe('webrtc');
     await shot(alice.page, '06-network');
-    // Sharing (protocol §13.8): each fetched the other's photo from the other's device, booked both ways, with the ratio.
+    // Sharing (protocol §13.10): each fetched the other's photo from the other's device, booked both ways, with the ratio.
     await settings(bob.page, 'Network');
     const shared = bob.page.locator(`[data-testid=reciprocity] tr[data-identity="${alice.device}"]`);
     await visible(shared);
@@ -206,7 +207,8 @@ describe('two people in two browser profiles', () => {
     writeFileSync(join(tmp, 'two.jpg'), withGps(await drawJpeg(alice.page, 280, 'Two'), [1, 2, 3], [4, 5, 6]));
     await nav(alice.page, 'Compose');
     await alice.page.getByLabel('Choose images').setInputFiles([join(tmp, 'one.jpg'), join(tmp, 'two.jpg')]);
-    await expect.poll(() => alice.page.getByTestId('stripped').count()).toBe(2);
+    // Two images re-encoded in the page: seconds on a loaded machine, not the poll's default second.
+    await expect.poll(() => alice.page.getByTestId('stripped').count(), { timeout: 20_000 }).toBe(2);
     await alice.page.getByLabel('Album name').fill('Holiday album');
     await alice.page.getByRole('button', { name: 'Post album of 2' }).click();
     await visible(alice.page.getByText(/Posted\.|Saved\./));
@@ -364,6 +366,10 @@ describe('two people in two browser profiles', () => {
     await settings(page, 'Devices');
     await visible(page.locator('.device', { hasText: 'Laptop' }));
     await shot(page, '10-devices');
+    // The Network screen says why the two are linked.
+    const row = await peerRow(alice.page, (await identities(page)).device);
+    await expect.poll(() => row.getAttribute('data-reason'), { timeout: 30_000 }).toBe('device');
+    expect(await row.getByTestId('why').textContent()).toBe('your device');
     // Account-wide state: the paired device follows whom the account follows, with no step of its own,
     // and reads the private message Alice sent before it joined (keys given by the device that paired it).
     await nav(page, 'Home');

@@ -139,9 +139,11 @@ describe('a message to a stranger through the dropbox', { timeout: 120_000 }, ()
     await eventually(async () => (await carol.messages()).some((m) => m.id === reply.id), 30_000, 'carol to get the reply');
     expect((await carol.messages()).find((m) => m.id === reply.id)?.sender?.name).toBe('Alice');
 
-    // Alice follows Carol now: the feed copy of Carol's message arrives too, and it is still one message.
+    // They follow each other now (links are by consent: a device links with one who follows it once it
+    // knows of the follow, docs/peer.md Links): the feed copy of Carol's message arrives too, and it is still one message.
     const carolsCopy = (await carol.messages()).find((m) => m.id === sent.id)!;
     await alice.follow(carol.synodIdentity!);
+    await carol.follow(alice.synodIdentity!);
     await eventually(async () => (await alice.replica.store.hasEntry(carolsCopy.hash)) === true, 30_000, "Carol's feed on Alice's device");
     const copies = (await alice.messages()).filter((m) => m.id === sent.id);
     expect(copies).toHaveLength(1);

@@ -4,7 +4,8 @@
  * with Node peers: registration by signed request and what it refuses; a
  * drop for an account wakes its device with "a message" and nothing else; a
  * call offer to someone not in the room wakes them with the caller, other
- * call signals do not; a subscription the push service says is gone (410)
+ * call signals do not, and one to someone present who does not take the
+ * caller's messages wakes nobody; a subscription the push service says is gone (410)
  * is removed; a flood of drops to one target is capped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,42 @@ describe('Web Push from the Worker', { timeout: 120_000 }, () => {
     await caller.peer.sendDrop(callee.peer.identity, 'hello', dropbox());
     await eventually(() => marker.received.length === 1, 20_000, 'the marker push');
     expect(sub.received).toHaveLength(1);
+  });
+
+  it('a call offer to someone in the room who does not take messages from the caller wakes nobody; once they left, it does', async () => {
+    const callee = await person('Ed');
+    const url = `${ws()}/room/push-${rooms}`;
+    const sub = await service.subscribe();
+    await registerPush(worker.url, callee.keys, sub.json, ['call']);
+    // The caller is a stranger to Ed, in Ed's room: the room's rule (docs/protocol.md §13.8 rule 13) comes first.
+    const caller = await Peer.open({ store: new MemoryStore() });
+    peers.push(caller);
+    const room = caller.connect(url);
+    if (room.status !== 'online') await room.events.once('status', (s) => s === 'online');
+    const offer = (id: string) => room.sendTo(callee.peer.identity, { ch: 'call', id, op: 'offer', sdp: 'v=0\r\n', video: false });
+    offer('refused');
+    // A marker through the same room afterwards: a drop wakes Ed's message subscription.
+    const marker = await service.subscribe();
+    await registerPush(worker.url, callee.keys, marker.json, ['message']);
+    await caller.sendDrop(callee.peer.identity, 'marker', dropbox());
+    await eventually(() => marker.received.length === 1, 20_000, 'the marker push');
+    expect(sub.received).toHaveLength(0);
+    // Positive control: Ed's app closes (no socket in the room): the same offer wakes him.
+    callee.peer.disconnect(url);
+    // The room may still hold Ed's socket for a moment: offer again (twice a second) until the push comes.
+    let next = 0;
+    await eventually(
+      () => {
+        if (Date.now() >= next) {
+          offer('absent');
+          next = Date.now() + 500;
+        }
+        return sub.received.length > 0;
+      },
+      20_000,
+      'the call push once Ed is away',
+    );
+    expect(JSON.parse(sub.received[0]!.plaintext)).toEqual({ v: 1, kind: 'call', from: caller.identity });
   });
 
   it('a subscription the push service says is gone (410) is removed; the live one keeps getting pushes', async () => {

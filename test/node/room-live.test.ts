@@ -3,9 +3,9 @@
  * `npm start` runs), from Node's own WebSocket client over loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalEndpoint, createEntry, generateKeyPair } from '../../src/protocol/index.ts';
+import { canonicalEndpoint, createEntry, generateKeyPair, type KeyPair } from '../../src/protocol/index.ts';
 import { startLocalWorker, type LocalWorker } from '../support/local-worker.ts';
-import { handshake, RoomClient, type HandshakeOptions, type Session } from '../support/room-client.ts';
+import { allow, handshake, RoomClient, until, visibility, watch, type HandshakeOptions, type Session } from '../support/room-client.ts';
 
 let worker: LocalWorker;
 const sessions: Session[] = [];
@@ -21,6 +21,7 @@ afterAll(async () => {
 }, 30_000);
 
 const roomUrl = (room: string, query = ''): string => `${worker.url.replace(/^http/, 'ws')}/room/${room}${query}`;
+const as = (keys: KeyPair, extra = ''): string => `?identity=${keys.identity}${extra}`;
 
 async function connect(url: string): Promise<RoomClient> {
   const ws = new WebSocket(url);
@@ -32,8 +33,10 @@ async function connect(url: string): Promise<RoomClient> {
   return client;
 }
 
-async function join(room: string, opts: HandshakeOptions = {}, query = ''): Promise<Session> {
-  const url = roomUrl(room, query);
+async function join(room: string, opts: HandshakeOptions = {}, extra = ''): Promise<Session> {
+  const keys = opts.keys ?? (await generateKeyPair());
+  const url = roomUrl(room, as(keys, extra));
+  opts = { ...opts, keys };
   // The client signs for the URL it dialled; the room for the URL it was reached at. They must agree.
   const s = await handshake(await connect(url), canonicalEndpoint(url), opts);
   sessions.push(s);
@@ -49,26 +52,33 @@ describe('room on the local Worker', () => {
   it('authenticates both ways: client and room agree on the endpoint', async () => {
     const s = await join('live-hs');
     expect(s.services).toEqual(expect.arrayContaining(['signalling', 'headtracking', 'relaying', 'blobs']));
-    expect(s.peers).toEqual([]);
-    // A query string is not part of the endpoint.
-    const q = await join('live-hs', {}, '?client=test');
+    // A query string is not part of the endpoint; the room has one identity whatever shard holds the socket.
+    const q = await join('live-hs', {}, '&client=test');
     expect(q.server).toBe(s.server);
-    expect(q.peers.map((p) => p.identity)).toEqual([s.identity]);
+  });
+
+  it('closes a socket whose URL names no identity with 4010', async () => {
+    const client = await connect(roomUrl('live-noid'));
+    expect((await client.error()).code).toBe('wrong_shard');
+    expect((await client.closed).code).toBe(4010);
   });
 
   it('refuses a signature made for another endpoint', async () => {
-    const client = await connect(roomUrl('live-ep'));
-    await expect(handshake(client, canonicalEndpoint(roomUrl('live-elsewhere')))).rejects.toThrow();
+    const keys = await generateKeyPair();
+    const client = await connect(roomUrl('live-ep', as(keys)));
+    await expect(handshake(client, canonicalEndpoint(roomUrl('live-elsewhere')), { keys })).rejects.toThrow();
     expect((await client.error()).code).toBe('auth_failed');
     expect((await client.closed).code).toBe(4001);
   });
 
-  it('tracks presence and relays messages', async () => {
+  it('tracks presence by interest and relays messages', async () => {
     const room = 'live-presence';
     const a = await join(room);
     const b = await join(room);
-    expect(b.peers.map((p) => p.identity)).toEqual([a.identity]);
-    expect((await a.client.next('online')).identity).toBe(b.identity);
+    await watch(a.client, [b.identity]);
+    await allow(b.client, [a.identity]);
+    await allow(a.client, [b.identity]);
+    await until(() => a.client.present.has(b.identity), 5000, 'a to see b');
 
     a.client.send({ type: 'message_to', id: '1', to: b.identity, payload: { webrtc: 'offer', sdp: 'v=0' } });
     expect(await b.client.next('message_from')).toEqual({
@@ -85,18 +95,20 @@ describe('room on the local Worker', () => {
     expect((await a.client.error('2')).code).toBe('not_present');
 
     b.client.close();
-    expect((await a.client.next('offline')).identity).toBe(b.identity);
+    await until(() => !a.client.present.has(b.identity), 5000, 'a to see b leave');
   });
 
   it('tracks heads', async () => {
     const room = 'live-heads';
     const a = await join(room);
     const b = await join(room);
+    await watch(b.client, [a.identity]);
+    await visibility(a.client, true);
     const e1 = await createEntry(a.keys, { parent: null, comparable: 10, synod: null, payload: { type: 'public_note', text: 'one' } });
     const e2 = await createEntry(a.keys, { parent: e1.hash, comparable: 20, synod: null, payload: { type: 'public_note', text: 'two' } });
     a.client.send({ type: 'announce', id: 'e2', entry: e2.text });
     await a.client.next('ok', (m) => m.re === 'e2');
-    expect((await b.client.next('head')).head).toBe(e2.hash);
+    await until(() => b.client.heads.get(a.identity) === e2.hash, 5000, 'b to hear of the head');
     a.client.send({ type: 'announce', id: 'e1', entry: e1.text });
     expect((await a.client.error('e1')).code).toBe('rollback');
     b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });

@@ -1,4 +1,4 @@
-/** Data leases between peers (docs/protocol.md §13.9): a friend keeps a copy and serves it while the owner is offline. */
+/** Data leases between peers (docs/protocol.md §13.11): a friend keeps a copy and serves it while the owner is offline. */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/peer/memory-store.ts';
 import { Peer } from '../../src/peer/peer.ts';
@@ -6,7 +6,7 @@ import { eventually, headOf, link, newPeer, tappedLink } from './helpers.ts';
 
 const png = (n: number) => new Uint8Array(n).fill(9);
 
-describe('keeping copies for friends (§13.9)', { timeout: 30_000 }, () => {
+describe('keeping copies for friends (§13.11)', { timeout: 30_000 }, () => {
   it("a friend the keeper chose gets a lease; the keeper serves the owner's feed and images while the owner is offline", async () => {
     const [owner, keeper, reader] = await Promise.all([newPeer(), newPeer(), newPeer()]);
     await owner.createSynod({ name: 'Ada' });

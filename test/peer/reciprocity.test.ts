@@ -1,4 +1,4 @@
-/** iwant lists and sharing reciprocity (docs/protocol.md §13.8), on peers in memory. */
+/** iwant lists and sharing reciprocity (docs/protocol.md §13.10), on peers in memory. */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/peer/memory-store.ts';
 import { Peer } from '../../src/peer/peer.ts';
@@ -37,7 +37,7 @@ async function serveOrder(gift: boolean): Promise<string[]> {
   return order;
 }
 
-describe('reciprocity (§13.8)', { timeout: 30_000 }, () => {
+describe('reciprocity (§13.10)', { timeout: 30_000 }, () => {
   it('books bytes served and received per identity on both sides', async () => {
     const [a, b] = await Promise.all([newPeer(), newPeer()]);
     await link(a, b);
@@ -80,7 +80,7 @@ describe('reciprocity (§13.8)', { timeout: 30_000 }, () => {
   });
 });
 
-describe('iwant lists (§13.8)', { timeout: 30_000 }, () => {
+describe('iwant lists (§13.10)', { timeout: 30_000 }, () => {
   it('a fetch asks iwant first and sends getblob only to a peer that answered ihave', async () => {
     const [fetcher, holder, other] = await Promise.all([newPeer(), newPeer(), newPeer()]);
     const ref = await holder.addBlob(bytes(1000, 4));

@@ -3,6 +3,7 @@ import { encodeWire, LIMITS, parseWire, WIRE_ERROR_CODES, WIRE_TYPES, wireErrorO
 import vectors from '../../docs/protocol-vectors.json' with { type: 'json' };
 
 const A = vectors.keys.a.identity;
+const B = vectors.keys.b.identity;
 const H = vectors.hashes.abc;
 
 const code = (frame: unknown): ErrorCode | 'ok' => {
@@ -28,13 +29,27 @@ describe('wire frames', () => {
     ['unknown type', '{"type":"hello"}', 'unknown_type'],
     ['prototype keys', '{"type":"__proto__"}', 'unknown_type'],
     ['extra field', '{"type":"ping","evil":1}', 'bad_schema'],
-    ['bad identity', '{"type":"offline","identity":"@abc"}', 'bad_schema'],
-    ['hash as identity', `{"type":"offline","identity":"${H}"}`, 'bad_schema'],
+    ['bad identity', '{"type":"watch","add":["@abc"]}', 'bad_schema'],
+    ['hash as identity', `{"type":"allow","remove":["${H}"]}`, 'bad_schema'],
     ['too many items', JSON.stringify({ type: 'iwant', hashes: Array(LIMITS.listItems + 1).fill(H) }), 'bad_schema'],
     ['unknown service', '{"type":"request_service","service":"mining"}', 'bad_schema'],
     ['non-canonical challenge', `{"type":"session_request","identity":"${A}","head":null,"challenge":"${'A'.repeat(42)}B"}`, 'bad_schema'],
     ['oversized relay payload', JSON.stringify({ type: 'message_to', to: A, payload: 'x'.repeat(LIMITS.messageBytes) }), 'bad_schema'],
     ['an error code outside §13.4', '{"type":"error","code":"bad_encoding","message":"x"}', 'bad_schema'],
+    ['a watch over listItems', JSON.stringify({ type: 'watch', add: Array(300).fill(A), remove: Array(213).fill(B) }), 'bad_schema'],
+    ['an identity both added and removed', JSON.stringify({ type: 'allow', add: [A], remove: [B, A] }), 'bad_schema'],
+    ['a visibility missing an opt-in', '{"type":"visibility","anyone":true}', 'bad_schema'],
+    [
+      'a presence_list over listItems',
+      JSON.stringify({ type: 'presence_list', peers: Array(256).fill({ identity: A, head: null }), offline: Array(257).fill(B) }),
+      'bad_schema',
+    ],
+    [
+      'an identity both present and offline',
+      JSON.stringify({ type: 'presence_list', peers: [{ identity: A, head: null }], offline: [A] }),
+      'bad_schema',
+    ],
+    ['the offline message of old', `{"type":"offline","identity":"${A}"}`, 'unknown_type'],
     [
       'a get_feed over feedLimit',
       JSON.stringify({ type: 'get_feed', identity: A, from: H, known: null, limit: LIMITS.feedLimit + 1 }),
@@ -67,6 +82,13 @@ describe('wire frames', () => {
     expect(wireErrorOf('bad_signature')).toBe('bad_schema');
   });
 
+  it('takes a full watch delta and a full presence_list within one frame', () => {
+    const half = LIMITS.listItems / 2;
+    expect(code(JSON.stringify({ type: 'watch', id: 'w', add: Array(half).fill(A), remove: Array(half).fill(B) }))).toBe('ok');
+    const peers = Array(LIMITS.listItems).fill({ identity: A, head: H });
+    expect(encodeWire({ type: 'presence_list', peers } as never).length).toBeLessThan(LIMITS.frameBytes);
+  });
+
   it('refuses to encode a frame a peer would reject', () => {
     expect(() => encodeWire({ type: 'message_to', to: A as never, payload: 'x'.repeat(LIMITS.frameBytes) })).toThrow();
     expect(encodeWire({ type: 'ping' })).toBe('{"type":"ping"}');
@@ -80,7 +102,6 @@ describe('wire frames', () => {
       'get_heads',
       'last_known_heads',
       'online',
-      'offline',
       'presence_list',
       'message_to',
       'message_from',

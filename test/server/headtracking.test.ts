@@ -1,36 +1,41 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, type Entry } from '../../src/protocol/index.ts';
-import { entry, join, leaveAll, note, roomName, stubOf, settleRooms } from './room-helpers.ts';
+import { allow, until, watch } from '../support/room-client.ts';
+import { entry, homeOf, join, keysAt, leaveAll, note, roomName, SHARDS, stubFor, stubOf, settleRooms } from './room-helpers.ts';
 import { createEntry } from '../../src/protocol/index.ts';
 
 afterAll(settleRooms);
 
 describe('head tracking', () => {
-  it('records a valid announced head, tells the others, and answers get_heads', async () => {
+  it('records a valid announced head, tells those who watch and may see, and answers get_heads to anyone', async () => {
     const room = roomName('heads');
-    const a = await join(room);
-    const b = await join(room);
+    const a = await join(room, { keys: await keysAt(0) });
+    const b = await join(room, { keys: await keysAt(1 % SHARDS) });
+    await watch(b.client, [a.identity]);
+    await allow(a.client, [b.identity]);
+    await until(() => b.client.present.has(a.identity), 5000, 'b to see a');
     const e1 = await entry(a.keys, 1000);
     a.client.send({ type: 'announce', id: 'a1', entry: e1.text });
     await a.client.next('ok', (m) => m.re === 'a1');
-    expect(await b.client.next('head')).toEqual({ type: 'head', identity: a.identity, head: e1.hash });
-    // The announcer is not told its own news.
-    expect(a.client.inbox.some((m) => m.type === 'head')).toBe(false);
+    await until(() => b.client.heads.get(a.identity) === e1.hash, 5000, 'the head in presence_list');
+    // The announcer is not told its own news, and no `head` message goes out.
+    expect(a.client.inbox.some((m) => m.type === 'presence_list' || m.type === 'head')).toBe(false);
+    expect(b.client.inbox.some((m) => m.type === 'head')).toBe(false);
 
     const unknown = await generateKeyPair();
     b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity, unknown.identity, b.identity] });
     expect((await b.client.next('last_known_heads', (m) => m.re === 'g')).heads).toEqual([[a.identity, e1.hash]]);
 
-    // The newer head replaces it; a newcomer's presence list shows it too.
+    // The newer head replaces it. Heads are public: a session that sees nothing of a still gets them.
     const e2 = await entry(a.keys, 2000, e1.hash);
     a.client.send({ type: 'announce', id: 'a2', entry: e2.text });
     await a.client.next('ok', (m) => m.re === 'a2');
-    expect((await b.client.next('head')).head).toBe(e2.hash);
-    const c = await join(room);
-    expect(c.peers.find((p) => p.identity === a.identity)?.head).toBe(e2.hash);
+    await until(() => b.client.heads.get(a.identity) === e2.hash, 5000, 'the newer head');
+    const c = await join(room, { keys: await keysAt(2 % SHARDS) });
     c.client.send({ type: 'get_heads', id: 'g2', identities: [a.identity] });
     expect((await c.client.next('last_known_heads')).heads).toEqual([[a.identity, e2.hash]]);
+    expect(c.client.inbox.some((m) => m.type === 'presence_list')).toBe(false);
     await leaveAll([a, b, c]);
   });
 
@@ -104,11 +109,15 @@ describe('head tracking', () => {
     await leaveAll([a, b]);
   });
 
-  it("accepts a synod's head from a device whose tracked head names that synod", async () => {
+  it("accepts a synod's head from a device whose tracked head names that synod, kept at the synod's home shard", async () => {
     const room = roomName('synod-head');
-    const synod = await generateKeyPair();
+    const synod = await keysAt(1 % SHARDS);
     const s1 = await entry(synod, 1);
-    const device = await join(room);
+    const device = await join(room, { keys: await keysAt(0) });
+    // A friend watching the synod, whom the device lets see it, hears of the synod's head.
+    const friend = await join(room, { keys: await keysAt(2 % SHARDS) });
+    await watch(friend.client, [synod.identity]);
+    await allow(device.client, [friend.identity]);
     // Before its own head names the synod, the synod's entry is someone else's.
     device.client.send({ type: 'announce', id: 'early', entry: s1.text });
     expect((await device.client.error('early')).code).toBe('forbidden');
@@ -119,7 +128,8 @@ describe('head tracking', () => {
     await device.client.next('ok', (m) => m.re === 'syn');
     device.client.send({ type: 'get_heads', id: 'g', identities: [synod.identity] });
     expect((await device.client.next('last_known_heads')).heads).toEqual([[synod.identity, s1.hash]]);
-    device.client.close();
+    await until(() => friend.client.heads.get(synod.identity) === s1.hash, 5000, "the friend to hear of the synod's head");
+    await leaveAll([device, friend]);
   });
 
   it("remembers heads (and the room's identity) across an object restart", async () => {
@@ -128,14 +138,14 @@ describe('head tracking', () => {
     const e = await entry(a.keys, 1234);
     a.client.send({ type: 'announce', id: 'p', entry: e.text });
     await a.client.next('ok', (m) => m.re === 'p');
-    const bootBefore = await runInDurableObject(stubOf(room), (r) => r.bootId);
+    const bootBefore = await runInDurableObject(stubFor(room, a.identity), (r) => r.bootId);
 
     await abortAllDurableObjects();
     await a.client.closed.catch(() => undefined);
 
     const b = await join(room);
     expect(b.server).toBe(a.server);
-    expect(await runInDurableObject(stubOf(room), (r) => r.bootId)).not.toBe(bootBefore);
+    expect(await runInDurableObject(stubFor(room, a.identity), (r) => r.bootId)).not.toBe(bootBefore);
     b.client.send({ type: 'get_heads', id: 'g', identities: [a.identity] });
     expect((await b.client.next('last_known_heads')).heads).toEqual([[a.identity, e.hash]]);
     // Still no rollback after the restart.
@@ -149,20 +159,23 @@ describe('head tracking', () => {
     const room = roomName('chunks');
     const a = await join(room);
     const keys = await Promise.all(Array.from({ length: 300 }, () => generateKeyPair()));
-    // Seed 300 heads straight into storage: announcing them would need 300 sessions.
-    await runInDurableObject(stubOf(room), async (_, state) => {
-      for (const k of keys) {
-        const e = await entry(k, 1);
-        state.storage.sql.exec(
-          'INSERT INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, NULL, ?, ?, 0)',
-          k.identity,
-          e.hash,
-          1,
-          e.size,
-          e.text,
-        );
-      }
-    });
+    // Seed 300 heads straight into each one's home shard: announcing them would need 300 sessions.
+    const entries = await Promise.all(keys.map((k) => entry(k, 1)));
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const mine = entries.filter((e) => homeOf(e.body.identity) === shard);
+      await runInDurableObject(stubOf(room, shard), async (_, state) => {
+        for (const e of mine) {
+          state.storage.sql.exec(
+            'INSERT INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, NULL, ?, ?, 0)',
+            e.body.identity,
+            e.hash,
+            1,
+            e.size,
+            e.text,
+          );
+        }
+      });
+    }
     a.client.send({ type: 'get_heads', id: 'all', identities: keys.map((k) => k.identity) });
     const first = await a.client.next('last_known_heads', (m) => m.re === 'all');
     const second = await a.client.next('last_known_heads', (m) => m.re === 'all');

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOM_LIMITS } from '../../src/server/room/limits.ts';
-import { RoomClient, until } from '../support/room-client.ts';
-import { join, leaveAll, open, roomName, urlOf, settleRooms } from './room-helpers.ts';
+import { generateKeyPair, LIMITS, type Identity } from '../../src/protocol/index.ts';
+import { allow, RoomClient, until, visibility, watch } from '../support/room-client.ts';
+import { identityAt, join, keysAt, leaveAll, open, openFor, roomName, SHARDS, urlOf, settleRooms } from './room-helpers.ts';
 import { exports } from 'cloudflare:workers';
 
 afterAll(settleRooms);
@@ -91,13 +92,65 @@ describe('rate limit', () => {
   }, 15_000);
 });
 
+describe('watch lists and allow-lists', () => {
+  const names = (n: number, shard = 0): Identity[] => Array.from({ length: n }, () => identityAt(shard));
+
+  it(`refuses a watch list or allow-list past ${ROOM_LIMITS.maxWatch} identities with quota, changing nothing`, async () => {
+    const room = roomName('quota');
+    const s = await join(room);
+    const many = names(ROOM_LIMITS.maxWatch, 1 % SHARDS);
+    // Positive control: up to the limit, in frames of listItems, is accepted.
+    for (let i = 0; i < many.length; i += LIMITS.listItems) await watch(s.client, many.slice(i, i + LIMITS.listItems));
+    s.client.send({ type: 'watch', id: 'over', add: [identityAt(2 % SHARDS)], remove: [] });
+    const err = await s.client.error('over');
+    expect(err.code).toBe('quota');
+    expect(err.message).toContain(String(ROOM_LIMITS.maxWatch));
+    // Nothing changed: removing one makes room for exactly one.
+    await watch(s.client, [identityAt(2 % SHARDS)], [many[0]!]);
+    // The same for an allow-list (another session: the frames above spent most of this one's rate burst).
+    const t = await join(room);
+    for (let i = 0; i < ROOM_LIMITS.maxAllow; i += LIMITS.listItems) await allow(t.client, many.slice(i, i + LIMITS.listItems));
+    t.client.send({ type: 'allow', id: 'over2', add: [(await generateKeyPair()).identity] });
+    expect((await t.client.error('over2')).code).toBe('quota');
+    await allow(t.client, [(await generateKeyPair()).identity], [many[0]!]);
+    await leaveAll([s, t]);
+  }, 60_000);
+
+  it('weighs a watch or allow frame by its length against the rate limit', async () => {
+    const room = roomName('weight');
+    const s = await join(room);
+    const full = names(LIMITS.listItems, 1 % SHARDS);
+    // A full frame costs 1 + 512/64 = 9 tokens: the burst of 100 takes 11 of them, not 100.
+    let limited = 0;
+    let accepted = 0;
+    for (let i = 0; i < 14; i++) s.client.send({ type: 'watch', id: `w${i}`, add: i % 2 ? full : [], remove: i % 2 ? [] : full });
+    for (let i = 0; i < 14; i++) {
+      const answer = await s.client.answer(`w${i}`);
+      if (answer.type === 'ok') accepted++;
+      else if (answer.type === 'error' && answer.code === 'rate_limited') limited++;
+    }
+    expect(accepted + limited).toBe(14);
+    expect(limited).toBeGreaterThan(0);
+    // Positive control: small frames at the same pace are all taken.
+    const t = await join(room);
+    for (let i = 0; i < 14; i++) t.client.send({ type: 'watch', id: `x${i}`, add: [full[i]!] });
+    for (let i = 0; i < 14; i++) expect((await t.client.answer(`x${i}`)).type).toBe('ok');
+    await leaveAll([s, t]);
+    // Fourteen frames of 512 names subscribe across shards: seconds on a loaded machine.
+  }, 30_000);
+});
+
 describe('isolation', () => {
   it('one bad client never disturbs the others', async () => {
     const room = roomName('isolation');
-    const a = await join(room);
-    const b = await join(room);
-    const bad = await join(room);
-    await a.client.next('online');
+    const a = await join(room, { keys: await keysAt(0) });
+    const b = await join(room, { keys: await keysAt(1 % SHARDS) });
+    const bad = await join(room, { keys: await keysAt(0) });
+    await allow(a.client, [b.identity, bad.identity]);
+    await allow(b.client, [a.identity]);
+    await visibility(bad.client, true);
+    for (const s of [a, b]) await watch(s.client, [bad.identity]);
+    await until(() => a.client.present.has(bad.identity) && b.client.present.has(bad.identity), 5000, 'both to see the bad client');
     // The bad client floods: garbage, over-rate spam, an oversized frame at the end.
     for (let i = 0; i < 300; i++) bad.client.send(i % 4 ? { type: 'message_to', to: a.identity, payload: 'spam' } : 'garbage');
     // Meanwhile A and B keep talking.
@@ -108,8 +161,7 @@ describe('isolation', () => {
       expect((await a.client.next('message_from', (m) => m.from === b.identity, 10_000)).payload).toBe(`re ${i}`);
     }
     expect([1008, 4008]).toContain((await bad.client.closed).code);
-    expect((await a.client.next('offline', undefined, 10_000)).identity).toBe(bad.identity);
-    expect((await b.client.next('offline', undefined, 10_000)).identity).toBe(bad.identity);
+    await until(() => !a.client.present.has(bad.identity) && !b.client.present.has(bad.identity), 10_000, 'both to see it go');
     // A got the spam that was valid, as it should, and no error of any kind.
     expect(a.client.inbox.filter((m) => m.type === 'error')).toEqual([]);
     expect(a.client.isClosed || b.client.isClosed).toBe(false);
@@ -118,26 +170,53 @@ describe('isolation', () => {
 });
 
 describe('connection cap', () => {
+  it(`refuses the ${ROOM_LIMITS.maxConnectionsPerAddress + 1}th socket of a shard from one address with 4029`, async () => {
+    const room = roomName('address');
+    const identities = Array.from({ length: ROOM_LIMITS.maxConnectionsPerAddress + 1 }, () => identityAt(0));
+    const clients: RoomClient[] = [];
+    for (let i = 0; i < ROOM_LIMITS.maxConnectionsPerAddress; i += 64) {
+      const batch = identities.slice(i, Math.min(i + 64, ROOM_LIMITS.maxConnectionsPerAddress));
+      clients.push(...(await Promise.all(batch.map((identity) => openFor(room, identity, '203.0.113.7')))));
+    }
+    const refused = await openFor(room, identities.at(-1)!, '203.0.113.7');
+    const err = await refused.error();
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toMatch(/from one address/);
+    expect((await refused.closed).code).toBe(4029);
+    // Positive control: the same identity from another address is let in.
+    const other = await openFor(room, identities.at(-1)!, '203.0.113.8');
+    expect((await other.next('session_request')).type).toBe('session_request');
+    for (const c of [...clients, other]) c.close();
+    await Promise.all([...clients, other].map((c) => c.closed));
+  }, 60_000);
+
   it(`refuses the ${ROOM_LIMITS.maxConnections + 1}th socket of a room with 4029`, async () => {
     const room = roomName('full');
     const clients: RoomClient[] = [];
+    // The cap is per shard: every socket here is homed at shard 0.
+    const identities = Array.from({ length: ROOM_LIMITS.maxConnections + 1 }, () => identityAt(0));
     for (let i = 0; i < ROOM_LIMITS.maxConnections; i += 64) {
-      clients.push(...(await Promise.all(Array.from({ length: Math.min(64, ROOM_LIMITS.maxConnections - i) }, () => open(room)))));
+      const batch = identities.slice(i, Math.min(i + 64, ROOM_LIMITS.maxConnections));
+      clients.push(...(await Promise.all(batch.map((identity) => openFor(room, identity)))));
     }
-    const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: 'websocket' } });
+    // Positive control: another shard of the same room still takes sockets.
+    const elsewhere = await open(room, await keysAt(1 % SHARDS));
+    await elsewhere.next('session_request');
+    elsewhere.close();
+    const res = await exports.default.fetch(urlOf(room, identities.at(-1)!), { headers: { Upgrade: 'websocket' } });
     const ws = res.webSocket!;
     const refused = new RoomClient(ws);
     ws.accept();
     const err = await refused.error();
     expect(err.code).toBe('unavailable');
-    expect(err.message).toMatch(/at most 512/);
+    expect(err.message).toMatch(new RegExp(`at most ${ROOM_LIMITS.maxConnections}`));
     expect((await refused.closed).code).toBe(4029);
     // A socket leaving makes room again, once the room has run its close event: poll for that, with a deadline.
     const leaving = clients.pop()!;
     leaving.close();
     await leaving.closed;
     const admitted = async (): Promise<RoomClient | null> => {
-      const c = await open(room);
+      const c = await openFor(room, identities.at(-1)!);
       return c.next('session_request').then(
         () => c,
         () => null,
@@ -151,5 +230,5 @@ describe('connection cap', () => {
     }
     for (const c of [...clients, again]) c.close();
     await Promise.all([...clients, again].map((c) => c.closed));
-  }, 30_000);
+  }, 60_000);
 });

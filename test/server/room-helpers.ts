@@ -1,20 +1,46 @@
 /** Opening room sockets inside workerd: through the Worker's own fetch, as a browser's upgrade would arrive. */
 import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
-import { canonicalEndpoint, createEntry, type Entry, type Hash, type Identity, type KeyPair } from '../../src/protocol/index.ts';
+import {
+  canonicalEndpoint,
+  createEntry,
+  generateKeyPair,
+  parseIdentity,
+  randomBytes,
+  toBase64url,
+  type Entry,
+  type Hash,
+  type Identity,
+  type KeyPair,
+} from '../../src/protocol/index.ts';
+import { roomShards } from '../../src/server/room/limits.ts';
+import { shardName, shardOf } from '../../src/server/room/shards.ts';
 import type { Room } from '../../src/server/room.ts';
 import { handshake, RoomClient, type HandshakeOptions, type Session } from '../support/room-client.ts';
 
 export const BASE = 'https://effigy.test';
 
 let counter = 0;
-const rooms = new Set<string>();
+/** Shards a test touched ("<room>/<shard>"), for settleRooms. */
+const touched = new Set<string>();
 const clients = new Set<RoomClient>();
 /** A fresh room per test: Durable Objects are shared by the whole test file. */
 export function roomName(label: string): string {
-  const name = `${label}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  rooms.add(name);
-  return name;
+  return `${label}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Shards of every test room (vitest.config.ts gives every room 8). */
+export const SHARDS = roomShards(env, 'any-test-room');
+
+/** The home shard of an identity. */
+export const homeOf = (identity: Identity): number => shardOf(identity, SHARDS);
+
+/** A fresh key pair whose identity is homed at `shard` (keys are free: draw until one lands there). */
+export async function keysAt(shard: number): Promise<KeyPair> {
+  for (;;) {
+    const keys = await generateKeyPair();
+    if (homeOf(keys.identity) === shard) return keys;
+  }
 }
 
 /**
@@ -26,18 +52,38 @@ export async function settleRooms(): Promise<void> {
   for (const client of clients) if (!client.isClosed) client.close();
   await Promise.all([...clients].map((c) => Promise.race([c.closed, sleep(2000)])));
   clients.clear();
-  for (const room of rooms) await runInDurableObject(stubOf(room), (_, state) => state.storage.deleteAlarm());
-  rooms.clear();
+  for (const name of touched) await runInDurableObject(env.ROOM.get(env.ROOM.idFromName(name)), (_, state) => state.storage.deleteAlarm());
+  touched.clear();
 }
 
-export const urlOf = (room: string): string => `${BASE}/room/${room}`;
+/** The room's URL as a client dials it: with its identity, or none (`null`). */
+export const urlOf = (room: string, identity: Identity | null = null): string =>
+  `${BASE}/room/${room}${identity === null ? '' : `?identity=${identity}`}`;
 export const endpointOf = (room: string): string => canonicalEndpoint(urlOf(room));
 
-export const stubOf = (room: string): DurableObjectStub<Room> => env.ROOM.get(env.ROOM.idFromName(room)) as DurableObjectStub<Room>;
+/** Shard `shard` of `room`: the Durable Object itself, for runInDurableObject and evictDurableObject. */
+export function stubOf(room: string, shard: number): DurableObjectStub<Room> {
+  const name = shardName(room, shard);
+  touched.add(name);
+  return env.ROOM.get(env.ROOM.idFromName(name)) as DurableObjectStub<Room>;
+}
 
-/** An open socket to `room`, not yet authenticated (the room's session_request is queued); `ip` arrives as CF-Connecting-IP. */
-export async function open(room: string, ip?: string): Promise<RoomClient> {
-  const res = await exports.default.fetch(urlOf(room), { headers: { Upgrade: 'websocket', ...(ip && { 'CF-Connecting-IP': ip }) } });
+/** The shard of `room` that holds `identity`'s sockets. */
+export const stubFor = (room: string, identity: Identity): DurableObjectStub<Room> => stubOf(room, homeOf(identity));
+
+/** An open socket to `room` for `keys` (fresh ones unless given), not yet authenticated (the room's session_request is queued); `ip` arrives as CF-Connecting-IP. */
+export async function open(room: string, keys?: KeyPair, ip?: string): Promise<RoomClient> {
+  const k = keys ?? (await generateKeyPair());
+  const client = await openFor(room, k.identity, ip);
+  client.keys = k;
+  return client;
+}
+
+/** An open socket whose URL names `identity` (no keys: for sockets that never authenticate), from `address` if given. */
+export async function openFor(room: string, identity: Identity, address?: string): Promise<RoomClient> {
+  touched.add(shardName(room, homeOf(identity)));
+  const headers: Record<string, string> = { Upgrade: 'websocket', ...(address ? { 'CF-Connecting-IP': address } : {}) };
+  const res = await exports.default.fetch(urlOf(room, identity), { headers });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const client = new RoomClient(ws);
@@ -46,9 +92,17 @@ export async function open(room: string, ip?: string): Promise<RoomClient> {
   return client;
 }
 
-/** An authenticated session in `room` (provides and the first presence_list taken). */
+/** An identity homed at `shard`, without its key: random bytes that are a usable key, drawn until one lands there. */
+export function identityAt(shard: number): Identity {
+  for (;;) {
+    const text = `@${toBase64url(randomBytes(32))}`;
+    if (parseIdentity(text).ok && homeOf(text as Identity) === shard) return text as Identity;
+  }
+}
+
+/** An authenticated session in `room` (provides taken); `ip` arrives as CF-Connecting-IP. */
 export async function join(room: string, opts: HandshakeOptions & { ip?: string } = {}): Promise<Session> {
-  return handshake(await open(room, opts.ip), endpointOf(room), opts);
+  return handshake(await open(room, opts.keys, opts.ip), endpointOf(room), opts);
 }
 
 export const note = (text: string) => ({ type: 'public_note', text }) as const;

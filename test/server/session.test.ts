@@ -2,8 +2,9 @@ import { runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, newChallenge, signSession, verifySession } from '../../src/protocol/index.ts';
 import { ROOM_LIMITS } from '../../src/server/room/limits.ts';
-import { handshake } from '../support/room-client.ts';
-import { endpointOf, join, open, roomName, stubOf, settleRooms } from './room-helpers.ts';
+import { exports } from 'cloudflare:workers';
+import { handshake, RoomClient } from '../support/room-client.ts';
+import { endpointOf, join, open, roomName, stubFor, settleRooms, urlOf } from './room-helpers.ts';
 
 afterAll(settleRooms);
 
@@ -15,7 +16,7 @@ describe('session handshake', () => {
     expect(hello.head).toBeNull();
     expect(hello.challenge).toHaveLength(43);
 
-    const keys = await generateKeyPair();
+    const keys = client.keys!;
     const challenge = newChallenge();
     const endpoint = endpointOf(room);
     client.send({ type: 'session_request', identity: keys.identity, head: null, challenge });
@@ -36,7 +37,6 @@ describe('session handshake', () => {
     client.send({ type: 'session_auth', signature });
     const provides = await client.next('provides');
     expect(provides.services).toEqual(expect.arrayContaining(['signalling', 'headtracking', 'relaying', 'blobs']));
-    expect((await client.next('presence_list')).peers).toEqual([]);
     expect(client.invalid).toEqual([]);
     client.close();
   });
@@ -49,7 +49,7 @@ describe('session handshake', () => {
     expect(a.server).toBe(b.server);
     expect(other.server).not.toBe(a.server);
     const stored = await runInDurableObject(
-      stubOf(room),
+      stubFor(room, a.identity),
       (_, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM meta WHERE key = 'server_seed'").one().n,
     );
     expect(stored).toBe(1);
@@ -60,7 +60,7 @@ describe('session handshake', () => {
     const room = roomName('badsig');
     const client = await open(room);
     const hello = await client.next('session_request');
-    const keys = await generateKeyPair();
+    const keys = client.keys!;
     const impostor = await generateKeyPair();
     const challenge = newChallenge();
     client.send({ type: 'session_request', identity: keys.identity, head: null, challenge });
@@ -87,7 +87,7 @@ describe('session handshake', () => {
     const room = roomName('chal');
     const client = await open(room);
     const hello = await client.next('session_request');
-    const keys = await generateKeyPair();
+    const keys = client.keys!;
     const challenge = newChallenge();
     client.send({ type: 'session_request', identity: keys.identity, head: null, challenge });
     // Signs a fresh challenge instead of the one it sent.
@@ -104,14 +104,14 @@ describe('session handshake', () => {
 
   it('refuses a challenge the room has seen before, and its own challenge reflected', async () => {
     const room = roomName('replay');
-    const first = await open(room);
+    const keys = await generateKeyPair();
+    const first = await open(room, keys);
     await first.next('session_request');
     const challenge = newChallenge();
-    const keys = await generateKeyPair();
     first.send({ type: 'session_request', identity: keys.identity, head: null, challenge });
     await first.next('session_auth');
 
-    const second = await open(room);
+    const second = await open(room, keys);
     await second.next('session_request');
     second.send({ type: 'session_request', identity: keys.identity, head: null, challenge });
     const err = await second.error();
@@ -119,7 +119,7 @@ describe('session handshake', () => {
     expect(err.message).toMatch(/replayed/);
     expect((await second.closed).code).toBe(4001);
 
-    const third = await open(room);
+    const third = await open(room, keys);
     const hello = await third.next('session_request');
     third.send({ type: 'session_request', identity: keys.identity, head: null, challenge: hello.challenge });
     expect((await third.error()).code).toBe('auth_failed');
@@ -127,11 +127,36 @@ describe('session handshake', () => {
     first.close();
   });
 
+  it('closes a socket at the wrong shard: no identity in the URL, a bad one, or not the session identity (wrong_shard, 4010)', async () => {
+    const room = roomName('shard');
+    for (const url of [urlOf(room), `${urlOf(room)}?identity=@nobody`]) {
+      const res = await exports.default.fetch(url, { headers: { Upgrade: 'websocket' } });
+      expect(res.status).toBe(101);
+      const client = new RoomClient(res.webSocket!);
+      res.webSocket!.accept();
+      const err = await client.error();
+      expect(err.code).toBe('wrong_shard');
+      expect(err.message).toMatch(/identity=/);
+      expect((await client.closed).code).toBe(4010);
+    }
+    // The URL names one identity, the session another.
+    const client = await open(room);
+    await client.next('session_request');
+    const other = await generateKeyPair();
+    client.send({ type: 'session_request', id: 'r', identity: other.identity, head: null, challenge: newChallenge() });
+    expect((await client.error('r')).code).toBe('wrong_shard');
+    expect((await client.closed).code).toBe(4010);
+    // Positive control: the same room takes a socket whose URL names its session identity.
+    const ok = await join(room, { keys: other });
+    expect(ok.services).toContain('signalling');
+    ok.client.close();
+  });
+
   it('refuses a second session_request on one socket', async () => {
     const room = roomName('twice');
     const client = await open(room);
     await client.next('session_request');
-    const keys = await generateKeyPair();
+    const keys = client.keys!;
     client.send({ type: 'session_request', identity: keys.identity, head: null, challenge: newChallenge() });
     await client.next('session_auth');
     client.send({ type: 'session_request', identity: keys.identity, head: null, challenge: newChallenge() });

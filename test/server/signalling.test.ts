@@ -1,119 +1,101 @@
+/**
+ * Messaging (docs/protocol.md §13.8 rule 13, docs/room.md §6) in workerd,
+ * within a shard and across shards: message_to reaches a target that takes
+ * messages from the sender, and answers the same not_present, byte for
+ * byte, for a target that is absent and for one that does not.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, type Hash, type Identity } from '../../src/protocol/index.ts';
-import type { Session } from '../support/room-client.ts';
-import { entry, join, leaveAll, roomName, settleRooms } from './room-helpers.ts';
+import { generateKeyPair, type KeyPair } from '../../src/protocol/index.ts';
+import { allow, visibility, type Session } from '../support/room-client.ts';
+import { entry, join, keysAt, leaveAll, roomName, settleRooms, SHARDS } from './room-helpers.ts';
 
 afterAll(settleRooms);
 
-describe('presence', () => {
-  it('gives each newcomer the presence list and tells everyone else it is online (20 clients)', async () => {
-    const room = roomName('crowd');
+/** Two sessions that allow each other, homed at `shardA` and `shardB`. */
+async function pair(room: string, shardA = 0, shardB = 0): Promise<[Session, Session]> {
+  const a = await join(room, { keys: await keysAt(shardA) });
+  const b = await join(room, { keys: await keysAt(shardB) });
+  await allow(a.client, [b.identity]);
+  await allow(b.client, [a.identity]);
+  return [a, b];
+}
+
+describe('messaging', () => {
+  it("delivers message_to as message_from, with the sender's authenticated identity, within a shard and across shards", async () => {
+    for (const [sa, sb] of [
+      [0, 0],
+      [0, 1],
+    ] as const) {
+      const [a, b] = await pair(roomName('relay'), sa, sb);
+      const payload = { webrtc: 'offer', sdp: 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n', n: [1, 2, 3] };
+      a.client.send({ type: 'message_to', to: b.identity, payload });
+      const got = await b.client.next('message_from');
+      expect(got).toEqual({ type: 'message_from', from: a.identity, payload });
+      // With an id, the sender hears ok.
+      b.client.send({ type: 'message_to', id: 'x', to: a.identity, payload: 'answer' });
+      await b.client.next('ok', (m) => m.re === 'x');
+      expect((await a.client.next('message_from')).payload).toBe('answer');
+      await leaveAll([a, b]);
+    }
+  });
+
+  it('carries messages around a ring of every shard, in order', async () => {
+    const room = roomName('ring');
     const sessions: Session[] = [];
-    const claimed = new Map<Identity, Hash | null>();
-    for (let i = 0; i < 20; i++) {
-      const keys = await generateKeyPair();
-      const head = i % 2 === 0 ? null : (await entry(keys, 1000 + i)).hash;
-      const s = await join(room, { keys, head });
-      // The newcomer sees exactly those already present, with the heads they claimed.
-      expect(new Map(s.peers.map((p) => [p.identity, p.head]))).toEqual(claimed);
-      claimed.set(keys.identity, head);
-      sessions.push(s);
+    for (let shard = 0; shard < SHARDS; shard++) sessions.push(await join(room, { keys: await keysAt(shard) }));
+    for (const s of sessions) await visibility(s.client, false, true);
+    for (const [i, s] of sessions.entries()) {
+      const next = sessions[(i + 1) % sessions.length]!;
+      for (let k = 0; k < 20; k++) s.client.send({ type: 'message_to', to: next.identity, payload: { k } });
     }
-    // Client i saw `online` for every later client, with its claimed head.
-    for (let i = 0; i < sessions.length; i++) {
-      for (const later of sessions.slice(i + 1)) {
-        const online = await sessions[i]!.client.next('online', (m) => m.identity === later.identity);
-        expect(online.head).toBe(claimed.get(later.identity));
-      }
-      expect(sessions[i]!.client.inbox.filter((m) => m.type === 'online')).toEqual([]);
+    for (const [i, s] of sessions.entries()) {
+      const from = sessions[(i + sessions.length - 1) % sessions.length]!.identity;
+      for (let k = 0; k < 20; k++) expect(await s.client.next('message_from')).toEqual({ type: 'message_from', from, payload: { k } });
     }
-    // One leaves: the other 19 hear offline.
-    const gone = sessions.pop()!;
-    gone.client.close();
-    for (const s of sessions) expect((await s.client.next('offline')).identity).toBe(gone.identity);
     await leaveAll(sessions);
   });
 
-  it('counts an identity once across its sockets: online on the first, offline after the last', async () => {
-    const room = roomName('tabs');
-    const watcher = await join(room);
-    const keys = await generateKeyPair();
-    const tab1 = await join(room, { keys });
-    expect((await watcher.client.next('online')).identity).toBe(keys.identity);
-    const tab2 = await join(room, { keys });
-    // Same identity, same head: nothing new to announce; the tab sees the watcher but not itself.
-    expect(tab2.peers.map((p) => p.identity)).toEqual([watcher.identity]);
-    // A marker joins next: the room tells the watcher in order, so the next `online` it gets is
-    // the marker's, and any for the second tab would have come before it.
-    const marker = await join(room);
-    expect((await watcher.client.next('online')).identity).toBe(marker.identity);
-    tab1.client.close();
-    await tab1.client.closed;
-    // Likewise for leaving: the marker leaves after the first tab; the next `offline` is the marker's.
-    marker.client.close();
-    expect((await watcher.client.next('offline')).identity).toBe(marker.identity);
-    tab2.client.close();
-    expect((await watcher.client.next('offline')).identity).toBe(keys.identity);
-    watcher.client.close();
-  });
+  it('answers a target that does not take messages from the sender exactly as an absent one, and only strangers-opt-in lets them through', async () => {
+    for (const [sa, sb] of [
+      [0, 0],
+      [0, 1],
+    ] as const) {
+      const room = roomName('consent');
+      const stranger = await join(room, { keys: await keysAt(sa) });
+      const targetKeys: KeyPair = await keysAt(sb);
+      const target = await join(room, { keys: targetKeys });
+      const friend = await join(room, { keys: await keysAt(sb) });
+      await allow(target.client, [friend.identity]);
 
-  it('announces a second socket of an identity that comes with a new head', async () => {
-    const room = roomName('tabs-head');
-    const watcher = await join(room);
-    const keys = await generateKeyPair();
-    const tab1 = await join(room, { keys });
-    await watcher.client.next('online');
-    const head = (await entry(keys, 5000)).hash;
-    const tab2 = await join(room, { keys, head });
-    expect((await watcher.client.next('online')).head).toBe(head);
-    // A later newcomer sees the newest claim.
-    const late = await join(room);
-    expect(late.peers.find((p) => p.identity === keys.identity)?.head).toBe(head);
-    await leaveAll([watcher, tab1, tab2, late]);
-  });
+      // Positive control: the friend reaches the target.
+      friend.client.send({ type: 'message_to', id: 'f', to: target.identity, payload: 'hi' });
+      await friend.client.next('ok', (m) => m.re === 'f');
+      expect((await target.client.next('message_from')).from).toBe(friend.identity);
 
-  it('lets several devices of one synod be present at once', async () => {
-    const room = roomName('synod');
-    const synod = await generateKeyPair();
-    const synodHead = (await entry(synod, 1)).hash;
-    const phone = await generateKeyPair();
-    const laptop = await generateKeyPair();
-    const p = await join(room, { keys: phone, head: (await entry(phone, 10, null, [synod.identity, synodHead])).hash });
-    const l = await join(room, { keys: laptop, head: (await entry(laptop, 10, null, [synod.identity, synodHead])).hash });
-    expect(l.peers.map((x) => x.identity)).toEqual([phone.identity]);
-    expect((await p.client.next('online')).identity).toBe(laptop.identity);
-    await leaveAll([p, l]);
-  });
+      // The stranger, with the target present: the same frame as when the target is gone.
+      stranger.client.send({ type: 'message_to', id: 'q', to: target.identity, payload: 'hello?' });
+      const whilePresent = await stranger.client.error('q');
+      target.client.close();
+      await target.client.closed;
+      // Poll until the room has seen the target go (the friend's messages stop reaching it).
+      for (let tries = 0; tries < 50; tries++) {
+        friend.client.send({ type: 'message_to', id: `p${tries}`, to: targetKeys.identity, payload: 'still?' });
+        if ((await friend.client.answer(`p${tries}`)).type === 'error') break;
+      }
+      stranger.client.send({ type: 'message_to', id: 'q', to: targetKeys.identity, payload: 'hello?' });
+      const whileAbsent = await stranger.client.error('q');
+      expect(whilePresent).toEqual(whileAbsent);
+      expect(whilePresent).toEqual({ type: 'error', re: 'q', code: 'not_present', message: `${targetKeys.identity} is not in this room` });
+      expect(target.client.inbox.some((m) => m.type === 'message_from' && m.from === stranger.identity)).toBe(false);
 
-  it("takes a client's online as a new head claim, for its own identity only", async () => {
-    const room = roomName('online');
-    const a = await join(room);
-    const b = await join(room);
-    await a.client.next('online');
-    const head = (await entry(b.keys, 77)).hash;
-    b.client.send({ type: 'online', id: 'o1', identity: b.identity, head });
-    await b.client.next('ok', (m) => m.re === 'o1');
-    expect((await a.client.next('online')).head).toBe(head);
-    b.client.send({ type: 'online', id: 'o2', identity: a.identity, head });
-    expect((await b.client.error('o2')).code).toBe('forbidden');
-    await leaveAll([a, b]);
-  });
-});
-
-describe('messaging', () => {
-  it("delivers message_to as message_from, with the sender's authenticated identity", async () => {
-    const room = roomName('relay');
-    const a = await join(room);
-    const b = await join(room);
-    const payload = { webrtc: 'offer', sdp: 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n', n: [1, 2, 3] };
-    a.client.send({ type: 'message_to', to: b.identity, payload });
-    const got = await b.client.next('message_from');
-    expect(got).toEqual({ type: 'message_from', from: a.identity, payload });
-    // With an id, the sender hears ok.
-    b.client.send({ type: 'message_to', id: 'x', to: a.identity, payload: 'answer' });
-    await b.client.next('ok', (m) => m.re === 'x');
-    expect((await a.client.next('message_from')).payload).toBe('answer');
-    await leaveAll([a, b]);
+      // With the strangers opt-in, the stranger's message arrives.
+      const back = await join(room, { keys: targetKeys });
+      await visibility(back.client, false, true);
+      stranger.client.send({ type: 'message_to', id: 's', to: targetKeys.identity, payload: 'hello!' });
+      await stranger.client.next('ok', (m) => m.re === 's');
+      expect((await back.client.next('message_from')).from).toBe(stranger.identity);
+      await leaveAll([stranger, friend, back]);
+    }
   });
 
   it('answers not_present for an identity with no socket here', async () => {
@@ -132,6 +114,7 @@ describe('messaging', () => {
     const t1 = await join(room, { keys });
     const t2 = await join(room, { keys });
     const other = await join(room);
+    await allow(t1.client, [other.identity]);
     other.client.send({ type: 'message_to', to: keys.identity, payload: 'both' });
     expect((await t1.client.next('message_from')).payload).toBe('both');
     expect((await t2.client.next('message_from')).payload).toBe('both');
@@ -148,9 +131,7 @@ describe('messaging', () => {
   });
 
   it('refuses a payload over 48 KiB and a missing payload (bad_schema)', async () => {
-    const room = roomName('big');
-    const a = await join(room);
-    const b = await join(room);
+    const [a, b] = await pair(roomName('big'));
     a.client.send({ type: 'message_to', id: 'big', to: b.identity, payload: 'x'.repeat(49 * 1024) });
     expect((await a.client.error('big')).code).toBe('bad_schema');
     a.client.send({ type: 'message_to', id: 'none', to: b.identity });
@@ -158,6 +139,20 @@ describe('messaging', () => {
     // Just under the limit passes.
     a.client.send({ type: 'message_to', to: b.identity, payload: 'y'.repeat(48 * 1024 - 2) });
     expect(((await b.client.next('message_from')).payload as string).length).toBe(48 * 1024 - 2);
+    await leaveAll([a, b]);
+  });
+});
+
+describe('presence claims', () => {
+  it("takes a client's online as a new head claim, for its own identity only", async () => {
+    const room = roomName('online');
+    const a = await join(room);
+    const b = await join(room);
+    const head = (await entry(b.keys, 77)).hash;
+    b.client.send({ type: 'online', id: 'o1', identity: b.identity, head });
+    await b.client.next('ok', (m) => m.re === 'o1');
+    b.client.send({ type: 'online', id: 'o2', identity: a.identity, head });
+    expect((await b.client.error('o2')).code).toBe('forbidden');
     await leaveAll([a, b]);
   });
 });

@@ -42,6 +42,14 @@ interface Waiter {
 export class RoomClient {
   /** Frames received and not yet taken by `next`. */
   readonly inbox: WireMessage[] = [];
+  /** What the room said of presence so far (every presence_list applied, docs/protocol.md §13.8 rule 11). */
+  readonly present = new Map<Identity, Hash | null>();
+  /** Heads the room reported in presence_list.heads, latest per identity. */
+  readonly heads = new Map<Identity, Hash>();
+  /** presence_list frames received. */
+  presenceFrames = 0;
+  /** The keys this socket was opened for (the URL's identity), when the opener chose them. */
+  keys: KeyPair | undefined;
   /** Frames that failed parseWire (a server bug). */
   readonly invalid: string[] = [];
   readonly closed: Promise<Closed>;
@@ -87,6 +95,7 @@ export class RoomClient {
     } else {
       msg = JSON.parse(data) as WireMessage;
     }
+    if (msg.type === 'presence_list') this.#apply(msg);
     const i = this.#waiters.findIndex((w) => w.match(msg));
     if (i >= 0) {
       const [w] = this.#waiters.splice(i, 1);
@@ -95,6 +104,13 @@ export class RoomClient {
     } else {
       this.inbox.push(msg);
     }
+  }
+
+  #apply(msg: WireOf<'presence_list'>): void {
+    this.presenceFrames++;
+    for (const p of msg.peers) this.present.set(p.identity, p.head);
+    for (const identity of msg.offline ?? []) this.present.delete(identity);
+    for (const [identity, head] of msg.heads ?? []) this.heads.set(identity, head);
   }
 
   send(msg: WireMessage | Record<string, unknown> | string): void {
@@ -114,6 +130,21 @@ export class RoomClient {
         reject(new Error(`no ${type} within ${timeoutMs} ms (inbox: ${seen})`));
       }, timeoutMs);
       this.#waiters.push({ match, resolve: resolve as (msg: WireMessage) => void, reject, timer });
+    });
+  }
+
+  /** The next frame answering request `re`, whatever its type. */
+  answer(re: string, timeoutMs = 5000): Promise<WireMessage> {
+    const match: Match = (msg) => msg.re === re;
+    const i = this.inbox.findIndex(match);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]!);
+    if (this.isClosed) return Promise.reject(new Error(`socket closed while waiting for the answer to ${re}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w.timer !== timer);
+        reject(new Error(`no answer to ${re} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push({ match, resolve, reject, timer });
     });
   }
 
@@ -143,14 +174,12 @@ export interface Session {
   /** The room's identity, from its session_request. */
   server: Identity;
   services: string[];
-  /** The first presence_list frame's peers. */
-  peers: { identity: Identity; head: Hash | null }[];
 }
 
 export interface HandshakeOptions {
   keys?: KeyPair;
   head?: Hash | null;
-  /** Wait for provides and the first presence_list (default true). */
+  /** Wait for provides (default true). */
   waitJoin?: boolean;
   timeoutMs?: number;
 }
@@ -161,7 +190,7 @@ export interface HandshakeOptions {
  * session_auth. `endpoint` is canonicalEndpoint of the URL dialled.
  */
 export async function handshake(client: RoomClient, endpoint: string, opts: HandshakeOptions = {}): Promise<Session> {
-  const keys = opts.keys ?? (await generateKeyPair());
+  const keys = opts.keys ?? client.keys ?? (await generateKeyPair());
   const timeout = opts.timeoutMs ?? 5000;
   const hello = await client.next('session_request', undefined, timeout);
   const challenge = newChallenge();
@@ -177,12 +206,31 @@ export async function handshake(client: RoomClient, endpoint: string, opts: Hand
   const fields = { endpoint, signer: hello.identity, peer: keys.identity, signerChallenge: hello.challenge, peerChallenge: challenge };
   if (!(await verifySession(fields, auth.signature))) throw new Error("the room's session_auth does not verify");
   let services: string[] = [];
-  let peers: Session['peers'] = [];
-  if (opts.waitJoin ?? true) {
-    services = (await client.next('provides', undefined, timeout)).services;
-    peers = (await client.next('presence_list', undefined, timeout)).peers;
-  }
-  return { client, keys, identity: keys.identity, server: hello.identity, services, peers };
+  if (opts.waitJoin ?? true) services = (await client.next('provides', undefined, timeout)).services;
+  return { client, keys, identity: keys.identity, server: hello.identity, services };
+}
+
+/** Sends one list change (watch or allow) or the opt-ins, and waits for its `ok`. */
+export async function ask(client: RoomClient, message: WireMessage & { id: string }, timeoutMs = 5000): Promise<void> {
+  client.send(message);
+  const answer = await client.answer(message.id, timeoutMs);
+  if (answer.type !== 'ok') throw new Error(`${message.type} refused: ${JSON.stringify(answer)}`);
+}
+
+let asked = 0;
+
+/** Watch these identities (one frame per 512), waiting for each `ok`. */
+export async function watch(client: RoomClient, add: readonly Identity[], remove: readonly Identity[] = []): Promise<void> {
+  await ask(client, { type: 'watch', id: `w${++asked}`, add: [...add], remove: [...remove] });
+}
+
+/** Let these identities see and message us. */
+export async function allow(client: RoomClient, add: readonly Identity[], remove: readonly Identity[] = []): Promise<void> {
+  await ask(client, { type: 'allow', id: `a${++asked}`, add: [...add], remove: [...remove] });
+}
+
+export async function visibility(client: RoomClient, anyone: boolean, strangers = false): Promise<void> {
+  await ask(client, { type: 'visibility', id: `v${++asked}`, anyone, strangers });
 }
 
 /** Polls `check` until it holds or `timeoutMs` passes. */

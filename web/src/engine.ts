@@ -13,18 +13,30 @@ import {
   loadKeys,
   Peer,
   PeerError,
+  PRIVACY_DEFAULTS,
   type TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
   type Calls,
   type IceConfig,
   type PeerLinkInfo,
+  type Privacy,
   type RoomStatus,
 } from '../../src/peer/index.ts';
 import type { Identity, KeyPair } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
-export { dropboxRoom, threadsOf, type ChatMessage, type InboxMessage, type PairingRun, type Thread } from '../../src/peer/index.ts';
+export {
+  dropboxRoom,
+  LINK_LIMITS,
+  threadsOf,
+  type ChatMessage,
+  type InboxMessage,
+  type LinkReason,
+  type PairingRun,
+  type Privacy,
+  type Thread,
+} from '../../src/peer/index.ts';
 export {
   membershipEntry,
   pushConfig,
@@ -73,19 +85,12 @@ export const persisted = signal<boolean | null>(null);
 export const bootError = signal<string | null>(null);
 export const updateReady = signal(false);
 /** Whether WebRTC links can relay through TURN (null until the first answer from the server). */
-export const turnStatus = signal<{ turn: boolean; note?: string; policy: RTCIceTransportPolicy } | null>(null);
+export const turnStatus = signal<{ turn: boolean; note?: string } | null>(null);
+/** This device's privacy choices (who sees it online, strangers, hiding its address, serving strangers). */
+export const privacy = signal<Privacy>(PRIVACY_DEFAULTS);
 
-/**
- * A local (per-browser) override for testing and for people who want their
- * address hidden from peers: `localStorage['effigy.ice-policy'] = 'relay'`
- * sends everything through TURN.
- */
-function icePolicy(): RTCIceTransportPolicy {
-  try {
-    return localStorage.getItem('effigy.ice-policy') === 'relay' ? 'relay' : 'all';
-  } catch {
-    return 'all';
-  }
+export async function setPrivacy(change: Partial<Privacy>): Promise<void> {
+  privacy.value = await peer().setPrivacy(change);
 }
 
 let turnSource: TurnCredentialSource | null = null;
@@ -104,12 +109,11 @@ export const permittedTick = signal(0);
 export const recoveryTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
-  const policy = icePolicy();
-  if (!turnSource) return { iceServers: [], iceTransportPolicy: policy, turn: false, note: 'not signed in yet' };
+  if (!turnSource) return { iceServers: [], turn: false, note: 'not signed in yet' };
   const config = await turnSource.get();
   const prev = turnStatus.value;
   if (!prev || prev.turn !== config.turn || prev.note !== config.note)
-    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
+    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }) };
   return config;
 }
 
@@ -117,13 +121,26 @@ export interface Notice {
   id: number;
   kind: 'ok' | 'error' | 'info';
   text: string;
+  /** The screen (location.hash) it was raised for: a change of screen drops it (clearNoticesOnLeave). */
+  screen: string;
 }
 export const notices = signal<Notice[]>([]);
 let noticeId = 0;
 export function notify(text: string, kind: Notice['kind'] = 'ok', ms = kind === 'error' ? 9000 : 3500): void {
-  const n = { id: ++noticeId, kind, text };
+  const n = { id: ++noticeId, kind, text, screen: typeof location === 'undefined' ? '' : location.hash };
   notices.value = [...notices.value, n].slice(-4);
   setTimeout(() => (notices.value = notices.value.filter((x) => x.id !== n.id)), ms);
+}
+
+/**
+ * Called on every change of screen. A notice about what was done on the screen
+ * left ("Following.") would only cover the next one. One raised after the
+ * screen changed ("Posted." as Compose opens Home: navigate first, then
+ * notify) is about what the person is about to see. Errors stay until they expire.
+ */
+export function clearNoticesOnLeave(): void {
+  const kept = notices.value.filter((n) => n.kind === 'error' || n.screen === location.hash);
+  if (kept.length !== notices.value.length) notices.value = kept;
 }
 
 /** A message a person can act on, from whatever went wrong ("synod" is the engine's word; people have an account). */
@@ -242,6 +259,7 @@ export async function boot(): Promise<Peer> {
     rtc: iceConfig,
   });
   deviceKeyPair = (await loadKeys(store)).device;
+  privacy.value = p.privacy();
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
@@ -310,7 +328,7 @@ export async function startNetwork(): Promise<void> {
   const p = instance;
   if (!p || networkStarted) return;
   const [{ Calls }, { TurnCredentialSource }, keys] = await Promise.all([loadCalls(), loadTurn(), loadKeys(p.replica.store)]);
-  turnSource = new TurnCredentialSource(location.origin, keys.device, { policy: icePolicy() });
+  turnSource = new TurnCredentialSource(location.origin, keys.device);
   callsInstance = new Calls(p, { rtc: iceConfig });
   callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
   callsInstance.events.on('refused', ({ device, reason }) => {

@@ -49,9 +49,11 @@ function deadline<T>(what: string, promise: Promise<T>, ms: number): Promise<T> 
   });
 }
 
-export async function openPeer(db: string, room: string): Promise<string> {
+export async function openPeer(db: string, room: string, consent: { pub?: boolean; pubs?: string[] } = {}): Promise<string> {
   const { store } = await IdbStore.open(db);
   peer = await Peer.open({ store: counted(store), rtc: async () => ({ iceServers: [] }) });
+  if (consent.pub) await peer.setPrivacy({ pub: true });
+  for (const p of consent.pubs ?? []) await peer.addPub(p as Identity);
   peer.connect(room);
   return peer.identity;
 }

@@ -87,25 +87,28 @@ export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
 }
 
 /**
- * Sends a notice of a new drop to the sockets in this room that may collect
- * it: the target's, and those of present identities whose tracked head here
- * claims the target as their synod, once each has shown it is a device.
- * Answers the identities told (their apps are open: no push for them).
+ * Sends a notice of a new drop to the sockets at this shard that may collect
+ * it: the target's, and those of present identities whose tracked head claims
+ * the target as their synod, once each has shown it is a device. Every shard
+ * runs it for its own sockets (RoomApi.dropArrived). The claim is read from
+ * this shard's own heads (a present identity is homed here), so a drop costs
+ * no D1 query per present identity. Answers the identities told (their apps
+ * are open: no push for them).
  */
-async function notifyPresent(room: RoomApi, row: DropRow): Promise<Set<Identity>> {
-  const frame: WireOf<'drops'> = { type: 'drops', drops: [notice(row)] };
+export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identity[]> {
+  const frame: WireOf<'drops'> = { type: 'drops', drops: [drop] };
   const told = new Set<Identity>();
   for (const peer of room.presence.peers()) {
-    const own = peer.identity === row.target;
-    if (!own && room.heads.get(peer.identity)?.synod !== row.target) continue;
+    const own = peer.identity === drop.target;
+    if (!own && (await room.heads.get(peer.identity))?.synod !== drop.target) continue;
     for (const conn of room.presence.socketsOf(peer.identity)) {
-      if (own || (await synodOfConn(room, conn, true)) === row.target) {
+      if (own || (await synodOfConn(room, conn, true)) === drop.target) {
         room.send(conn, frame);
         told.add(conn.identity);
       }
     }
   }
-  return told;
+  return [...told];
 }
 
 /** May the socket drop an entry signed by `sender`? Itself; its synod; a device of its synod, or of the synod it is. */
@@ -161,14 +164,16 @@ async function store(room: RoomApi, conn: Conn, msg: WireOf<'drop'>, entry: Entr
     );
     if (stored.ok) {
       room.reply(conn, msg, { type: 'ok' });
-      const row = { hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires };
-      // Devices told here have the app open; the others are woken (src/server/push/triggers.ts).
-      void notifyPresent(room, row)
+      const drop = notice({ hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires });
+      // Devices told at any shard have the app open; the others are woken (src/server/push/triggers.ts).
+      // Not awaited: a collector may first have to show its synod's chain, which can queue behind this handler.
+      void room
+        .dropArrived(drop)
         .catch((err: unknown) => {
           console.error('dropbox: notifying failed', err);
-          return new Set<Identity>();
+          return [] as Identity[];
         })
-        .then((told) => pushForDrop(room.bindings, msg.target, msg.sender, conn.att.ip ?? null, told))
+        .then((told) => pushForDrop(room.bindings, msg.target, msg.sender, conn.att.ip ?? null, new Set(told)))
         .catch((err: unknown) => console.error('push failed', err));
       return;
     }

@@ -66,8 +66,7 @@ const RETRY_MS = 30_000;
 
 /** The newest head of S this server knows without asking anyone. */
 async function knownHead(room: RoomApi, synod: Identity, now: number): Promise<(HeadRank & { leased: boolean }) | null> {
-  const tracked = room.heads.get(synod);
-  const lease = await leasedHead(room.bindings.DB, synod, now);
+  const [tracked, lease] = await Promise.all([room.heads.get(synod), leasedHead(room.bindings.DB, synod, now)]);
   const leased = lease && { hash: lease.head, comparable: lease.comparable, leased: true };
   if (tracked && (!leased || compareHeads(tracked, leased) < 0))
     return { hash: tracked.hash, comparable: tracked.comparable, leased: false };

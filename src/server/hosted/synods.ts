@@ -44,10 +44,9 @@ const claimIn = (hash: Hash, text: string | null | undefined): Claim | null => {
 
 /** What `identity`'s newest held entry claims, or null. The claim is the entry's signer's word only. */
 export async function claimOf(room: RoomApi, identity: Identity, now = Date.now()): Promise<Claim | null> {
-  const tracked = room.heads.get(identity);
-  const leased = await leasedHead(room.bindings.DB, identity, now);
+  const [tracked, leased] = await Promise.all([room.heads.get(identity), leasedHead(room.bindings.DB, identity, now)]);
   if (tracked && (!leased || compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0)) {
-    return claimIn(tracked.hash, room.heads.entry(tracked.hash)?.text);
+    return claimIn(tracked.hash, (await room.heads.entries([tracked.hash])).get(tracked.hash)?.text);
   }
   return leased ? claimIn(leased.head, leased.text) : null;
 }

@@ -1,6 +1,6 @@
 /**
  * Blobs (docs/protocol.md §13.2): the room serves the head entries it holds
- * (entries are blobs too, named by their hash), then what hosted storage
+ * at any of its shards (entries are blobs too, named by their hash), then what hosted storage
  * holds: entries of live data leases and blobs uploaded over HTTP.
  *
  * - `iwant` → `ihave` with the sizes of the wanted hashes it holds;
@@ -16,7 +16,7 @@ import type { StoredBlob } from './storage.ts';
 
 /** A head entry of this room's, or what hosted storage holds under `hash`. */
 async function find(room: RoomApi, hash: Hash): Promise<StoredBlob | null> {
-  const entry = room.heads.entry(hash);
+  const entry = (await room.heads.entries([hash])).get(hash);
   if (entry) return { size: entry.size, read: async () => [utf8(entry.text)] };
   return room.hosted.blob(hash);
 }
@@ -56,8 +56,10 @@ export const blobs: RoomService = {
     async iwant(room, conn, msg) {
       const have: [Hash, number][] = [];
       const rest: Hash[] = [];
-      for (const hash of new Set(msg.hashes)) {
-        const entry = room.heads.entry(hash);
+      const wanted = [...new Set(msg.hashes)];
+      const entries = await room.heads.entries(wanted);
+      for (const hash of wanted) {
+        const entry = entries.get(hash);
         if (entry) have.push([hash, entry.size]);
         else rest.push(hash);
       }

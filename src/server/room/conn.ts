@@ -1,8 +1,9 @@
 /**
  * One WebSocket in a room. What must survive hibernation lives in the
- * socket's attachment (a small JSON object, serialized on every change);
- * the rate-limit counters live only in memory: after a wake-up, which only
- * happens to an idle room, they start full again.
+ * socket's attachment (a small JSON object, serialized on every change) or,
+ * for its watch list, in SQLite under the attachment's `sid`; the rate-limit
+ * counters live only in memory: after a wake-up, which only happens to an
+ * idle room, they start full again.
  */
 import type { Hash, Identity, Service } from '../../protocol/index.ts';
 import { ROOM_LIMITS, TokenBucket, WindowCounter } from './limits.ts';
@@ -28,6 +29,8 @@ export interface Attachment {
   serverChallenge?: string;
   /** The client's challenge; dropped after auth. */
   clientChallenge?: string;
+  /** The identity the URL named (docs/protocol.md §13.8 rule 2); dropped after auth. */
+  routed?: Identity;
   identity?: Identity;
   /** The head the client claimed in session_request, or the newest head the room accepted for it since. */
   head?: Hash | null;
@@ -36,6 +39,8 @@ export interface Attachment {
   provides?: Service[];
   /** Services this socket may use. */
   granted?: Service[];
+  /** A random id keying the socket's watch list in SQLite (interest.ts). */
+  sid?: string;
 }
 
 export class Conn {
@@ -44,6 +49,8 @@ export class Conn {
   readonly dropped = new WindowCounter(ROOM_LIMITS.abuseWindowMs);
   /** Frames of one socket are handled one after another, even across awaits. */
   queue: Promise<void> = Promise.resolve();
+  /** The socket's watch list: each identity with the version of the last change it heard of it (interest.ts). */
+  readonly watching = new Map<Identity, number>();
 
   constructor(
     readonly ws: WebSocket,

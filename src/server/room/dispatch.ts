@@ -15,14 +15,22 @@ import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import { granted, type RoomCore } from './service.ts';
 
+/** Tokens a frame costs beyond the one every frame pays: a long watch or allow list is more work. */
+function extraWeight(msg: WireMessage): number {
+  if (msg.type !== 'watch' && msg.type !== 'allow') return 0;
+  return Math.floor(((msg.add?.length ?? 0) + (msg.remove?.length ?? 0)) / ROOM_LIMITS.itemsPerToken);
+}
+
+function rateLimited(core: RoomCore, conn: Conn, now: number, re?: string): undefined {
+  const dropped = conn.dropped.hit(now);
+  core.fail(conn, 'rate_limited', `over ${ROOM_LIMITS.ratePerSecond} frames/s (burst ${ROOM_LIMITS.rateBurst}): frame dropped`, re);
+  if (dropped >= ROOM_LIMITS.maxDroppedFrames) core.close(conn, CLOSE.rateLimited, 'rate limited');
+  return undefined;
+}
+
 export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuffer): Promise<void> | undefined {
   const now = Date.now();
-  if (!conn.bucket.take(now)) {
-    const dropped = conn.dropped.hit(now);
-    core.fail(conn, 'rate_limited', `over ${ROOM_LIMITS.ratePerSecond} frames/s (burst ${ROOM_LIMITS.rateBurst}): frame dropped`);
-    if (dropped >= ROOM_LIMITS.maxDroppedFrames) core.close(conn, CLOSE.rateLimited, 'rate limited');
-    return;
-  }
+  if (!conn.bucket.take(now)) return rateLimited(core, conn, now);
   if (typeof data !== 'string' && data.byteLength > LIMITS.frameBytes) {
     core.fail(conn, 'too_big', `frame exceeds ${LIMITS.frameBytes} bytes`);
     core.close(conn, CLOSE.tooBig, 'frame too big');
@@ -35,6 +43,8 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
     return;
   }
   const msg = parsed.value;
+  const extra = extraWeight(msg);
+  if (extra > 0 && !conn.bucket.take(now, extra)) return rateLimited(core, conn, now, msg.id);
   conn.queue = conn.queue
     .then(() => dispatch(core, conn, msg))
     .catch((err: unknown) => {

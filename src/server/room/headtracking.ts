@@ -1,15 +1,19 @@
 /**
  * Head tracking: the room remembers, per identity, the highest valid signed
- * entry it was shown (`announce`), in the object's SQLite storage, and
- * answers `get_heads` with what it knows. Presence claims are not tracked:
- * only entries the room verified. A lower entry never replaces a higher one
- * (no rollback); a rebase re-signs onto comparables above the old head, so it
- * outranks it and is accepted like any newer head.
+ * entry it was shown (`announce`), in the SQLite storage of the identity's
+ * home shard, and answers `get_heads` with what it knows, asking each shard
+ * for the identities homed there. Presence claims are not tracked: only
+ * entries the room verified. A lower entry never replaces a higher one (no
+ * rollback); a rebase re-signs onto comparables above the old head, so it
+ * outranks it and is accepted like any newer head. A head that moved is
+ * told only to the subscribers of its identity whom the announcing session
+ * lets see it (watchers.ts): that a head moved just now says someone is here.
  */
-import { compareHeads, openEntry, rankOf, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
+import { compareHeads, openEntry, rankOf, trustedEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomService } from './service.ts';
-import type { TrackedHead, TrackedHeads } from './storage.ts';
+import type { Shards } from './shards.ts';
+import type { HeadEntry, PutResult, TrackedHead, TrackedHeads } from './storage.ts';
 
 function initHeads(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS heads (
@@ -24,29 +28,88 @@ function initHeads(sql: SqlStorage): void {
   sql.exec('CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)');
 }
 
-/** The heads table, as the room hands it to every service (room.heads). */
-export function trackedHeads(sql: SqlStorage): TrackedHeads {
-  return {
-    get: (identity) =>
-      sql
-        .exec<Record<string, SqlStorageValue>>('SELECT identity, hash, comparable, synod, size FROM heads WHERE identity = ?', identity)
-        .toArray()[0] as TrackedHead | undefined,
-    entry: (hash) =>
-      sql.exec<{ size: number; text: string }>('SELECT size, entry AS text FROM heads WHERE hash = ? LIMIT 1', hash).toArray()[0],
-  };
+/** This shard's heads table: the identities homed here. */
+export class HeadTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  get(identity: Identity): TrackedHead | undefined {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>('SELECT identity, hash, comparable, synod, size FROM heads WHERE identity = ?', identity)
+      .toArray()[0] as TrackedHead | undefined;
+  }
+
+  entries(hashes: readonly Hash[]): HeadEntry[] {
+    const out: HeadEntry[] = [];
+    for (const hash of new Set(hashes)) {
+      const row = this.sql
+        .exec<{ size: number; text: string }>('SELECT size, entry AS text FROM heads WHERE hash = ? LIMIT 1', hash)
+        .toArray()[0];
+      if (row) out.push({ hash, size: row.size, text: row.text });
+    }
+    return out;
+  }
+
+  /**
+   * Compare-and-store in one synchronous step (nothing can interleave); on a
+   * change `stored` runs and names the identity's subscribers.
+   */
+  store(entry: Entry, stored: (entry: Entry) => Identity[]): PutResult {
+    const current = this.get(entry.body.identity);
+    if (current?.hash === entry.hash) return { status: 'same' };
+    if (current && compareHeads(rankOf(entry), current) >= 0) return { status: 'rollback', stored: current };
+    this.sql.exec(
+      'INSERT OR REPLACE INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      entry.body.identity,
+      entry.hash,
+      entry.body.comparable,
+      entry.body.synod?.[0] ?? null,
+      entry.size,
+      entry.text,
+      Date.now(),
+    );
+    return { status: 'stored', subscribers: stored(entry) };
+  }
 }
 
-function putHead(sql: SqlStorage, entry: Entry, now: number): void {
-  sql.exec(
-    'INSERT OR REPLACE INTO heads (identity, hash, comparable, synod, size, entry, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    entry.body.identity,
-    entry.hash,
-    entry.body.comparable,
-    entry.body.synod?.[0] ?? null,
-    entry.size,
-    entry.text,
-    now,
-  );
+/** The heads of the whole room as services see them: this shard's table, and the other shards' by RPC. */
+export function shardedHeads(table: HeadTable, shards: () => Shards, stored: (entry: Entry) => Identity[]): TrackedHeads {
+  const many = async (identities: readonly Identity[]): Promise<Map<Identity, TrackedHead>> => {
+    const out = new Map<Identity, TrackedHead>();
+    const elsewhere = new Map<number, Identity[]>();
+    for (const identity of identities) {
+      const home = shards().home(identity);
+      if (home === shards().self) {
+        const head = table.get(identity);
+        if (head) out.set(identity, head);
+      } else elsewhere.set(home, [...(elsewhere.get(home) ?? []), identity]);
+    }
+    const answers = await Promise.all([...elsewhere].map(([home, asked]) => shards().stub(home).headsOf(asked)));
+    for (const head of answers.flat()) out.set(head.identity, head);
+    return out;
+  };
+  return {
+    many,
+    get: async (identity) => (await many([identity])).get(identity),
+    async entries(hashes) {
+      const out = new Map(table.entries(hashes).map((e) => [e.hash, e]));
+      const rest = hashes.filter((h) => !out.has(h));
+      if (rest.length > 0) {
+        const answers = await Promise.all(
+          shards()
+            .others()
+            .map((shard) => shards().stub(shard).entriesOf(rest)),
+        );
+        for (const e of answers.flat()) out.set(e.hash, e);
+      }
+      return out;
+    },
+    async put(head) {
+      const entry = trustedEntry(head.hash, head.text);
+      const home = shards().home(entry.body.identity);
+      if (home === shards().self) return table.store(entry, stored);
+      return shards().stub(home).putHead(head.hash, head.text);
+    },
+  };
 }
 
 export const headtracking: RoomService = {
@@ -63,7 +126,7 @@ export const headtracking: RoomService = {
       const entry = opened.value;
       const identity = entry.body.identity;
       // Your own head, or your synod's (the synod your own tracked head names).
-      if (identity !== conn.identity && room.heads.get(conn.identity)?.synod !== identity) {
+      if (identity !== conn.identity && (await room.heads.get(conn.identity))?.synod !== identity) {
         room.fail(
           conn,
           'forbidden',
@@ -72,13 +135,10 @@ export const headtracking: RoomService = {
         );
         return;
       }
-      // Nothing awaits from here on, so the compare-and-store cannot interleave with another announce.
-      const stored = room.heads.get(identity);
-      if (stored?.hash === entry.hash) {
-        room.reply(conn, msg, { type: 'ok' });
-        return;
-      }
-      if (stored && compareHeads(rankOf(entry), stored) >= 0) {
+      // The compare-and-store runs in one step at the identity's home shard.
+      const result = await room.heads.put({ hash: entry.hash, size: entry.size, text: entry.text });
+      if (result.status === 'rollback') {
+        const stored = result.stored;
         room.fail(
           conn,
           'rollback',
@@ -87,9 +147,7 @@ export const headtracking: RoomService = {
         );
         return;
       }
-      putHead(room.sql, entry, Date.now());
-      room.presence.setHead(identity, entry.hash);
-      room.broadcast({ type: 'head', identity, head: entry.hash }, (other) => other === conn);
+      if (result.status === 'stored') room.watchers.headMoved(conn.identity, identity, entry.hash, result.subscribers);
       room.reply(conn, msg, { type: 'ok' });
     },
 
@@ -97,9 +155,9 @@ export const headtracking: RoomService = {
       const heads: [Identity, Hash][] = [];
       const asked = [...new Set(msg.identities)];
       // Heads of data leases count too; the higher-ranked one wins.
-      const leased = await room.hosted.leasedHeads(asked);
+      const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked)]);
       for (const identity of asked) {
-        const stored = room.heads.get(identity);
+        const stored = tracked.get(identity);
         const lease = leased.get(identity);
         const best = stored && lease ? (compareHeads(lease, stored) < 0 ? lease : stored) : (stored ?? lease);
         if (best) heads.push([identity, best.hash]);

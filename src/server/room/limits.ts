@@ -5,8 +5,10 @@ import type { WireErrorCode } from '../../protocol/index.ts';
  * plus the two small counters that apply them per socket.
  */
 export const ROOM_LIMITS = {
-  /** Sockets per room, authenticated or not. The N=500 bench fits. */
-  maxConnections: 512,
+  /** Sockets per shard, authenticated or not: a 10k-member room over 8 shards averages 1,250 (docs/capacity.md). */
+  maxConnections: 2048,
+  /** Sockets per shard from one client address (CF-Connecting-IP): several users behind one NAT fit, one client cannot fill a shard. */
+  maxConnectionsPerAddress: 256,
   /** A socket that has not authenticated this long after opening is closed (4002). */
   authTimeoutMs: 5_000,
   /** Client challenges are remembered this long; a reused one is refused. */
@@ -20,9 +22,66 @@ export const ROOM_LIMITS = {
   /** Protocol errors (bad frames, bad entries, ...) within `abuseWindowMs` before the socket is closed (1008). */
   maxErrors: 10,
   abuseWindowMs: 10_000,
-  /** Peers per presence_list frame and pairs per last_known_heads frame: a full room stays far below 64 KiB a frame. */
+  /** Items per presence_list frame and pairs per last_known_heads frame: far below 64 KiB a frame. */
   listChunk: 256,
+  /** Identities on one socket's watch list (`quota` past it). */
+  maxWatch: 4096,
+  /** Identities on one identity's allow-list (`quota` past it). */
+  maxAllow: 4096,
+  /** Watch-list rows of all sockets of one shard (`unavailable` past it): bounds the shard's memory. */
+  maxWatchRows: 400_000,
+  /** Devices remembered per synod (the newest claims): watching a synod watches these. */
+  maxMembers: 16,
+  /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
+  itemsPerToken: 64,
+  /** Presence coalescing (coalescer.ts): the window while changes come one or two per socket... */
+  presenceWindowMs: 100,
+  /** ...a window that brought at least this many changes per waiting socket makes the next one... */
+  presenceBusyChanges: 2,
+  /** ...this many times longer... */
+  presenceGrowth: 4,
+  /** ...up to this (100 ms × 4⁴)... */
+  presenceWindowMaxMs: 25_600,
+  /** ...and a window ends early once no change has come for an eighth of it, or this long if more. */
+  presenceQuietMs: 250,
+  /** After a wake, allow-lists of identities with no socket are dropped this much later (watchers.ts). */
+  sweepDelayMs: 1000,
+  /** Shards of every room when the ROOM_SHARDS var is unset, and the most it may give one room. */
+  defaultShards: 1,
+  maxShards: 64,
 } as const;
+
+/**
+ * Shards of room `room`, from the ROOM_SHARDS Worker var (wrangler.toml):
+ * either one count for every room ("8"), or counts by room name with `*`
+ * for the rest ("*=1,main=8": a server's default room is the hot one; a
+ * small room pays no RPC between shards). Counts are 1 to maxShards; a bad
+ * value is a deployment error, thrown.
+ */
+export function roomShards(env: { readonly ROOM_SHARDS?: string | undefined }, room: string): number {
+  const text = env.ROOM_SHARDS ?? String(ROOM_LIMITS.defaultShards);
+  const counts = new Map<string, string>();
+  if (/^\s*\d+\s*$/.test(text)) counts.set('*', text.trim());
+  else {
+    for (const part of text.split(',')) {
+      const [name, count, extra] = part.split('=').map((x) => x.trim());
+      if (!name || count === undefined || extra !== undefined || !/^(\*|[A-Za-z0-9_-]{1,64})$/.test(name)) {
+        throw new Error(
+          `ROOM_SHARDS is a count, or name=count pairs separated by commas (* for every other room), not ${JSON.stringify(text)}`,
+        );
+      }
+      counts.set(name, count);
+    }
+  }
+  const value = counts.get(room) ?? counts.get('*') ?? '1';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > ROOM_LIMITS.maxShards) {
+    throw new Error(
+      `ROOM_SHARDS must give each room 1 to ${ROOM_LIMITS.maxShards} shards, not ${JSON.stringify(value)} (${JSON.stringify(text)})`,
+    );
+  }
+  return n;
+}
 
 /**
  * Error codes that count as a strike toward closing the socket (maxErrors in
@@ -39,7 +98,7 @@ export const STRIKES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
   'bad_entry',
 ]);
 
-/** Token bucket: `take` spends one token, refilled continuously at `rate` per second up to `burst`. */
+/** Token bucket: `take` spends tokens (one a frame, more for heavy frames), refilled continuously at `rate` per second up to `burst`. */
 export class TokenBucket {
   #tokens: number;
   #at: number;
@@ -53,11 +112,12 @@ export class TokenBucket {
     this.#at = now;
   }
 
-  take(now: number): boolean {
+  /** Spends `cost` tokens if there are that many. */
+  take(now: number, cost = 1): boolean {
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
     this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 }

@@ -13,6 +13,7 @@ import type { Conn } from './conn.ts';
 import type { Presence } from './presence.ts';
 import type { Requests } from './requests.ts';
 import type { HostedStorage, TrackedHeads } from './storage.ts';
+import type { Watchers } from './watchers.ts';
 
 /** What a service may do with the room. */
 export interface RoomApi {
@@ -20,8 +21,11 @@ export interface RoomApi {
   readonly sql: SqlStorage;
   /** The Worker's bindings (D1, R2, vars). */
   readonly bindings: Env;
+  /** The identities with sockets at this shard. */
   readonly presence: Presence;
-  /** The heads this room tracks (headtracking.ts). */
+  /** Watch lists, allow-lists and who hears of whom, across the room's shards (watchers.ts). */
+  readonly watchers: Watchers;
+  /** The heads this room tracks, at every shard (headtracking.ts). */
   readonly heads: TrackedHeads;
   /** What every room of the deployment stores (src/server/hosted/). */
   readonly hosted: HostedStorage;
@@ -35,8 +39,8 @@ export interface RoomApi {
    * STRIKES, limits.ts) counts toward closing an abusive socket.
    */
   fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike?: boolean): void;
-  /** Sends one message to every authenticated socket, but those `skip` answers true for. */
-  broadcast(message: WireMessage, skip?: (conn: Conn) => boolean): void;
+  /** A drop was stored: every shard tells the collectors it holds (hosted/dropbox.ts); answers the identities told. */
+  dropArrived(notice: WireOf<'drops'>['drops'][number]): Promise<Identity[]>;
   close(conn: Conn, code: number, reason: string): void;
   /** Asks the socket something and waits for the answer that carries the request's id (requests.ts). */
   request(conn: Conn, message: WireMessage, timeoutMs: number): Promise<WireMessage>;

@@ -33,16 +33,30 @@ export function initSessionTables(sql: SqlStorage): void {
   sql.exec('CREATE INDEX IF NOT EXISTS challenges_seen_at ON challenges (seen_at)');
 }
 
-/** The room's Ed25519 key: generated on first use, then kept in the object's storage. */
-export async function loadServerKeys(sql: SqlStorage): Promise<KeyPair> {
+/** This shard's copy of the room's key seed, base64url, made on first use. */
+export function roomSeed(sql: SqlStorage): string {
   const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'server_seed'").toArray()[0];
-  if (row) {
-    const seed = fromBase64url(row.value, 32);
-    if (seed.ok) return keyPairFromSeed(seed.value);
+  if (row && fromBase64url(row.value, 32).ok) return row.value;
+  const seed = toBase64url(randomBytes(32));
+  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('server_seed', ?)", seed);
+  return seed;
+}
+
+/**
+ * The room's Ed25519 key, kept in the object's storage: made on first use
+ * by shard 0; another shard asks shard 0 for it (`fetchSeed`) once and keeps
+ * a copy, so the room has one identity whichever shard a client reaches.
+ */
+export async function loadServerKeys(sql: SqlStorage, fetchSeed?: () => Promise<string>): Promise<KeyPair> {
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'server_seed'").toArray()[0];
+  let text = row?.value;
+  if (!text && fetchSeed) {
+    text = await fetchSeed();
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('server_seed', ?)", text);
   }
-  const seed = randomBytes(32);
-  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('server_seed', ?)", toBase64url(seed));
-  return keyPairFromSeed(seed);
+  const seed = fromBase64url(text ?? roomSeed(sql), 32);
+  if (!seed.ok) throw new Error(`the room's stored key seed is unreadable: ${seed.error.message}`);
+  return keyPairFromSeed(seed.value);
 }
 
 /** Records a client challenge; false if the room saw it within ROOM_LIMITS.challengeMemoryMs. */
@@ -58,6 +72,24 @@ export function forgetOldChallenges(sql: SqlStorage, now: number): void {
   sql.exec('DELETE FROM challenges WHERE seen_at <= ?', now - ROOM_LIMITS.challengeMemoryMs);
 }
 
+/**
+ * The alarm's work: closes sockets that did not authenticate in time (4002)
+ * and forgets old challenges. Answers when the next socket's time is up.
+ */
+export function closeLate(room: RoomApi, conns: readonly Conn[], now: number): number {
+  let next = Infinity;
+  for (const conn of conns) {
+    if (conn.authed || conn.closed) continue;
+    const deadline = conn.att.connectedAt + ROOM_LIMITS.authTimeoutMs;
+    if (deadline <= now) {
+      room.fail(conn, 'auth_timeout', `not authenticated within ${ROOM_LIMITS.authTimeoutMs} ms`);
+      room.close(conn, CLOSE.authTimeout, 'authentication timeout');
+    } else next = Math.min(next, deadline);
+  }
+  forgetOldChallenges(room.sql, now);
+  return next;
+}
+
 /** First frame on a new socket: the room introduces itself and challenges the client. */
 export function greet(room: RoomApi, conn: Conn): void {
   room.send(conn, { type: 'session_request', identity: room.identity, head: null, challenge: conn.att.serverChallenge! });
@@ -67,6 +99,11 @@ async function onSessionRequest(room: RoomCore, conn: Conn, msg: WireOf<'session
   if (conn.att.phase !== 'hello') {
     room.fail(conn, 'auth_failed', 'one session_request per connection', msg.id);
     room.close(conn, CLOSE.authFailed, 'second session_request');
+    return;
+  }
+  if (conn.att.routed !== undefined && msg.identity !== conn.att.routed) {
+    room.fail(conn, 'wrong_shard', `the room URL named ${conn.att.routed}; dial /room/<name>?identity=${msg.identity}`, msg.id);
+    room.close(conn, CLOSE.wrongShard, 'wrong shard');
     return;
   }
   if (msg.challenge === conn.att.serverChallenge || !rememberChallenge(room.sql, msg.challenge, Date.now())) {

@@ -1,50 +1,68 @@
 /**
- * Signalling (docs/protocol.md §13.2): presence and message forwarding.
+ * Signalling (docs/protocol.md §13.2, §13.8): presence by interest and
+ * message forwarding. The rules of who hears of whom are in watchers.ts;
+ * this module is the wire side.
  *
- * Presence: when a socket authenticates, the newcomer gets `presence_list`
- * (every other identity present, with its head) and everyone else gets
- * `online`, unless its identity was already present with the same head (a
- * second tab); when an identity's last socket leaves, everyone gets
- * `offline`. A client may send `online` again to update its head.
- *
- * Messaging: `message_to {to, payload}` reaches every socket of `to` (but the
- * sender's own) as `message_from {from, payload}`; nothing is stored, so a
- * target not present is `not_present` at once. It carries WebRTC offers,
- * answers and ICE candidates, and small replication frames when two peers
- * cannot connect directly (see relaying.ts).
+ * - `watch {add, remove}`: the socket's watch list; `allow {add, remove}`
+ *   and `visibility {anyone, strangers}`: whom the identity lets see it and
+ *   message it. All three start empty (off) with the session.
+ * - `online {identity, head}`: the client claims a newer presence head.
+ * - The room sends `presence_list {peers, offline, heads}` with the changes to
+ *   what a socket sees, coalesced (coalescer.ts).
+ * - `message_to {to, payload}` reaches every socket of `to` (but the
+ *   sender's own) as `message_from {from, payload}` when `to` takes messages
+ *   from the sender; otherwise, as when `to` is not here, `not_present`, in
+ *   the same words. It carries WebRTC offers, answers and ICE candidates,
+ *   and small replication frames when two peers cannot connect directly
+ *   (see relaying.ts).
  */
-import type { Hash, Identity } from '../../protocol/index.ts';
+import type { Identity, WireOf } from '../../protocol/index.ts';
 import { isCallOffer, pushForCall } from '../push/triggers.ts';
 import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
 
-function announceOnline(room: RoomApi, conn: Conn): void {
-  const identity = conn.identity;
-  const head: Hash | null = room.presence.headOf(identity);
-  room.broadcast({ type: 'online', identity, head }, (other) => other.att.identity === identity);
+/** The one answer for a target that is absent and for one that does not take messages from the sender. */
+export const notPresent = (to: Identity): string => `${to} is not in this room`;
+
+async function onWatch(room: RoomApi, conn: Conn, msg: WireOf<'watch'>): Promise<void> {
+  const result = await room.watchers.watch(conn, msg.add ?? [], msg.remove ?? []);
+  if (result.ok) {
+    if (msg.id) room.reply(conn, msg, { type: 'ok' });
+  } else if (result.refused === 'quota') {
+    room.fail(conn, 'quota', `a watch list holds at most ${ROOM_LIMITS.maxWatch} identities: nothing changed`, msg.id);
+  } else {
+    room.fail(conn, 'unavailable', "this room's watch index is full: nothing changed; try again later", msg.id);
+  }
+}
+
+function onAllow(room: RoomApi, conn: Conn, msg: WireOf<'allow'>): void {
+  if (!room.watchers.allow(conn.identity, msg.add ?? [], msg.remove ?? [])) {
+    room.fail(conn, 'quota', `an allow-list holds at most ${ROOM_LIMITS.maxAllow} identities: nothing changed`, msg.id);
+  } else if (msg.id) room.reply(conn, msg, { type: 'ok' });
 }
 
 export const signalling: RoomService = {
   name: 'signalling',
   offer: 'default',
 
-  onJoin(room, conn, { first, headChanged }) {
-    const peers = room.presence.peers(conn.identity);
-    // Chunked so a full room stays under the frame limit; a client adds up the chunks.
-    for (let i = 0; i === 0 || i < peers.length; i += ROOM_LIMITS.listChunk) {
-      room.send(conn, { type: 'presence_list', peers: peers.slice(i, i + ROOM_LIMITS.listChunk) });
-    }
-    if (first || headChanged) announceOnline(room, conn);
+  onJoin(room, conn, change) {
+    room.watchers.arrived(conn, change);
   },
 
   onLeave(room, conn, last) {
-    if (!last) return;
-    const identity: Identity = conn.identity;
-    room.broadcast({ type: 'offline', identity });
+    room.watchers.departed(conn, last);
   },
 
   handlers: {
+    watch: onWatch,
+    allow: onAllow,
+
+    visibility(room, conn, msg) {
+      room.watchers.visibility(conn.identity, { anyone: msg.anyone, strangers: msg.strangers });
+      if (msg.id) room.reply(conn, msg, { type: 'ok' });
+    },
+
     online(room, conn, msg) {
       if (msg.identity !== conn.identity) {
         room.fail(conn, 'forbidden', `online must name the session identity ${conn.identity}`, msg.id);
@@ -52,25 +70,23 @@ export const signalling: RoomService = {
       }
       const changed = room.presence.claimHead(conn, msg.head);
       if (msg.id) room.reply(conn, msg, { type: 'ok' });
-      if (changed) announceOnline(room, conn);
+      if (changed) room.watchers.claimed(conn.identity);
     },
 
     message_to(room, conn, msg) {
-      let delivered = 0;
-      const targets = room.presence.socketsOf(msg.to);
-      if (targets.size > 0) {
-        const frame = { type: 'message_from', from: conn.identity, payload: msg.payload } as const;
-        for (const target of targets) {
-          if (target === conn) continue;
-          room.send(target, frame);
-          delivered++;
+      // Not awaited: the socket's next frames need not wait for another shard's answer. Messages to
+      // one target keep their order (one path: here, or the one channel to its home shard).
+      void room.watchers.relay(conn, msg.to, msg.payload).then((delivery) => {
+        if (delivery === 'delivered') {
+          if (msg.id) room.reply(conn, msg, { type: 'ok' });
+          return;
         }
-      }
-      if (delivered === 0) {
-        room.fail(conn, 'not_present', `${msg.to} is not in this room`, msg.id);
-        // Only where the message would have been delivered had the callee been here (docs/protocol.md §15.6).
-        if (isCallOffer(msg.payload)) void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
-      } else if (msg.id) room.reply(conn, msg, { type: 'ok' });
+        room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
+        // Only where the message would have been delivered had the callee been here (docs/protocol.md §15.6):
+        // a callee present but not taking messages from the caller is not woken either.
+        if (delivery === 'absent' && isCallOffer(msg.payload))
+          void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
+      });
     },
   },
 };

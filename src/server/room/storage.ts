@@ -1,6 +1,7 @@
 /**
  * What room services read beyond a message: the heads this room tracks
- * (headtracking.ts keeps them in the object's SQLite storage) and the hosted
+ * (headtracking.ts keeps each in the SQLite storage of its identity's home
+ * shard, and reaches the other shards by RPC) and the hosted
  * storage every room of a deployment shares (D1 and R2, src/server/hosted/).
  * The room hands both to its services through RoomApi; room modules never
  * import the hosted side, so the arrows point one way (room.ts wires them).
@@ -17,10 +18,24 @@ export interface TrackedHead {
   size: number;
 }
 
+/** A tracked head entry, by its hash. */
+export interface HeadEntry {
+  hash: Hash;
+  size: number;
+  text: string;
+}
+
+/** What storing an announced head did, at its identity's home shard. */
+export type PutResult = { status: 'stored'; subscribers: Identity[] } | { status: 'same' } | { status: 'rollback'; stored: TrackedHead };
+
+/** The heads of the whole room, each kept at its identity's home shard. */
 export interface TrackedHeads {
-  get(identity: Identity): TrackedHead | undefined;
-  /** The text of a tracked head entry, by its hash. */
-  entry(hash: Hash): { size: number; text: string } | undefined;
+  get(identity: Identity): Promise<TrackedHead | undefined>;
+  many(identities: readonly Identity[]): Promise<Map<Identity, TrackedHead>>;
+  /** Head entries by hash, from any shard. */
+  entries(hashes: readonly Hash[]): Promise<Map<Hash, HeadEntry>>;
+  /** Compare-and-store a verified entry at its identity's home; `stored` names who subscribes to that identity. */
+  put(entry: HeadEntry): Promise<PutResult>;
 }
 
 /** A blob as the room can send it over a socket. */

@@ -1,4 +1,4 @@
-/** Copies kept between friends (docs/protocol.md §13.9): who keeps a copy of your posts, whose you keep, for whom, and how much room. */
+/** Copies kept between friends (docs/protocol.md §13.11): who keeps a copy of your posts, whose you keep, for whom, and how much room. */
 import { useEffect, useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
 import { notify, peer } from '../engine.ts';

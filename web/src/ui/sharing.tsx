@@ -1,4 +1,4 @@
-/** Sharing on the Network screen (docs/protocol.md §13.8): blob bytes served to and received from each peer, their ratio, and what the iwant list does on this device now. */
+/** Sharing on the Network screen (docs/protocol.md §13.10): blob bytes served to and received from each peer, their ratio, and what the iwant list does on this device now. */
 import { useEffect, useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
 import { peer } from '../engine.ts';
