@@ -2,7 +2,8 @@
  * Friends keep copies (docs/protocol.md §13.11), in Chromium: Bob chooses to
  * keep a copy for Alice; her device asks, and both see it on the Network
  * screen. Alice then closes her browser, and Carol, who follows Alice,
- * gets Alice's post from Bob's device.
+ * gets Alice's post from Bob's device. Links are by consent (§13.9): Alice
+ * and Bob follow each other, and so do Bob and Carol.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -47,6 +48,7 @@ describe('copies kept by friends', () => {
     const bob = await person('Bob');
     await postNote(alice.page, 'Kept by a friend');
     await follow(bob.page, alice.account);
+    await follow(alice.page, bob.account);
     await nav(bob.page, 'Home');
     await visible(bob.page.locator('article.entry', { hasText: 'Kept by a friend' }), 45_000);
 
@@ -59,9 +61,11 @@ describe('copies kept by friends', () => {
     await settings(alice.page, 'Network');
     await visible(alice.page.locator(`[data-testid=keepers] li[data-identity="${bob.device}"]`), 45_000);
 
-    // Alice closes her browser: Carol, who follows her, gets her post from Bob's device.
+    // Alice closes her browser: Carol, who follows her (and is linked with Bob), gets her post from Bob's device.
     await alice.context.close();
     const carol = await person('Carol');
+    await follow(carol.page, bob.account);
+    await follow(bob.page, carol.account);
     await follow(carol.page, alice.account);
     await nav(carol.page, 'Home');
     await visible(carol.page.locator('article.entry', { hasText: 'Kept by a friend' }), 60_000);
