@@ -13,7 +13,6 @@ import {
   type Hash,
   type Identity,
   type Payload,
-  type Service,
   type SynodState,
 } from '../protocol/index.ts';
 import { AccountLease } from './account-lease.ts';
@@ -26,9 +25,7 @@ import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import type { LinkLimits } from './link-rules.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
-import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import type { Privacy } from './privacy.ts';
@@ -37,51 +34,18 @@ import { Publisher } from './publisher.ts';
 import { AccountReadKeys } from './read-keys.ts';
 import { Reciprocity } from './reciprocity.ts';
 import { Recovery } from './recovery.ts';
-import { Replica, type ReplicaEvents } from './replica.ts';
-import type { RoomClient, RoomStatus } from './room-client.ts';
-import type { RtcOptions } from './rtc-channel.ts';
-import type { StoredHead, Store } from './store.ts';
+import { Replica } from './replica.ts';
+import type { RoomClient } from './room-client.ts';
+import type { StoredHead } from './store.ts';
 import { SynodAccount, type SynodProfile, type SynodServers } from './synod.ts';
-import { blobsOf, Wants, type Conditions } from './wants.ts';
+import { blobsOf, Wants } from './wants.ts';
 import { watchAlong } from './watching.ts';
+import type { PeerEvents, PeerOptions } from './peer-types.ts';
 
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export { PeerError } from './errors.ts';
 
-export interface PeerEvents {
-  drop: InboxMessage;
-  entry: Entry;
-  head: StoredHead;
-  rejected: ReplicaEvents['rejected'];
-  peer: PeerLinkInfo & { connected: boolean };
-  room: { url: string; status: RoomStatus };
-  blob: BlobProgress;
-  sync: SyncProgress;
-  log: string;
-  /** A room took entries of a feed we sign for, up to `comparable`: they are published. */
-  published: { identity: Identity; comparable: number };
-}
-
-export interface PeerOptions {
-  store: Store;
-  /** WebRTC settings (ICE servers); without them links use the room relay. */
-  rtc?: () => Promise<RtcOptions>;
-  WebSocket?: unknown;
-  /** The services this peer offers others. */
-  provides?: readonly Service[];
-  /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
-  linkLimits?: LinkLimits;
-  /**
-   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
-   * reconnecting costs what changed (default). False: the full get_heads
-   * exchange on every connection (benchmarks compare the two).
-   */
-  notes?: boolean;
-  /** The device's conditions for background blob fetching (wants.ts); the browser's by default. */
-  conditions?: () => Promise<Conditions>;
-  /** Blobs served at once; more wait, in order of reciprocity (reciprocity.ts). */
-  serveSlots?: number;
-}
+export type { PeerEvents, PeerOptions };
 
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
