@@ -1,5 +1,5 @@
 /**
- * Account-wide follows, blocks and mutes (docs/protocol.md §9.7). The design
+ * Account-wide follows, blocks and mutes (docs/protocol.md §9.8). The design
  * lets follow messages be posted in device streams or the synod's stream;
  * only a device holding the synod key can append to the synod's, and paired
  * devices may not hold it. So each device posts its own follows, blocks and

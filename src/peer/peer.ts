@@ -61,7 +61,7 @@ export class Peer {
   readonly #dropbox: Dropbox;
   readonly #accountLease: AccountLease;
   readonly #conversations: Conversations;
-  /** Account-wide state (docs/protocol.md §9.7): keys for earlier envelopes, follows merged across the account's feeds. */
+  /** Account-wide state (docs/protocol.md §9.8): keys for earlier envelopes, follows merged across the account's feeds. */
   readonly readKeys: AccountReadKeys;
   readonly relations: FollowAdoption;
   /** Blob bytes served and received per identity; serving order when busy (docs/protocol.md §13.10). */

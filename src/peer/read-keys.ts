@@ -1,5 +1,5 @@
 /**
- * Earlier private notes for a newly paired device (docs/protocol.md §9.7).
+ * Earlier private notes for a newly paired device (docs/protocol.md §9.8).
  * Envelopes sealed before a device joined the account do not name it, and a
  * paired device does not hold the synod key. The device that holds the synod
  * key can open all of them, so it gives each newer member their content-read

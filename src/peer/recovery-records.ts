@@ -52,7 +52,7 @@ export class RecoveryRecords {
     private readonly keys: Keys,
     private readonly replica: Replica,
     private readonly publisher: Publisher,
-    /** Keys given for records sealed before this device joined (read-keys.ts, §9.7). */
+    /** Keys given for records sealed before this device joined (read-keys.ts, §9.8). */
     private readonly given: () => AccountReadKeys | null = () => null,
   ) {}
 

@@ -1,5 +1,5 @@
 /**
- * Read keys for a newly paired device (docs/protocol.md §9.7): the device
+ * Read keys for a newly paired device (docs/protocol.md §9.8): the device
  * that adds a member holds the synod key, so it can open every envelope
  * sealed to the account before that member existed. It gives the new device
  * their content-read keys (§10.4 rule 2), entry by entry, in `read_keys`

@@ -180,7 +180,7 @@ export function openRecovery(envelope: string, readerSeed: Uint8Array, author: s
   return opened.ok ? parseRecovery(opened.value.plaintext) : opened;
 }
 
-/** A recovery envelope's plaintext (opened with a seed, or with a content key given, §9.7) as a recovery message. */
+/** A recovery envelope's plaintext (opened with a seed, or with a content key given, §9.8) as a recovery message. */
 export function parseRecovery(plaintext: Uint8Array): Result<RecoveryMessage> {
   let json: unknown;
   try {

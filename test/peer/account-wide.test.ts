@@ -5,7 +5,7 @@ import { eventually, link, newPeer } from './helpers.ts';
 const follows = (p: Awaited<ReturnType<typeof newPeer>>, identity: string) =>
   p.watching().some((w) => w.identity === identity && w.reasons.includes('follow'));
 
-describe('account-wide state (docs/protocol.md §9.7)', { timeout: 30_000 }, () => {
+describe('account-wide state (docs/protocol.md §9.8)', { timeout: 30_000 }, () => {
   it('a paired device takes the follows, blocks and mutes made before it joined, and reads earlier private notes', async () => {
     const [laptop, phone, carol, dave, erin, bob] = await Promise.all([newPeer(), newPeer(), newPeer(), newPeer(), newPeer(), newPeer()]);
     await laptop.createSynod({ name: 'Ada' });

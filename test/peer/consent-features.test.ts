@@ -2,7 +2,7 @@
  * This branch's peer features under links by consent (docs/protocol.md
  * §13.9), with whole peers in a room in memory (memory-room.ts): a friend
  * who keeps copies (§13.11) is one we link with, and the account's devices
- * link as devices, so account-wide follows and read keys (§9.7) travel.
+ * link as devices, so account-wide follows and read keys (§9.8) travel.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/peer/memory-store.ts';

@@ -1,4 +1,4 @@
-/** `read_keys` records (docs/protocol.md §9.7): the documented example parses; sealed records open for their reader alone, under their kind alone. */
+/** `read_keys` records (docs/protocol.md §9.8): the documented example parses; sealed records open for their reader alone, under their kind alone. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,9 +15,9 @@ const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'ut
 const ENTRY = '&3l3_jCysbItDuCyY91mkyc2WtHGOOGEP4hIWWHFNXP8' as Hash;
 
 describe('read_keys records', () => {
-  it('the example in §9.7 is a valid record', () => {
+  it('the example in §9.8 is a valid record', () => {
     const example = /```json\n\s*(\{"type":"read_keys".*\})\n\s*```/.exec(doc)?.[1];
-    expect(example, 'docs/protocol.md §9.7 has no read_keys example').toBeDefined();
+    expect(example, 'docs/protocol.md §9.8 has no read_keys example').toBeDefined();
     const parsed = readKeysSchema.safeParse(JSON.parse(example ?? '{}'));
     expect(parsed.success).toBe(true);
   });
