@@ -1,24 +1,26 @@
 /**
- * After an account comes back on a new device (recovery through friends),
- * that device picks up whom the account followed, blocked and muted: for a
- * day, every head of the account's other devices (and of the account feed)
- * that arrives is read for follows, blocks and mutes, the newest word on
- * each identity winning, and the watch list follows. Ordinary paired devices
- * do not do this: the design lets each device choose what it replicates.
+ * Account-wide follows, blocks and mutes (docs/protocol.md §9.8). The design
+ * lets follow messages be posted in device streams or the synod's stream;
+ * only a device holding the synod key can append to the synod's, and paired
+ * devices may not hold it. So each device posts its own follows, blocks and
+ * mutes on its own feed, and every device of the account merges the words of
+ * all the account's feeds — its devices' and the synod's: for each identity,
+ * the newest follow, block or mute (by `comparable`, across feeds) decides.
+ * The watch list follows. Mutes stay sealed to the account's readers; a
+ * device that joined later reads the earlier ones with keys it was given
+ * (read-keys.ts). A device restored from the words or through friends does
+ * the same from its first moment.
  */
-import { parseIdentity, type Identity } from '../protocol/index.ts';
+import { parseIdentity, type Hash, type Identity } from '../protocol/index.ts';
 import type { Keys } from './keys.ts';
 import type { PrivateNotes } from './private-notes.ts';
+import type { AccountReadKeys } from './read-keys.ts';
 import type { Replica } from './replica.ts';
-import type { StoredHead } from './store.ts';
 
-const ADOPT = 'recovery-adopt';
-const ADOPT_MS = 24 * 3600_000;
+/** How far back each feed is read for follows. */
+const FEED_LIMIT = 5000;
 
-interface Adoption {
-  synod: Identity;
-  until: number;
-}
+type Word = { word: 'follow' | 'block'; at: number };
 
 /** The identity a mute's plaintext (a block payload) names, if it is one. */
 function mutedIn(text: string | null): Identity | undefined {
@@ -32,62 +34,107 @@ function mutedIn(text: string | null): Identity | undefined {
   }
 }
 
+export interface AccountRelationsOptions {
+  keys: Keys;
+  replica: Replica;
+  notes: PrivateNotes;
+  readKeys?: AccountReadKeys;
+  /** A block taken from another device: close what this device shares with that identity. */
+  blocked?: (identity: Identity) => void;
+}
+
 export class FollowAdoption {
-  /** The adoption under way, read from the store once (every head event asks). */
-  #adoption: Promise<Adoption | null> | null = null;
+  /** Each feed's words as of its head (and of the given keys, which open more mutes). */
+  #perFeed = new Map<Identity, { head: Hash; keys: number; words: Map<Identity, Word> }>();
+  #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly keys: Keys,
-    private readonly replica: Replica,
-    private readonly notes: PrivateNotes,
-  ) {
-    replica.events.on('head', (h) => void this.#headMoved(h).catch(() => undefined));
+  constructor(private readonly options: AccountRelationsOptions) {
+    const { replica, readKeys } = options;
+    replica.events.on('head', (h) => {
+      if (this.#feeds().includes(h.identity)) void this.merge().catch(() => undefined);
+    });
+    readKeys?.events.on('keys', () => void this.merge().catch(() => undefined));
   }
 
-  /** Start adopting for the account just recovered, and adopt what is held already. */
-  async start(synod: Identity, now = Date.now()): Promise<void> {
-    const adoption: Adoption = { synod, until: now + ADOPT_MS };
-    await this.replica.store.putSetting(ADOPT, adoption);
-    this.#adoption = Promise.resolve(adoption);
-    for (const feed of this.#feeds(synod)) await this.#adopt(feed);
+  /** After a restore: merge what is held already (heads arriving later merge again). */
+  start(_synod?: Identity): Promise<void> {
+    return this.merge();
   }
 
-  #feeds(synod: Identity): Identity[] {
-    const devices = [...(this.replica.synod(synod)?.devices.values() ?? [])].map((d) => d.device);
-    return [synod, ...devices].filter((i) => i !== this.keys.device.identity);
+  /** Merge the account's words now; runs one at a time. */
+  merge(): Promise<void> {
+    const run = this.#queue.then(() => this.#merge());
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
-  async #headMoved(head: StoredHead): Promise<void> {
-    this.#adoption ??= this.replica.store.getSetting<Adoption>(ADOPT).then((a) => a ?? null);
-    const adoption = await this.#adoption;
-    if (!adoption || adoption.until < Date.now() || adoption.synod !== this.keys.synodIdentity) return;
-    if (head.identity === adoption.synod) {
-      // New devices may have appeared in the account: they may hold follows too.
-      for (const feed of this.#feeds(adoption.synod)) await this.#adopt(feed);
-    } else if (this.#feeds(adoption.synod).includes(head.identity)) await this.#adopt(head.identity);
-  }
-
-  /** The newest follow, block or mute of each identity in one feed decides. */
-  async #adopt(feed: Identity): Promise<void> {
-    const decided = new Map<Identity, 'follow' | 'block'>();
-    for (const e of await this.replica.feed(feed, 5000)) {
-      const p = e.body.payload;
-      let subject: Identity | undefined;
-      let word: 'follow' | 'block' | undefined;
-      if (p.type === 'follow' || p.type === 'block') [subject, word] = [p.identity, p.type];
-      else if (p.type === 'mute') {
-        const muted = mutedIn(this.notes.read(e));
-        if (muted) [subject, word] = [muted, 'block'];
+  /** What the account says of each identity: follow or block, the newest word across its feeds. */
+  async words(): Promise<Map<Identity, Word>> {
+    const merged = new Map<Identity, Word>();
+    for (const feed of this.#feeds())
+      for (const [identity, w] of await this.#wordsOf(feed)) {
+        const before = merged.get(identity);
+        if (!before || w.at > before.at) merged.set(identity, w);
       }
-      if (subject && word && !decided.has(subject)) decided.set(subject, word);
-    }
-    const own = new Set<Identity>([this.keys.device.identity, ...(this.keys.synodIdentity ? [this.keys.synodIdentity] : [])]);
-    for (const [identity, word] of decided) {
+    return merged;
+  }
+
+  /** The account's feeds: its synod and its active devices, this one included (its own words count like any other). */
+  #feeds(): Identity[] {
+    const { keys, replica } = this.options;
+    const synod = keys.synodIdentity;
+    if (!synod) return [];
+    const devices = [...(replica.synod(synod)?.devices.values() ?? [])].filter((d) => d.cut === null).map((d) => d.device);
+    return [synod, ...new Set([keys.device.identity, ...devices])];
+  }
+
+  async #merge(): Promise<void> {
+    const { keys, replica } = this.options;
+    const own = new Set<Identity>([keys.device.identity, ...this.#feeds()]);
+    for (const [identity, { word }] of await this.words()) {
       if (own.has(identity)) continue;
       if (word === 'block') {
-        await this.replica.setBlocked(identity, true);
-        await this.replica.unwatch(identity, 'follow');
-      } else if (!this.replica.isBlocked(identity)) await this.replica.watch(identity, 'follow');
+        if (replica.isBlocked(identity) && !replica.reasons(identity).includes('follow')) continue;
+        await replica.setBlocked(identity, true);
+        await replica.unwatch(identity, 'follow');
+        this.options.blocked?.(identity);
+      } else {
+        if (replica.isBlocked(identity)) await replica.setBlocked(identity, false);
+        if (!replica.reasons(identity).includes('follow')) await replica.watch(identity, 'follow');
+      }
     }
+  }
+
+  async #wordsOf(feed: Identity): Promise<Map<Identity, Word>> {
+    const { replica, readKeys } = this.options;
+    const head: Hash | undefined = (await replica.head(feed))?.hash;
+    const keys = readKeys?.size ?? 0;
+    const cached = this.#perFeed.get(feed);
+    if (cached && cached.head === head && cached.keys === keys) return cached.words;
+    if (!head) return new Map();
+    // Only what came since the head read last, when the feed grew on top of it (a rebase reads it all again).
+    const since = cached && cached.keys === keys ? cached.head : null;
+    let entries = await replica.store.chain(head, { limit: FEED_LIMIT, identity: feed, ...(since && { stop: since }) });
+    const grew = since !== null && entries.length < FEED_LIMIT && entries.at(-1)?.body.parent === since;
+    if (since && !grew) entries = await replica.store.chain(head, { limit: FEED_LIMIT, identity: feed });
+    const words = grew && cached ? new Map(cached.words) : new Map<Identity, Word>();
+    const fresh = new Set<Identity>();
+    for (const e of entries) {
+      const p = e.body.payload;
+      let subject: Identity | undefined;
+      let word: Word['word'] | undefined;
+      if (p.type === 'follow' || p.type === 'block') [subject, word] = [p.identity, p.type];
+      else if (p.type === 'mute') {
+        const muted = mutedIn(this.options.notes.read(e));
+        if (muted) [subject, word] = [muted, 'block'];
+      }
+      // Newest first: the first word on an identity in this walk is its latest here.
+      if (subject && word && !fresh.has(subject)) {
+        fresh.add(subject);
+        words.set(subject, { word, at: e.body.comparable });
+      }
+    }
+    this.#perFeed.set(feed, { head, keys, words });
+    return words;
   }
 }

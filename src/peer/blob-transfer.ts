@@ -140,30 +140,37 @@ export class BlobTransfer {
     this.#fetches.fail(re, new Error(why));
   }
 
-  /** Answer a `getblob` from the store, in chunks produced as the channel takes them. */
-  async serve(msg: WireOf<'getblob'>): Promise<void> {
+  /** Answer a `getblob` from the store, in chunks produced as the channel takes them; resolves with the bytes sent. */
+  async serve(msg: WireOf<'getblob'>): Promise<number> {
     const { channel } = this.link;
     const bytes =
       (await this.store.getBlob(msg.hash)) ?? (await this.store.getEntry(msg.hash).then((e) => e && new TextEncoder().encode(e.text)));
-    if (!bytes) return this.link.send({ type: 'error', re: msg.id, code: 'not_found', message: `no blob ${msg.hash}` });
+    if (!bytes) {
+      this.link.send({ type: 'error', re: msg.id, code: 'not_found', message: `no blob ${msg.hash}` });
+      return 0;
+    }
     if (bytes.length > msg.maxsize) {
-      return this.link.send({
+      this.link.send({
         type: 'error',
         re: msg.id,
         code: 'too_big',
         message: `blob is ${bytes.length} bytes, over maxsize ${msg.maxsize}`,
       });
+      return 0;
     }
     const binary = msg.binary === true && channel.binary && msg.id !== undefined;
     const size = binary ? LIMITS.blobBinaryBytes : LIMITS.blobChunkBytes;
+    let sent = 0;
     for (let offset = 0; offset < bytes.length || offset === 0; offset += size) {
       await channel.writable();
-      if (channel.closed) return;
+      if (channel.closed) return sent;
       const data = bytes.subarray(offset, offset + size);
       if (binary) channel.sendBytes(encodeBlobChunk({ re: msg.id as string, offset, total: bytes.length, data }));
       else this.link.send({ type: 'blob', re: msg.id, hash: msg.hash, offset, total: bytes.length, data: toBase64url(data) });
+      sent += data.length;
       if (bytes.length === 0) break;
     }
+    return sent;
   }
 
   /** The link ended: every fetch fails. */

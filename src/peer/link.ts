@@ -22,6 +22,7 @@ import {
   type Identity,
   type Service,
   type WireMessage,
+  type WireOf,
 } from '../protocol/index.ts';
 import { BlobTransfer, type BlobProgress } from './blob-transfer.ts';
 import type { Channel } from './channel.ts';
@@ -55,6 +56,16 @@ export interface LinkHooks {
   log?: (line: string) => void;
   /** Keep per-peer notes with this peer (docs/protocol.md §13.7); otherwise every sync is the full get_heads exchange (rooms). */
   notes?: boolean;
+  /** Blob bytes booked per identity, and serving slots in order of reciprocity (reciprocity.ts, §13.10). */
+  blobs?: BlobAccounting;
+}
+
+/** What reciprocity.ts offers a link. */
+export interface BlobAccounting {
+  /** Wait for a serving slot; rejects when too many requests wait. */
+  acquire(peer: Identity): Promise<() => void>;
+  served(peer: Identity, bytes: number): void;
+  received(peer: Identity, bytes: number): void;
 }
 
 export class Link {
@@ -188,6 +199,7 @@ export class Link {
   /** Fetch a blob by hash, verified, with progress; kept in the replica's store (written on its own time: the bytes are good now). */
   async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
     const bytes = await this.#blobs.fetch(hash, maxsize);
+    this.#hooks.blobs?.received(this.peer, bytes.length);
     this.#replica.store.putBlob(hash, bytes).catch((err: Error) => this.#hooks.log?.(`blob ${hash} not kept: ${err.message}`));
     return bytes;
   }
@@ -256,9 +268,28 @@ export class Link {
       case 'getblob':
         if (blocked) return this.#refuse(msg.id);
         this.lastUseful = performance.now();
-        return this.#blobs.serve(msg);
+        return this.#serveBlob(msg);
       default:
         this.#hooks.onOther?.(msg);
+    }
+  }
+
+  /** Serve in a slot when reciprocity is kept (§13.10): when busy, in order of the asker's standing. */
+  async #serveBlob(msg: WireOf<'getblob'>): Promise<void> {
+    const accounting = this.#hooks.blobs;
+    if (!accounting) return void (await this.#blobs.serve(msg));
+    let release: () => void;
+    try {
+      release = await accounting.acquire(this.peer);
+    } catch (err) {
+      return this.send({ type: 'error', re: msg.id, code: 'rate_limited', message: (err as Error).message });
+    }
+    try {
+      if (this.channel.closed) return;
+      const sent = await this.#blobs.serve(msg);
+      if (sent > 0) accounting.served(this.peer, sent);
+    } finally {
+      release();
     }
   }
 

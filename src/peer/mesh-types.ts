@@ -2,7 +2,7 @@
 import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
 import type { TransportKind } from './channel.ts';
 import type { Consent } from './consent.ts';
-import type { BlobProgress, Link, SyncProgress } from './link.ts';
+import type { BlobAccounting, BlobProgress, Link, SyncProgress } from './link.ts';
 import type { LinkLimits, LinkReason } from './link-rules.ts';
 import type { Replica } from './replica.ts';
 import type { RoomStatus } from './room-client.ts';
@@ -25,6 +25,10 @@ export interface MeshEvents {
   blob: BlobProgress;
   sync: SyncProgress;
   log: string;
+  /** Peer messages a link does not handle itself (`call` for a lease between peers: keeping.ts). */
+  peerOther: { link: Link; message: WireMessage };
+  /** A peer said which services it offers us (again: offers can change while linked). */
+  peerProvides: { link: Link; services: readonly Service[] };
 }
 
 export interface MeshOptions {
@@ -40,4 +44,6 @@ export interface MeshOptions {
   /** Per-peer notes with peer links (rooms never keep them). */
   notes?: boolean;
   WebSocket?: unknown;
+  /** Blob bytes booked per peer and serving in order of reciprocity (reciprocity.ts). */
+  blobs?: BlobAccounting;
 }

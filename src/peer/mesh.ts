@@ -47,6 +47,8 @@ export class Mesh {
   #closed = false;
   readonly #limits: LinkLimits;
   #hiding: boolean;
+  /** Services offered to one peer beyond everyone's (keeping.ts: `datalease` to those we keep copies for). */
+  #offered = new WeakMap<Link, readonly Service[]>();
   /** Rooms joined without presence (someone else's dropbox). */
   #quiet = new Set<string>();
 
@@ -242,6 +244,8 @@ export class Mesh {
         onHeadHint: (identity, head) => void this.#hints.pull(identity, head),
         onProvides: (services) => {
           if (services.includes('pub')) void this.options.consent.addPub(peer);
+          // A channel may deliver while the link is still being made: the link exists by the next microtask.
+          queueMicrotask(() => this.events.emit('peerProvides', { link, services }));
         },
         onClose: (why) => {
           if (this.#links.get(peer)?.link !== link) return;
@@ -252,6 +256,8 @@ export class Mesh {
         },
         log: (line) => this.events.emit('log', line),
         notes: this.options.notes ?? true,
+        ...(this.options.blobs && { blobs: this.options.blobs }),
+        onOther: (message) => queueMicrotask(() => this.events.emit('peerOther', { link, message })),
       });
       this.#links.set(peer, { link, transport, room: where.room, reason });
       if (reason === 'claimed')
@@ -269,8 +275,15 @@ export class Mesh {
     }
   }
 
-  #provides(): Service[] {
-    return ['blobs', 'headtracking', ...(this.options.consent.privacy.pub ? (['pub'] as const) : [])];
+  #provides(link?: Link): Service[] {
+    const pub = this.options.consent.privacy.pub ? (['pub'] as const) : [];
+    return ['blobs', 'headtracking', ...pub, ...((link && this.#offered.get(link)) ?? [])];
+  }
+
+  /** Offer `link`'s peer `extra` services besides everyone's, in an updated `provides` (docs/protocol.md §13.2, §13.11). */
+  offer(link: Link, extra: readonly Service[]): void {
+    this.#offered.set(link, extra);
+    if (!link.closed) link.send({ type: 'provides', services: this.#provides(link) });
   }
 
   /** A link that ended on its own while the peer is still here is dialled again, after a random wait. */
@@ -305,8 +318,7 @@ export class Mesh {
   }
 
   #privacyChanged(): void {
-    const provides = this.#provides();
-    for (const held of this.#links.values()) held.link.send({ type: 'provides', services: provides });
+    for (const held of this.#links.values()) held.link.send({ type: 'provides', services: this.#provides(held.link) });
     // Links come back under the new choice: a direct path may show our address; a relayed one may go direct again.
     const hide = this.options.consent.privacy.hideAddress;
     if (hide !== this.#hiding) {

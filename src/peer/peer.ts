@@ -13,20 +13,19 @@ import {
   type Hash,
   type Identity,
   type Payload,
-  type Service,
   type SynodState,
 } from '../protocol/index.ts';
 import { AccountLease } from './account-lease.ts';
-import { addBlob, addCollection, getBlob } from './blobs.ts';
+import { FollowAdoption } from './adopt-follows.ts';
+import { addBlob, addCollection } from './blobs.ts';
 import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
 import { PeerError } from './errors.ts';
 import { Emitter } from './events.ts';
+import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
-import type { LinkLimits } from './link-rules.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
-import type { BlobProgress, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { History } from './history.ts';
@@ -34,48 +33,22 @@ import { PrivateFeed, type ReadableEntry } from './private-feed.ts';
 import type { Privacy } from './privacy.ts';
 import { PrivateNotes } from './private-notes.ts';
 import { Publisher } from './publisher.ts';
+import { AccountReadKeys } from './read-keys.ts';
+import { Reciprocity } from './reciprocity.ts';
 import { Recovery } from './recovery.ts';
-import { Replica, type ReplicaEvents } from './replica.ts';
+import { Replica } from './replica.ts';
 import { memberCard, requestService } from './services.ts';
-import type { RoomClient, RoomStatus } from './room-client.ts';
-import type { RtcOptions } from './rtc-channel.ts';
-import type { StoredHead, Store } from './store.ts';
+import type { RoomClient } from './room-client.ts';
+import type { StoredHead } from './store.ts';
 import { SynodAccount, type SynodProfile, type SynodServers } from './synod.ts';
+import { blobsOf, Wants } from './wants.ts';
 import { watchAlong } from './watching.ts';
+import type { PeerEvents, PeerOptions } from './peer-types.ts';
 
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export { PeerError } from './errors.ts';
 
-export interface PeerEvents {
-  drop: InboxMessage;
-  entry: Entry;
-  head: StoredHead;
-  rejected: ReplicaEvents['rejected'];
-  peer: PeerLinkInfo & { connected: boolean };
-  room: { url: string; status: RoomStatus };
-  blob: BlobProgress;
-  sync: SyncProgress;
-  log: string;
-  /** A room took entries of a feed we sign for, up to `comparable`: they are published. */
-  published: { identity: Identity; comparable: number };
-}
-
-export interface PeerOptions {
-  store: Store;
-  /** WebRTC settings (ICE servers); without them links use the room relay. */
-  rtc?: () => Promise<RtcOptions>;
-  WebSocket?: unknown;
-  /** The services this peer offers others. */
-  provides?: readonly Service[];
-  /** Caps on peer links (LINK_LIMITS by default: 24, of which 3 pubs). */
-  linkLimits?: LinkLimits;
-  /**
-   * Keep per-peer notes with the peers it watches (docs/protocol.md §13.7), so
-   * reconnecting costs what changed (default). False: the full get_heads
-   * exchange on every connection (benchmarks compare the two).
-   */
-  notes?: boolean;
-}
+export type { PeerEvents, PeerOptions };
 
 export class Peer {
   readonly events = new Emitter<PeerEvents>();
@@ -95,6 +68,15 @@ export class Peer {
   readonly privateFeed: PrivateFeed;
   /** Rewrites and the evidence of superseded heads (history.ts). */
   readonly history: History;
+  /** Account-wide state (docs/protocol.md §9.8): keys for earlier envelopes, follows merged across the account's feeds. */
+  readonly readKeys: AccountReadKeys;
+  readonly relations: FollowAdoption;
+  /** Blob bytes served and received per identity; serving order when busy (docs/protocol.md §13.10). */
+  readonly reciprocity: Reciprocity;
+  /** The iwant list, and blob fetches that ask before they get (§13.10). */
+  readonly wants: Wants;
+  /** Leases between peers: feeds kept for the account's devices and chosen friends, and who keeps ours (§13.11). */
+  readonly keeping: Keeping;
   readonly #WebSocket: unknown;
 
   private constructor(
@@ -104,7 +86,12 @@ export class Peer {
   ) {
     this.#keys = keys;
     this.consent = new Consent(replica, () => ({ device: keys.device.identity, synod: keys.synodIdentity }));
+    this.reciprocity = new Reciprocity(replica.store, {
+      ...(options.serveSlots !== undefined && { slots: options.serveSlots }),
+      favoured: (identity) => !!keys.synodIdentity && replica.synod(keys.synodIdentity)?.devices.get(identity)?.cut === null,
+    });
     this.mesh = new Mesh({
+      blobs: this.reciprocity,
       keys: keys.device,
       replica,
       consent: this.consent,
@@ -120,12 +107,40 @@ export class Peer {
     );
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
+    this.readKeys = new AccountReadKeys(keys, replica, this.#publisher);
+    this.#notes.given = this.readKeys;
+    this.relations = new FollowAdoption({
+      keys,
+      replica,
+      notes: this.#notes,
+      readKeys: this.readKeys,
+      blocked: (identity) => {
+        this.mesh.linkTo(identity)?.close('blocked');
+        // A block adopted from another of our feeds: consent hears of it now (a block alone moves no watch reason).
+        this.consent.refresh();
+      },
+    });
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.privateFeed = new PrivateFeed(keys, replica, this.#publisher, this.#notes);
     this.history = new History(replica);
-    this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
+    this.recovery = new Recovery({
+      keys,
+      replica,
+      mesh: this.mesh,
+      notes: this.#notes,
+      publisher: this.#publisher,
+      synod: this.#synod,
+      relations: this.relations,
+    });
+    this.wants = new Wants({
+      store: replica.store,
+      links: () => this.mesh.allLinks(),
+      ...(options.conditions && { conditions: options.conditions }),
+      log: (line) => this.events.emit('log', line),
+    });
+    this.keeping = new Keeping(keys, replica, this.mesh);
     this.#WebSocket = options.WebSocket;
     this.#wire();
   }
@@ -140,7 +155,12 @@ export class Peer {
     await peer.history.load(replica.watched());
     await replica.watch(keys.device.identity, 'self');
     if (keys.synodIdentity) await replica.watch(keys.synodIdentity, 'synod');
+    peer.wants.start();
     void peer.recovery.start().catch((err: Error) => peer.events.emit('log', `recovery: ${err.message}`));
+    void peer.readKeys.refresh().then(
+      () => peer.relations.merge(),
+      (err: Error) => peer.events.emit('log', `account keys: ${err.message}`),
+    );
     return peer;
   }
 
@@ -261,7 +281,7 @@ export class Peer {
   addBlob = (bytes: Uint8Array): Promise<BlobRef> => addBlob(this.replica.store, bytes);
   /** A collection (album): a directory blob over the given files. */
   addCollection = (items: readonly DirectoryItem[]): Promise<BlobRef> => addCollection(this.replica.store, items);
-  getBlob = (ref: BlobRef): Promise<Uint8Array> => getBlob(this.replica.store, this.mesh, ref);
+  getBlob = (ref: BlobRef): Promise<Uint8Array> => this.wants.get(ref);
 
   // --- dropbox (dropbox.ts) and leases (lease.ts) ---------------------------
 
@@ -282,6 +302,7 @@ export class Peer {
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
   close = (): void => {
+    this.wants.stop();
     this.mesh.close();
     this.consent.close();
   };
@@ -313,7 +334,10 @@ export class Peer {
 
   #wire(): void {
     const { replica, mesh } = this;
-    replica.events.on('entry', (e) => this.events.emit('entry', e));
+    replica.events.on('entry', (e) => {
+      this.events.emit('entry', e);
+      for (const ref of blobsOf(e)) this.wants.want(ref);
+    });
     replica.events.on('rejected', (r) => this.events.emit('rejected', r));
     replica.events.on('head', (h) => void this.#headMoved(h));
     replica.events.on('watch', (identity) => {

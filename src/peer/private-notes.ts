@@ -8,9 +8,13 @@
 import { fromUtf8, open, seal, synodReaders, utf8, type Entry, type EnvelopeKind, type Identity } from '../protocol/index.ts';
 import { openingSeeds, type Keys } from './keys.ts';
 import type { Publisher } from './publisher.ts';
+import type { AccountReadKeys } from './read-keys.ts';
 import type { Replica } from './replica.ts';
 
 export class PrivateNotes {
+  /** Keys another device of the account gave this one, for what was sealed before it joined (read-keys.ts). */
+  given: AccountReadKeys | null = null;
+
   constructor(
     private readonly keys: Keys,
     private readonly replica: Replica,
@@ -44,7 +48,8 @@ export class PrivateNotes {
       const opened = open(p.envelope, seed, entry.body.identity, p.type);
       if (opened.ok) return fromUtf8(opened.value.plaintext);
     }
-    return null;
+    const given = this.given?.open(entry, p.type);
+    return given ? fromUtf8(given) : null;
   }
 
   async ownReaders(): Promise<Identity[]> {

@@ -6,6 +6,7 @@
  * Writing one is publishing a private note on this device's feed.
  */
 import {
+  parseRecovery,
   readRecovery,
   sealRecovery,
   synodReaders,
@@ -17,6 +18,7 @@ import {
 } from '../protocol/index.ts';
 import { openingSeeds, type Keys } from './keys.ts';
 import type { Publisher } from './publisher.ts';
+import type { AccountReadKeys } from './read-keys.ts';
 import type { Replica } from './replica.ts';
 
 export interface Held {
@@ -42,6 +44,7 @@ const MEMO_LIMIT = 20_000;
 
 export class RecoveryRecords {
   #memo = new Map<Hash, RecoveryMessage | null>();
+  #givenSize = 0;
   /** The last answer of all(), by the heads of the feeds it read: unchanged heads, unchanged records. */
   #last: { key: string; records: { record: RecoveryMessage; at: number }[] } | null = null;
 
@@ -49,6 +52,8 @@ export class RecoveryRecords {
     private readonly keys: Keys,
     private readonly replica: Replica,
     private readonly publisher: Publisher,
+    /** Keys given for records sealed before this device joined (read-keys.ts, §9.8). */
+    private readonly given: () => AccountReadKeys | null = () => null,
   ) {}
 
   /** The readers of what this person keeps for itself: this device, its account and the account's devices. */
@@ -75,8 +80,14 @@ export class RecoveryRecords {
     if (synodIdentity) feeds.add(synodIdentity);
     for (const d of state?.devices.values() ?? []) feeds.add(d.device);
     const heads = await Promise.all([...feeds].map(async (f) => (await this.replica.head(f))?.hash ?? '-'));
-    const key = `${[...feeds].join(' ')}|${heads.join(' ')}|${this.keys.synod ? 'k' : ''}`;
+    const given = this.given();
+    const key = `${[...feeds].join(' ')}|${heads.join(' ')}|${this.keys.synod ? 'k' : ''}|${given?.size ?? 0}`;
     if (this.#last?.key === key) return this.#last.records;
+    // More keys given: entries that opened to nothing may open now.
+    if (given && given.size !== this.#givenSize) {
+      for (const [hash, r] of this.#memo) if (r === null) this.#memo.delete(hash);
+      this.#givenSize = given.size;
+    }
     const seeds = openingSeeds(this.keys);
     const out: { record: RecoveryMessage; at: number }[] = [];
     for (const feed of feeds) {
@@ -85,6 +96,9 @@ export class RecoveryRecords {
         let record = this.#memo.get(entry.hash);
         if (record === undefined) {
           record = readRecovery(entry, seeds);
+          const plaintext = record ? null : given?.open(entry, 'recovery');
+          const parsed = plaintext ? parseRecovery(plaintext) : null;
+          if (parsed?.ok) record = parsed.value;
           if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear();
           this.#memo.set(entry.hash, record);
         }

@@ -6,7 +6,7 @@
  * message between them is a drop; this routes the ones that arrive.
  */
 import type { Hash, Identity } from '../protocol/index.ts';
-import { FollowAdoption } from './adopt-follows.ts';
+import type { FollowAdoption } from './adopt-follows.ts';
 import { Emitter } from './events.ts';
 import type { Keys } from './keys.ts';
 import type { Mesh } from './mesh.ts';
@@ -37,6 +37,8 @@ export interface RecoveryParts {
   notes: PrivateNotes;
   publisher: Publisher;
   synod: SynodAccount;
+  /** The account's follows, blocks and mutes, merged across its feeds: a restored device merges at once. */
+  relations: FollowAdoption;
 }
 
 export class Recovery {
@@ -49,12 +51,12 @@ export class Recovery {
   #failure: string | null = null;
 
   constructor(parts: RecoveryParts) {
-    const { keys, replica, mesh, notes, publisher, synod } = parts;
-    const records = new RecoveryRecords(keys, replica, publisher);
+    const { keys, replica, mesh, notes, publisher, synod, relations } = parts;
+    const records = new RecoveryRecords(keys, replica, publisher, () => notes.given);
     this.#replica = replica;
     this.#owner = new RecoveryOwner(keys, replica, mesh, notes, records);
     this.#friend = new RecoveryFriend(keys, replica, mesh, records);
-    this.#restore = new RecoveryRestore(keys, replica, mesh, notes, synod, new FollowAdoption(keys, replica, notes));
+    this.#restore = new RecoveryRestore(keys, replica, mesh, notes, synod, relations);
   }
 
   // --- the account --------------------------------------------------------

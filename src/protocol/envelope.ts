@@ -37,8 +37,11 @@ const SLOT_INFO = utf8('effigy/v1/envelope-slot');
 const BODY_CONTEXT = concat(utf8('effigy/v1/envelope'), new Uint8Array([0]));
 const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
 
-/** `recovery`: shares, requests and the records of recovery through friends (recovery.ts), never read as a note. */
-export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'feed_key' | 'recovery';
+/**
+ * `recovery`: shares, requests and the records of recovery through friends (recovery.ts), never read as a note.
+ * `read_keys`: content-read keys given to a newly paired device of the same account (read-keys.ts).
+ */
+export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'feed_key' | 'recovery' | 'read_keys';
 
 export interface SealOptions {
   /** The identity that will sign the carrying entry. */

@@ -21,6 +21,7 @@ export * from './pairing.ts';
 export * from './payloads.ts';
 export * from './private-feed.ts';
 export * from './push.ts';
+export * from './read-keys.ts';
 export * from './recovery.ts';
 export * from './recovery-shares.ts';
 export * from './request.ts';

@@ -177,10 +177,14 @@ export function sealRecovery(message: RecoveryMessage, options: RecoverySealOpti
 /** Open a recovery envelope with a reader's seed; a plaintext that is not a recovery message is `bad_schema`. */
 export function openRecovery(envelope: string, readerSeed: Uint8Array, author: string): Result<RecoveryMessage> {
   const opened = open(envelope, readerSeed, author, 'recovery');
-  if (!opened.ok) return opened;
+  return opened.ok ? parseRecovery(opened.value.plaintext) : opened;
+}
+
+/** A recovery envelope's plaintext (opened with a seed, or with a content key given, §9.8) as a recovery message. */
+export function parseRecovery(plaintext: Uint8Array): Result<RecoveryMessage> {
   let json: unknown;
   try {
-    json = JSON.parse(fromUtf8(opened.value.plaintext));
+    json = JSON.parse(fromUtf8(plaintext));
   } catch {
     return fail('bad_json', 'recovery message: not JSON');
   }

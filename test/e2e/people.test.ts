@@ -142,6 +142,14 @@ describe('two people in two browser profiles', () => {
     await visible(synced);
     expect(await synced.getAttribute('data-transport')).toBe('webrtc');
     await shot(alice.page, '06-network');
+    // Sharing (protocol §13.10): each fetched the other's photo from the other's device, booked both ways, with the ratio.
+    await settings(bob.page, 'Network');
+    const shared = bob.page.locator(`[data-testid=reciprocity] tr[data-identity="${alice.device}"]`);
+    await visible(shared);
+    const [sent, received, ratio] = await shared.locator('td').evaluateAll((tds) => tds.slice(1).map((td) => td.textContent ?? ''));
+    expect(sent).not.toMatch(/^0 B$/);
+    expect(received).not.toMatch(/^0 B$/);
+    expect(Number(ratio)).toBeGreaterThan(0);
     const log = await alice.page.locator('pre.log').textContent();
     if (process.env.EFFIGY_E2E_LOG) console.log(`[alice's log]\n${log}`);
     expect(log).not.toMatch(/WebRTC to .* failed/);
@@ -362,6 +370,20 @@ describe('two people in two browser profiles', () => {
     const row = await peerRow(alice.page, (await identities(page)).device);
     await expect.poll(() => row.getAttribute('data-reason'), { timeout: 30_000 }).toBe('device');
     expect(await row.getByTestId('why').textContent()).toBe('your device');
+    // Account-wide state: the paired device follows whom the account follows, with no step of its own,
+    // and reads the private message Alice sent before it joined (keys given by the device that paired it).
+    await nav(page, 'Home');
+    await visible(page.locator('article.entry', { hasText: 'Hello from Bob' }), 45_000);
+    await nav(page, 'People');
+    await visible(
+      page
+        .locator('section', { has: page.getByRole('heading', { name: 'Following' }) })
+        .getByText('Bob')
+        .first(),
+      30_000,
+    );
+    await nav(page, 'Messages');
+    await visible(page.locator('.thread-row', { hasText: 'Hello Carol!' }), 45_000);
 
     // Alice renames it, then removes it (say it was lost): it learns so, and stops acting for the account.
     await settings(alice.page, 'Devices');
@@ -388,10 +410,7 @@ describe('two people in two browser profiles', () => {
     await page.getByRole('button', { name: 'Restore', exact: true }).click();
     await visible(page.getByRole('heading', { name: 'Home' }), 45_000);
     await visible(page.locator('article.entry', { hasText: 'Hello from Alice' }), 45_000);
-    // Follows belong to each device: this one offers to follow whom the others follow.
-    await nav(page, 'People');
-    await page.getByRole('button', { name: 'Follow them here too' }).click();
-    await nav(page, 'Home');
+    // Follows are account-wide: the restored device follows whom the account follows, with no step of its own.
     await visible(page.locator('article.entry', { hasText: 'Hello from Bob' }), 45_000);
     const restored = await identities(page);
     expect(restored.account).toBe(alice.account);

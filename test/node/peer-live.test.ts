@@ -112,7 +112,10 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     await eventually(async () => (await headOf(laptop, phone.identity)) === before.hash, 30_000, "the laptop to hold the phone's note");
     // The phone is stolen. The thief's client ignores the account from now on,
     // so it never learns of the revocation and offers what it writes as its head.
+    // (The account's devices keep each other's feeds, docs/protocol.md §13.11: it drops that copy too.)
+    await eventually(() => phone.keeping.kept().some((k) => k.feed === laptop.synodIdentity), 30_000, 'the phone keeping the account');
     await phone.replica.unwatch(laptop.synodIdentity!, 'synod');
+    await phone.replica.unwatch(laptop.synodIdentity!, 'lease');
     await laptop.revokeDevice(phone.identity, before.body.comparable);
     const friend = await peerIn(url);
     // The thief lets the friend see it and link (a follow kept off its feed), to push what it writes.

@@ -17,6 +17,8 @@ import {
 import { bytes, shortId, when } from '../lib/format.ts';
 import { CallControls } from './call.tsx';
 import { Progress, ScreenTitle, useProfile, displayName } from './common.tsx';
+import { Keeping } from './keeping.tsx';
+import { Sharing } from './sharing.tsx';
 import { PrivacySettings } from './privacy.tsx';
 
 const TRANSPORT_TEXT: Record<string, string> = {
@@ -172,6 +174,10 @@ export function Network() {
           </ul>
         )}
       </section>
+
+      <Sharing />
+
+      <Keeping />
 
       <details>
         <summary>Log</summary>

@@ -80,52 +80,6 @@ export function PersonRow({ identity }: { identity: Identity }) {
   );
 }
 
-/** Whom this account's other devices follow and this one does not (follows are per device). */
-async function followedElsewhere(): Promise<Identity[]> {
-  const p = peer();
-  const state = p.synodState();
-  if (!state) return [];
-  const own = ownIdentities();
-  const out = new Set<Identity>();
-  for (const d of state.devices.values()) {
-    if (d.device === p.identity || d.cut !== null) continue;
-    for (const e of await p.feed(d.device, 2000)) {
-      const pl = e.body.payload;
-      if (pl.type === 'follow' && !own.has(pl.identity) && !isFollowing(pl.identity) && !p.replica.isBlocked(pl.identity))
-        out.add(pl.identity);
-    }
-  }
-  return [...out];
-}
-
-function FollowLikeOtherDevices() {
-  const others = useAsync(followedElsewhere, []);
-  const { busy, run } = useAction({ notifyErrors: true });
-  const n = others.value?.length ?? 0;
-  if (n === 0) return null;
-  return (
-    <section class="card">
-      <p>
-        Your other devices follow {n} {n === 1 ? 'person' : 'people'} this device does not. Follows belong to each device, so this one
-        fetches only what you choose here.
-      </p>
-      <button
-        type="button"
-        disabled={busy}
-        onClick={() =>
-          run(async () => {
-            for (const i of others.value ?? []) await peer().follow(i);
-            tick.value++;
-            notify('Following them here too.');
-          })
-        }
-      >
-        Follow them here too
-      </button>
-    </section>
-  );
-}
-
 export function People() {
   const [text, setText] = useState('');
   const check = checkIdentity(text);
@@ -134,7 +88,6 @@ export function People() {
   return (
     <>
       <ScreenTitle>People</ScreenTitle>
-      <FollowLikeOtherDevices />
       <section class="card">
         <h3>Find someone</h3>
         <p class="hint">
