@@ -63,7 +63,7 @@ describe('the backoff schedule', () => {
   });
 });
 
-describe('room clients after a restart', { timeout: 30_000 }, () => {
+describe('room clients after a restart', { timeout: 90_000 }, () => {
   const clients: { client: RoomClient; identity: string; draws: number[] }[] = [];
   afterEach(() => {
     for (const c of clients.splice(0)) c.client.close();
