@@ -16,7 +16,8 @@ import {
   type Service,
   type SynodState,
 } from '../protocol/index.ts';
-import { AccountLease } from './account-lease.ts';
+import { FeedLease } from './feed-lease.ts';
+import { FOLLOW_POLL_MS, FollowPoll } from './follow-poll.ts';
 import { addBlob, addCollection, getBlob } from './blobs.ts';
 import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
@@ -26,7 +27,7 @@ import { Emitter } from './events.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import type { LinkLimits } from './link-rules.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
-import type { BlobProgress, SyncProgress } from './link.ts';
+import type { BlobProgress, Link, SyncProgress } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import type { Privacy } from './privacy.ts';
@@ -72,6 +73,8 @@ export interface PeerOptions {
    * exchange on every connection (benchmarks compare the two).
    */
   notes?: boolean;
+  /** How often rooms are asked for the heads of follows we hold no link to (follow-poll.ts; FOLLOW_POLL_MS by default). */
+  followPollMs?: number;
 }
 
 export class Peer {
@@ -86,7 +89,8 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
-  readonly #accountLease: AccountLease;
+  readonly #feedLease: FeedLease;
+  readonly #followPoll: FollowPoll;
   readonly #conversations: Conversations;
   readonly #WebSocket: unknown;
 
@@ -114,7 +118,15 @@ export class Peer {
     this.#synod = new SynodAccount(keys, replica, this.#publisher);
     this.#notes = new PrivateNotes(keys, replica, this.#publisher);
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
-    this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
+    const log = (line: string) => this.events.emit('log', line);
+    this.#feedLease = new FeedLease(keys, replica, () => this.#leaseRooms(), log);
+    this.#followPoll = new FollowPoll(
+      replica,
+      this.mesh,
+      () => [keys.device.identity, keys.synodIdentity],
+      options.followPollMs ?? FOLLOW_POLL_MS,
+      log,
+    );
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.recovery = new Recovery({ keys, replica, mesh: this.mesh, notes: this.#notes, publisher: this.#publisher, synod: this.#synod });
     this.#WebSocket = options.WebSocket;
@@ -262,6 +274,8 @@ export class Peer {
   /** Leases are asked for now and then: their module loads when first needed. */
   requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
     (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Ask the rooms now for what is new from follows we hold no link to (a screen opened, "refresh"); at most every 10 s. */
+  refreshFollows = (): Promise<void> => this.#followPoll.now();
 
   // --- network --------------------------------------------------------------
 
@@ -269,6 +283,8 @@ export class Peer {
   disconnect = (url: string): void => this.mesh.leave(url);
   links = (): PeerLinkInfo[] => this.mesh.links();
   close = (): void => {
+    this.#feedLease.close();
+    this.#followPoll.close();
     this.mesh.close();
     this.consent.close();
   };
@@ -324,16 +340,19 @@ export class Peer {
       );
     });
     mesh.events.on('roomLink', ({ url, link }) => {
-      if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
+      if (mesh.presenceIn(url)) void this.#feedLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
   }
 
+  *#leaseRooms(): Iterable<{ link: Link; url: string }> {
+    for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) yield { link: room.link, url };
+  }
+
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
-    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
-      for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) void this.#accountLease.renew(room.link, url);
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity) this.#feedLease.moved();
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }
