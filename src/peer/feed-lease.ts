@@ -8,8 +8,9 @@
  * server (`get_heads`, `get_feed`) without ever learning its address.
  *
  * Renewing costs one `call` per feed and server; it happens on each session
- * with the server, a few seconds after a burst of publishing has settled
- * (never one call per post), and before the lease runs out.
+ * with the server, before the lease runs out, at once when the account's
+ * feed moves, and for the device's feed a few seconds after a burst of
+ * publishing has settled (never one call per post).
  */
 import type { Entry, Hash, Identity } from '../protocol/index.ts';
 import type { Keys } from './keys.ts';
@@ -51,8 +52,13 @@ export class FeedLease {
     unref(this.#expiryCheck);
   }
 
-  /** One of our feeds moved: lease the new head once publishing has settled. */
-  moved(): void {
+  /**
+   * One of our feeds moved. The account's feed is leased at once: it moves
+   * rarely, and a revocation must reach the server before anyone reads the
+   * revoked device's feed there. The device's feed once publishing settles.
+   */
+  moved(identity: Identity): void {
+    if (identity === this.keys.synodIdentity) return this.#renewAll();
     const now = Date.now();
     if (this.#quiet === null) this.#burstStarted = now;
     else clearTimeout(this.#quiet);

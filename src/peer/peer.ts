@@ -352,7 +352,7 @@ export class Peer {
 
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
-    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity) this.#feedLease.moved();
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity) this.#feedLease.moved(head.identity);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }
