@@ -66,12 +66,20 @@ export interface LeaseGrant {
   readonly expires: number;
 }
 
+/** Waits before asking again while another call leases the same feed (a device's own renewal, another device of the account). */
+const BUSY_RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
+
 /** Ask the room's server to lease `identity`'s feed at `head`; it pulls the entries from us meanwhile. */
 export async function callLease(link: Link, identity: Identity, head: Hash, seconds: number): Promise<LeaseGrant> {
-  const reply = await link.request({ type: 'call', service: 'datalease', identity, head, seconds }, 300_000);
-  if (reply.type === 'lease') return { identity: reply.identity, head: reply.head, expires: reply.expires };
-  if (reply.type === 'error') throw new Error(`lease refused: ${reply.code}: ${reply.message}`);
-  throw new Error(`lease answered ${reply.type}`);
+  for (let attempt = 0; ; attempt++) {
+    const reply = await link.request({ type: 'call', service: 'datalease', identity, head, seconds }, 300_000);
+    if (reply.type === 'lease') return { identity: reply.identity, head: reply.head, expires: reply.expires };
+    if (reply.type !== 'error') throw new Error(`lease answered ${reply.type}`);
+    // One pull per feed at a time (docs/hosted.md §3.2 rule 6): a busy feed is asked again once that pull is likely done.
+    const wait = reply.code === 'unavailable' ? BUSY_RETRY_MS[attempt] : undefined;
+    if (wait === undefined || link.closed) throw new Error(`lease refused: ${reply.code}: ${reply.message}`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 /**

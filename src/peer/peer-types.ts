@@ -39,6 +39,8 @@ export interface PeerOptions {
    * exchange on every connection (benchmarks compare the two).
    */
   notes?: boolean;
+  /** How often rooms are asked for the heads of follows we hold no link to (follow-poll.ts; FOLLOW_POLL_MS by default). */
+  followPollMs?: number;
   /** The device's conditions for background blob fetching (wants.ts); the browser's by default. */
   conditions?: () => Promise<Conditions>;
   /** Blobs served at once; more wait, in order of reciprocity (reciprocity.ts). */

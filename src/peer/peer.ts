@@ -15,9 +15,10 @@ import {
   type Payload,
   type SynodState,
 } from '../protocol/index.ts';
-import { AccountLease } from './account-lease.ts';
 import { FollowAdoption } from './adopt-follows.ts';
 import { addBlob, addCollection } from './blobs.ts';
+import { FeedLease } from './feed-lease.ts';
+import { FOLLOW_POLL_MS, FollowPoll } from './follow-poll.ts';
 import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
 import { Dropbox, type InboxMessage } from './dropbox.ts';
@@ -26,6 +27,7 @@ import { Emitter } from './events.ts';
 import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
+import type { Link } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { History } from './history.ts';
@@ -62,7 +64,8 @@ export class Peer {
   readonly #synod: SynodAccount;
   readonly #notes: PrivateNotes;
   readonly #dropbox: Dropbox;
-  readonly #accountLease: AccountLease;
+  readonly #feedLease: FeedLease;
+  readonly #followPoll: FollowPoll;
   readonly #conversations: Conversations;
   /** A private feed: sealing, approved followers, keys (private-feed.ts). */
   readonly privateFeed: PrivateFeed;
@@ -121,7 +124,15 @@ export class Peer {
       },
     });
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
-    this.#accountLease = new AccountLease(keys, replica, (line) => this.events.emit('log', line));
+    const log = (line: string) => this.events.emit('log', line);
+    this.#feedLease = new FeedLease(keys, replica, () => this.#leaseRooms(), log);
+    this.#followPoll = new FollowPoll(
+      replica,
+      this.mesh,
+      () => [keys.device.identity, keys.synodIdentity],
+      options.followPollMs ?? FOLLOW_POLL_MS,
+      log,
+    );
     this.#conversations = new Conversations(keys, replica, this.#notes, this.#dropbox);
     this.privateFeed = new PrivateFeed(keys, replica, this.#publisher, this.#notes);
     this.history = new History(replica);
@@ -295,6 +306,8 @@ export class Peer {
   /** Leases are asked for now and then: their module loads when first needed. */
   requestLease = async (roomUrl: string, seconds = 30 * 24 * 3600): Promise<LeaseGrant[]> =>
     (await import('./lease.ts')).requestLease(this.#keys, this.replica, this.mesh, roomUrl, seconds);
+  /** Ask the rooms now for what is new from follows we hold no link to (a screen opened, "refresh"); at most every 10 s. */
+  refreshFollows = (): Promise<void> => this.#followPoll.now();
 
   // --- network --------------------------------------------------------------
 
@@ -303,6 +316,8 @@ export class Peer {
   links = (): PeerLinkInfo[] => this.mesh.links();
   close = (): void => {
     this.wants.stop();
+    this.#feedLease.close();
+    this.#followPoll.close();
     this.mesh.close();
     this.consent.close();
   };
@@ -365,16 +380,19 @@ export class Peer {
       void memberCard(this.#keys, replica)
         .then((card) => requestService(link, 'dropbox', card))
         .catch((err: Error) => this.events.emit('log', `dropbox at ${url}: ${err.message}`));
-      if (mesh.presenceIn(url)) void this.#accountLease.renew(link, url);
+      if (mesh.presenceIn(url)) void this.#feedLease.renew(link, url);
       void this.#publisher.announceHeads();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
     });
   }
 
+  *#leaseRooms(): Iterable<{ link: Link; url: string }> {
+    for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) yield { link: room.link, url };
+  }
+
   async #headMoved(head: StoredHead): Promise<void> {
     this.events.emit('head', head);
-    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity)
-      for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) void this.#accountLease.renew(room.link, url);
+    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity) this.#feedLease.moved(head.identity);
     await this.#publisher.headMoved(head);
     await watchAlong(this.replica, this.identity, head);
   }

@@ -61,8 +61,8 @@ describe.each([
   ['phone', PHONE],
   ['desktop', DESKTOP],
 ] as const)('at %s width', (width, viewport) => {
-  let ann: { page: Page; account: string };
-  let ben: { page: Page; account: string };
+  let ann: { page: Page; account: string; device: string };
+  let ben: { page: Page; account: string; device: string };
 
   it('an invite link opens the person, a newcomer creates an account (three words checked) and follows', async () => {
     const a = await profile(browser, url, viewport);
@@ -113,17 +113,39 @@ describe.each([
     await check(b.page, width, 'invite');
     await b.page.getByRole('button', { name: 'Follow', exact: true }).click();
     await visible(b.page.getByText('Following', { exact: true }));
-    // Links are by consent (docs/peer.md, Links): Ann's posts reach Ben once she knows him (below).
     ben = { page: b.page, ...(await identities(b.page)) };
+    // Ann does not follow Ben: they never link (docs/peer.md, Links), yet her posts reach him from her lease on the server.
+    await nav(ben.page, 'Home');
+    await visible(ben.page.locator('article.entry', { hasText: 'Ann says hello' }), 45_000);
+    // What she posts later comes too: opening Home (here: the engine's refresh, as Home calls it) asks the server.
+    await postNote(ann.page, 'Ann again, a bit later');
+    const later = ben.page.locator('article.entry', { hasText: 'Ann again, a bit later' });
+    const arrived = async (): Promise<boolean> => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+        if ((await later.count()) > 0) return true;
+        await ben.page.evaluate(() => (globalThis as { effigy?: { refreshFollows(): Promise<void> } }).effigy?.refreshFollows());
+        await later
+          .first()
+          .waitFor({ state: 'visible', timeout: 2_000 })
+          .catch(() => undefined);
+      }
+      return false;
+    };
+    expect(await arrived(), "Ann's later post on Ben's Home").toBe(true);
+    const linked = (page: Page, device: string) =>
+      page.evaluate(
+        (d) => (globalThis as { effigy?: { links(): { identity: string }[] } }).effigy?.links().some((l) => l.identity === d),
+        device,
+      );
+    expect(await linked(ann.page, ben.device)).toBe(false);
+    expect(await linked(ben.page, ann.device)).toBe(false);
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
   });
 
   it('a conversation with replies both ways, a message request accepted, a delete behind its confirm', async () => {
-    // Ann follows Ben back: now they link, and her posts reach him.
+    // Ann follows Ben back: now they link, and a conversation goes both ways at once.
     await follow(ann.page, ben.account);
-    await nav(ben.page, 'Home');
-    await visible(ben.page.locator('article.entry', { hasText: 'Ann says hello' }), 45_000);
     // Ann writes to Ben; he follows her, so it comes by her feed.
     await ann.page.goto(`/#/id/${ben.account}`);
     await ann.page.getByRole('link', { name: 'Message', exact: true }).click();

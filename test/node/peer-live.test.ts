@@ -25,8 +25,8 @@ afterAll(async () => {
 
 const roomUrl = () => `${worker.url.replace(/^http/, 'ws')}/room/live-${++roomCount}`;
 
-async function peerIn(url: string): Promise<Peer> {
-  const peer = await Peer.open({ store: new MemoryStore() });
+async function peerIn(url: string, followPollMs?: number): Promise<Peer> {
+  const peer = await Peer.open({ store: new MemoryStore(), ...(followPollMs && { followPollMs }) });
   peers.push(peer);
   const room = peer.connect(url);
   if (room.status !== 'online') await room.events.once('status', (s) => s === 'online');
@@ -161,6 +161,27 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
       'the two devices linked as devices',
     );
     await eventually(async () => (await headOf(phone, laptop.identity)) === note.hash, 30_000, "the laptop's note on the phone");
+  });
+});
+
+describe('one-way follows through the leases of the local Worker', { timeout: 120_000 }, () => {
+  it('a follower whom Ann does not follow back gets her posts, and later ones, with no link between them', async () => {
+    const url = roomUrl();
+    const ann = await peerIn(url);
+    await ann.createSynod({ name: 'Ann' });
+    const hello = await ann.postNote('Ann says hello');
+    const ben = await peerIn(url, 1_000);
+    await ben.createSynod({ name: 'Ben' });
+    await ben.follow(ann.synodIdentity!);
+    // Ann's device leased its own feed: Ben finds the device in the account's feed and its posts on the server.
+    await eventually(async () => (await headOf(ben, ann.identity)) === hello.hash, 30_000, "Ann's feed on Ben");
+    // A burst of posts later: the lease follows once it settles, and Ben's poll of the room brings them.
+    let last = hello;
+    for (let i = 0; i < 5; i++) last = await ann.postNote(`later ${i}`);
+    await eventually(async () => (await headOf(ben, ann.identity)) === last.hash, 30_000, "Ann's later posts on Ben");
+    // Consent holds: neither dialled the other.
+    expect(ben.links().some((l) => l.identity === ann.identity)).toBe(false);
+    expect(ann.links().some((l) => l.identity === ben.identity)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 /** Reading: Home (everyone followed, newest first, comments under their posts), one post, and a tag's view. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Entry, Hash } from '../../../src/protocol/index.ts';
 import { peer } from '../engine.ts';
 import { ScreenTitle, useAsync } from './common.tsx';
@@ -21,6 +21,8 @@ function topLevel(entries: readonly Entry[], all: boolean): Entry[] {
 export function Home() {
   const [all, setAll] = useState(false);
   const list = useAsync(() => peer().timeline(400), []);
+  // People we follow who do not follow back never link with us: opening Home asks the servers for their news (follow-poll.ts).
+  useEffect(() => void peer().refreshFollows(), []);
   const entries = list.value;
   return (
     <>
