@@ -16,6 +16,8 @@ export const LIMITS = {
   feedBatch: 256,
   /** `message_to` payload as JSON text, bytes. */
   messageBytes: 48 * 1024,
+  /** Arrays and objects nested in one frame, the frame itself included: a receiver that walks a payload recursively never runs out of stack. */
+  jsonDepth: 32,
   /** A session description in a peer signal (§13.6); a video offer is a few KiB. */
   sdpChars: 32 * 1024,
   /** One ICE candidate line in a peer signal. */
