@@ -1,7 +1,8 @@
+import type { RoomSettingsEnv } from './room/settings.ts';
 import type { TurnEnv } from './turn/config.ts';
 
 /** Bindings and vars declared in wrangler.toml. */
-export interface Env extends TurnEnv {
+export interface Env extends TurnEnv, RoomSettingsEnv {
   /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
   ROOM: DurableObjectNamespace;
   DB: D1Database;

@@ -31,16 +31,18 @@ import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
 import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { addressTag, admit } from './room/admission.ts';
+import { addressTag, admit, clientAddress, heldAt, overCap } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
 import { handleFrame } from './room/dispatch.ts';
 import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
+import { seen, sweepIdle } from './room/idle.ts';
 import { initInterestTables } from './room/interest.ts';
 import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { relaying } from './room/relaying.ts';
+import { roomSettings, type RoomSettings } from './room/settings.ts';
 import { Requests } from './room/requests.ts';
 import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
 import { closeLate, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
@@ -69,6 +71,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly watchers: Watchers;
   readonly heads: TrackedHeads;
   readonly hosted: HostedStorage;
+  readonly settings: RoomSettings;
   /** A fresh value per instance: tests use it to see that an eviction really happened. */
   readonly bootId: string = crypto.randomUUID();
   /** Frames and RPC calls this instance handled, and what its D1 queries cost (ROOM_STATS, bench/room.bench.ts). */
@@ -88,6 +91,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
     const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
     this.shards = new Shards(where.room, where.shard, roomShards(env, where.room), stubOf);
+    this.settings = roomSettings(env);
     this.#table = new HeadTable(this.sql);
     const claimOf = (identity: Identity) => this.#table.get(identity)?.synod ?? null;
     this.watchers = new Watchers(
@@ -134,12 +138,16 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const held = (tag?: string) => this.ctx.getWebSockets(tag).length;
-    const routed = admit(request, (identity) => this.shards.isLocal(identity), held);
+    const routed = admit(
+      request,
+      (identity) => this.shards.isLocal(identity),
+      heldAt(this.#conns.values(), this.presence, (tag) => this.ctx.getWebSockets(tag).length),
+      this.settings,
+    );
     if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    const tag = addressTag(request);
-    this.ctx.acceptWebSocket(server, tag ? [tag] : []);
+    const ip = clientAddress(request);
+    this.ctx.acceptWebSocket(server, ip ? [addressTag(ip)] : []);
     await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -147,6 +155,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
     const endpoint = canonicalEndpoint(request.url);
+    const ip = clientAddress(request);
     const att = {
       v: 1,
       phase: 'hello',
@@ -155,6 +164,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
       serverChallenge: newChallenge(),
       routed,
       sid: crypto.randomUUID(),
+      ...(ip && { ip }),
     } as const;
     const conn = new Conn(ws, att, now);
     ws.serializeAttachment(conn.att);
@@ -167,6 +177,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     this.handled.frames++;
     const conn = this.#adopt(ws);
     if (!conn || conn.closed) return;
+    seen(conn, Date.now(), this.settings.idleMs);
     await handleFrame(this, conn, data);
   }
 
@@ -192,17 +203,25 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     this.#conns.delete(ws);
   }
 
-  /** Closes sockets that did not authenticate in time; forgets old challenges. */
+  /** Closes sockets that did not authenticate in time, and idle ones (room/idle.ts); forgets old challenges. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
+    const now = Date.now();
     const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
-    const next = closeLate(this, conns, Date.now());
+    const autoResponseAt = (conn: Conn) => this.ctx.getWebSocketAutoResponseTimestamp(conn.ws)?.getTime() ?? 0;
+    const next = Math.min(closeLate(this, conns, now), sweepIdle(this, conns, now, this.settings.idleMs, autoResponseAt));
     if (next < Infinity) await this.#scheduleAlarm(next);
   }
 
   // ---- RoomCore ----
 
   join(conn: Conn): void {
+    const refusal = overCap(this.presence, this.settings, conn.att.identity!);
+    if (refusal) {
+      this.fail(conn, 'unavailable', refusal, undefined, false);
+      this.close(conn, CLOSE.roomFull, refusal.slice(0, 120));
+      return;
+    }
     conn.update({
       phase: 'authed',
       authedAt: Date.now(),
@@ -213,6 +232,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
       routed: undefined,
     });
     const change = this.presence.add(conn);
+    void this.#scheduleAlarm(Date.now() + this.settings.idleMs / 2);
     this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
     for (const service of this.registry.services) {
       if (granted(conn, service)) service.onJoin?.(this, conn, change);

@@ -39,6 +39,12 @@ export interface Attachment {
   granted?: Service[];
   /** A random id keying the socket's watch list in SQLite (interest.ts). */
   sid?: string;
+  /** The client address (CF-Connecting-IP) the socket came from, for the budgets per address. */
+  ip?: string;
+  /** About when the socket last sent a frame (idle.ts; written at most every idleMs/8). */
+  seenAt?: number;
+  /** When the room last pinged the socket for being silent (idle.ts). */
+  pingedAt?: number;
 }
 
 export class Conn {

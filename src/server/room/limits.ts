@@ -5,10 +5,7 @@ import type { WireErrorCode } from '../../protocol/index.ts';
  * plus the two small counters that apply them per socket.
  */
 export const ROOM_LIMITS = {
-  /** Sockets per shard, authenticated or not: a 10k-member room over 8 shards averages 1,250 (docs/capacity.md). */
-  maxConnections: 2048,
-  /** Sockets per shard from one client address (CF-Connecting-IP): several users behind one NAT fit, one client cannot fill a shard. */
-  maxConnectionsPerAddress: 256,
+  // Socket budgets, the idle rule and the head TTL are operator settings (settings.ts).
   /** A socket that has not authenticated this long after opening is closed (4002). */
   authTimeoutMs: 5_000,
   /** Client challenges are remembered this long; a reused one is refused. */
