@@ -39,7 +39,7 @@ import { handleFrame } from './room/dispatch.ts';
 import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
 import { seen, sweepIdle } from './room/idle.ts';
 import { initInterestTables } from './room/interest.ts';
-import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
+import { LagProbe, ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { relaying } from './room/relaying.ts';
 import { roomSettings, type RoomSettings } from './room/settings.ts';
@@ -67,6 +67,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly presence = new Presence();
   readonly registry: Registry = buildRegistry(roomServices());
   readonly requests = new Requests();
+  readonly lag = new LagProbe();
   readonly shards: Shards;
   readonly watchers: Watchers;
   readonly heads: TrackedHeads;

@@ -43,7 +43,7 @@ export type Op =
   /** message_to `to` (homed here): answers whether it was delivered. */
   | { op: 'relay'; from: Identity; to: Identity; payload: unknown };
 
-export type OpResult = Change | boolean | null;
+export type OpResult = Change | boolean | number | null;
 
 /** The Room's RPC methods (room.ts), as other shards call them. */
 export interface ShardRpc {

@@ -21,6 +21,10 @@ import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
 
+/** Tokens that `copies` extra copies of a payload cost the sender. */
+export const copiesCost = (payload: unknown, copies: number): number =>
+  Math.floor((JSON.stringify(payload).length * copies) / ROOM_LIMITS.bytesPerToken);
+
 /** The one answer for a target that is absent and for one that does not take messages from the sender. */
 export const notPresent = (to: Identity): string => `${to} is not in this room`;
 
@@ -78,6 +82,8 @@ export const signalling: RoomService = {
       void room.watchers.relay(conn, msg.to, msg.payload).then((delivered) => {
         if (!delivered) room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
         else if (msg.id) room.reply(conn, msg, { type: 'ok' });
+        // Bytes out count against the sender: the copies after the first (several sockets of the target).
+        if (delivered > 1) conn.bucket.charge(Date.now(), copiesCost(msg.payload, delivered - 1));
       });
     },
   },

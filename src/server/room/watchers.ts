@@ -193,21 +193,22 @@ export class Watchers {
 
   // ---- messages ----
 
-  /** message_to from a socket: answers whether it reached the target. */
-  async relay(conn: Conn, to: Identity, payload: unknown): Promise<boolean> {
+  /** message_to from a socket: answers how many sockets of the target it reached. */
+  async relay(conn: Conn, to: Identity, payload: unknown): Promise<number> {
     if (this.shards().isLocal(to)) return this.#deliverMessage(conn.identity, to, payload, conn);
-    return (await this.#op({ op: 'relay', from: conn.identity, to, payload })) === true;
+    const delivered = await this.#op({ op: 'relay', from: conn.identity, to, payload });
+    return typeof delivered === 'number' ? delivered : 0;
   }
 
-  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): boolean {
-    if (!this.presence.has(to) || !this.interest.takesFrom(to, from)) return false;
+  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): number {
+    if (!this.presence.has(to) || !this.interest.takesFrom(to, from)) return 0;
     let delivered = 0;
     for (const target of this.presence.socketsOf(to)) {
       if (target === except) continue;
       this.send(target, { type: 'message_from', from, payload });
       delivered++;
     }
-    return delivered > 0;
+    return delivered;
   }
 
   // ---- between shards ----
