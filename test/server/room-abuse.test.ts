@@ -18,6 +18,8 @@ describe('bad frames', () => {
       [new TextEncoder().encode('{"type":"ping"}').buffer as ArrayBuffer, 'bad_frame'],
       ['{"type":"presence_list","peers":[]}', 'unavailable'],
       ['{"type":"drop","target":"@x","sender":"@y","entry":""}', 'bad_schema'],
+      // Issue 14 item 10: 24,000 levels inside a message_to were accepted and relayed.
+      [`{"type":"message_to","to":"${s.identity}","payload":${'['.repeat(24_000)}${']'.repeat(24_000)}}`, 'bad_schema'],
     ];
     for (const [frame, code] of cases) {
       s.client.ws.send(frame as string);
