@@ -211,6 +211,9 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
     const autoResponseAt = (conn: Conn) => this.ctx.getWebSocketAutoResponseTimestamp(conn.ws)?.getTime() ?? 0;
     const next = Math.min(closeLate(this, conns, now), sweepIdle(this, conns, now, this.settings.idleMs, autoResponseAt));
+    const watched = (identity: Identity) =>
+      this.presence.has(identity) || !this.watchers.interest.subscribersOf(identity)[Symbol.iterator]().next().done;
+    this.#table.prune(now, this.settings.headTtlMs, watched);
     if (next < Infinity) await this.#scheduleAlarm(next);
   }
 

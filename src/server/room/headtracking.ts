@@ -26,6 +26,7 @@ function initHeads(sql: SqlStorage): void {
     updated_at INTEGER NOT NULL
   )`);
   sql.exec('CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)');
+  sql.exec('CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at)');
 }
 
 /** This shard's heads table: the identities homed here. */
@@ -47,6 +48,23 @@ export class HeadTable {
       if (row) out.push({ hash, size: row.size, text: row.text });
     }
     return out;
+  }
+
+  /**
+   * The stateless tracker (design: keep no data you needn't): forgets heads
+   * not announced for `ttlMs` whose identity is not `kept` (present here, or
+   * watched: someone subscribes to it). A leased feed's head is served from
+   * the lease (D1), so forgetting the room's copy loses nothing. At most
+   * `batch` rows a call; answers how many went.
+   */
+  prune(now: number, ttlMs: number, kept: (identity: Identity) => boolean, batch = 512): number {
+    const old = this.sql
+      .exec<{ identity: Identity }>('SELECT identity FROM heads WHERE updated_at < ? ORDER BY updated_at LIMIT ?', now - ttlMs, batch)
+      .toArray()
+      .map((row) => row.identity)
+      .filter((identity) => !kept(identity));
+    for (const identity of old) this.sql.exec('DELETE FROM heads WHERE identity = ?', identity);
+    return old.length;
   }
 
   /**
