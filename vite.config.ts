@@ -15,7 +15,15 @@ const root = fileURLToPath(new URL('./web', import.meta.url));
 function serviceWorker(): Plugin {
   // "/" rather than "/index.html": the asset server redirects the latter,
   // and a redirected response cannot answer a navigation.
-  const publicFiles = ['/', '/manifest.webmanifest', '/icon.svg'];
+  const publicFiles = [
+    '/',
+    '/manifest.webmanifest',
+    '/icon.svg',
+    '/icon-192.png',
+    '/icon-512.png',
+    '/icon-maskable-512.png',
+    '/apple-touch-icon.png',
+  ];
   return {
     name: 'effigy-service-worker',
     apply: 'build',

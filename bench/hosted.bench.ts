@@ -18,13 +18,14 @@
  * workerd process, so its buffers count too. Loopback only; every request
  * has a deadline, so the suite always ends.
  */
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { generateKeyPair, hashOf, signRequest, type KeyPair } from '../src/protocol/index.ts';
 import { HOSTED_LIMITS } from '../src/server/hosted/limits.ts';
 import { startLocalWorker } from '../test/support/local-worker.ts';
+import { memoryOf, workerdPids } from '../test/support/proc.ts';
 import { printTable, type Row } from './table.ts';
 
 const MiB = 1024 * 1024;
@@ -42,50 +43,6 @@ function randomBytes(n: number): Uint8Array {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
-
-// ---- the process tree (Linux /proc) ----
-
-function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
-function commOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** The workerd processes descending from this one. */
-function workerdPids(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || commOf(pid) !== 'workerd') continue;
-    for (let at: number | null = pid, hops = 0; at && at > 1 && hops < 16; at = parentOf(at), hops++) {
-      if (at === process.pid) {
-        out.push(pid);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-/** VmRSS and VmHWM in bytes. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) =>
-    Number(/^(\w+):\s+(\d+) kB/m.exec(status.split('\n').find((l) => l.startsWith(`${key}:`)) ?? '')?.[2] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
 
 // ---- one HTTP endpoint, measured the same way for the Worker and the baseline ----
 

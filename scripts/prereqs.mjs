@@ -27,6 +27,7 @@ export const NEEDS = [
   { command: 'turnserver', pkg: 'coturn', env: 'TURNSERVER_PATH', why: 'for the TURN relay tests' },
   { command: 'unshare', pkg: 'util-linux', why: 'for the loopback-only network namespace', linuxOnly: true },
   { command: 'ip', pkg: 'iproute2', why: 'to bring up loopback in that namespace', linuxOnly: true },
+  { command: 'openssl', pkg: 'openssl', why: "for the local push service's certificate" },
 ];
 
 /** Where programs are looked for. */

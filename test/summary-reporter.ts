@@ -20,13 +20,23 @@ export default class SummaryReporter implements Reporter {
         }
       }
     }
+    // A file that failed to load (an import error, a throwing hook) has no
+    // tests to count: without this line the summary would read "0 failed".
+    const brokenFiles = modules
+      .filter((m) => m.state() === 'failed' || m.errors().length > 0)
+      .filter((m) => ![...m.children.allTests()].some((t) => t.result().state === 'failed'))
+      .map((m) => m.moduleId.replace(`${process.cwd()}/`, ''));
     const lines = [''];
+    if (brokenFiles.length > 0) {
+      lines.push(`Files that failed outside their tests (${brokenFiles.length}):`, ...brokenFiles.map((f) => `  ${f}`));
+    }
     if (skipped.length > 0) {
       lines.push(`Not run (${skipped.length}):`, ...skipped.slice(0, 20).map((s) => `  ${s}`));
       if (skipped.length > 20) lines.push(`  … and ${skipped.length - 20} more`);
     }
     const errors = unhandledErrors.length > 0 ? ` (and ${unhandledErrors.length} error(s) outside any test: the run failed)` : '';
-    lines.push(`Tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped${errors}`);
+    const files = brokenFiles.length > 0 ? `, ${brokenFiles.length} file(s) failed` : '';
+    lines.push(`Tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped${files}${errors}`);
     console.log(lines.join('\n'));
   }
 }

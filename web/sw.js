@@ -44,3 +44,72 @@ self.addEventListener('fetch', (event) => {
   }
   event.respondWith(caches.open(CACHE).then(async (cache) => (await cache.match(request, { ignoreSearch: true })) ?? fetch(request)));
 });
+
+/*
+ * Web Push (docs/protocol.md §15.6). A push carries no content and no sender:
+ * {kind: "message"}, or {kind: "call", from: <device>} which this device
+ * names only if the app stored that caller's name (people on the "may call
+ * me" list, in the cache "effigy-push"). While the app is on screen it shows
+ * what arrives itself, so no notification then. Clicking opens the
+ * conversations, or the call screen, in the open app or a new window.
+ */
+const NAMES = '/push/names.json';
+
+async function knownName(identity) {
+  try {
+    const res = await (await caches.open('effigy-push')).match(NAMES);
+    const names = res ? await res.json() : {};
+    return typeof names[identity] === 'string' ? names[identity] : null;
+  } catch {
+    return null;
+  }
+}
+
+async function onPush(data) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  if (windows.some((w) => w.visibilityState === 'visible')) return;
+  if (data.kind === 'call' && typeof data.from === 'string') {
+    const name = await knownName(data.from);
+    return self.registration.showNotification(name ? `Call from ${name}` : 'Missed call', {
+      body: name ? 'Open Effigy to answer.' : 'Someone not on your list of who may call you tried to call.',
+      tag: 'effigy-call',
+      renotify: true,
+      requireInteraction: !!name,
+      icon: '/icon-192.png',
+      data: { url: name ? `/#/calls/${data.from}` : '/#/messages', kind: 'call' },
+    });
+  }
+  return self.registration.showNotification('Effigy', {
+    body: 'You have a new message.',
+    tag: 'effigy-message',
+    icon: '/icon-192.png',
+    data: { url: '/#/messages', kind: 'message' },
+  });
+}
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    // Not JSON: still a wake-up, shown as a message.
+  }
+  event.waitUntil(onPush(data && typeof data === 'object' ? data : {}));
+});
+
+/** The open app goes to `url` (and comes forward); without one, a new window opens there. */
+async function openApp(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+  if (open) {
+    const moved = open.url === url ? open : await open.navigate(url).catch(() => open);
+    return (moved ?? open).focus().catch(() => undefined);
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url ?? '/#/messages', self.location.origin).href;
+  event.waitUntil(openApp(url));
+});

@@ -12,6 +12,7 @@
 import { parseSignal, type CallSignal, type Identity } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
 import type { Peer } from './peer.ts';
+import { rtcUnder } from './privacy.ts';
 import type { RoomClient } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
 
@@ -90,6 +91,15 @@ export class Calls {
           this.peer.mesh.events.emit('log', `call signal from ${from}: ${err.message}`),
         );
     });
+    // A callee who was not here (the room woke them with a push) rings once their app is back in the room.
+    room.events.on('presence', ({ identity, online }) => {
+      const info = this.current;
+      if (!online || !info?.outgoing || info.state !== 'calling' || info.device !== identity) return;
+      const sdp = this.#pc?.localDescription?.sdp;
+      if (!sdp) return;
+      this.#room = room;
+      this.#send({ op: 'offer', sdp, video: info.video });
+    });
   }
 
   // --- who may call -------------------------------------------------------
@@ -138,6 +148,7 @@ export class Calls {
     if (!person || !(await this.permitted()).includes(person)) throw new Error('only people on your list of who may call can be called');
     const room = this.#roomOf(device);
     if (!room) throw new Error('they are not online in any room we are in');
+    await this.#rtc();
     const info = this.#start(crypto.randomUUID(), device, person, true, video, room);
     const pc = await this.#connection(info);
     const local = await this.#media(video);
@@ -153,7 +164,14 @@ export class Calls {
     const info = this.current;
     if (!info || info.state !== 'ringing' || !this.#offer) return;
     info.state = 'connecting';
-    const pc = await this.#connection(info);
+    let pc: RTCPeerConnection;
+    try {
+      pc = await this.#connection(info);
+    } catch (err) {
+      this.#send({ op: 'hangup', reason: 'cannot take calls now' });
+      this.#end((err as Error).message);
+      throw err;
+    }
     await pc.setRemoteDescription({ type: 'offer', sdp: this.#offer });
     await this.#remoteDescribed();
     const local = await this.#media(info.video);
@@ -199,11 +217,12 @@ export class Calls {
 
   // --- internals ----------------------------------------------------------
 
+  /** A room where the device is present to us (it lets us see it, docs/protocol.md §13.8), the one we are linked through first. */
   #roomOf(device: Identity): RoomClient | null {
     const linked = this.peer.links().find((l) => l.identity === device);
     const room = linked ? this.peer.mesh.rooms.get(linked.room) : undefined;
-    if (room) return room;
-    for (const r of this.peer.mesh.rooms.values()) if (r.status === 'online') return r;
+    if (room?.status === 'online') return room;
+    for (const r of this.peer.mesh.rooms.values()) if (r.status === 'online' && r.present.has(device)) return r;
     return null;
   }
 
@@ -233,8 +252,15 @@ export class Calls {
     return this.options.media ? this.options.media(video) : navigator.mediaDevices.getUserMedia({ audio: true, video });
   }
 
+  /** ICE settings under the privacy choices: with the address hidden, only through TURN, and no call without it. */
+  async #rtc(): Promise<RtcOptions> {
+    const rtc = rtcUnder(this.peer.privacy(), await this.options.rtc());
+    if (!rtc) throw new Error('“Hide my address” is on and this server has no TURN relay, so a call would show your address');
+    return rtc;
+  }
+
   async #connection(info: CallInfo): Promise<RTCPeerConnection> {
-    const rtc = await this.options.rtc();
+    const rtc = await this.#rtc();
     const pc = new RTCPeerConnection({ iceServers: rtc.iceServers, iceTransportPolicy: rtc.iceTransportPolicy ?? 'all' });
     this.#pc = pc;
     pc.onicecandidate = (e) => e.candidate && this.#send({ op: 'ice', candidate: e.candidate.toJSON() });

@@ -2,13 +2,21 @@
  * A channel delivers whole frames (JSON text) between two ends: a WebSocket
  * to a room, a WebRTC data channel, or frames relayed through a room. The
  * session and replication code see only this interface, so one engine runs
- * over every transport.
+ * over every transport. Some channels (a data channel) also carry binary
+ * messages: blob chunks as they are (docs/protocol.md §13.1 rule 11).
  */
+import { FRAME_BUDGET } from '../protocol/index.ts';
+
 export type TransportKind = 'websocket' | 'webrtc' | 'relay' | 'memory';
 
 export abstract class Channel {
   abstract readonly kind: TransportKind;
+  /** Bytes of list items one frame of ours may carry on this channel (docs/protocol.md §13.1). */
+  readonly frameBudget: number = FRAME_BUDGET.direct;
+  /** Whether binary messages travel here. */
+  readonly binary: boolean = false;
   onFrame: ((frame: string) => void) | null = null;
+  onBytes: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((reason: string) => void) | null = null;
   bytesSent = 0;
   bytesReceived = 0;
@@ -25,6 +33,19 @@ export abstract class Channel {
     this.transmit(frame);
   }
 
+  /** A binary message, on a channel that carries them. */
+  sendBytes(bytes: Uint8Array): void {
+    if (!this.binary) throw new Error(`a ${this.kind} channel carries no binary messages`);
+    if (this.#closed) return;
+    this.bytesSent += bytes.length;
+    this.transmitBytes(bytes);
+  }
+
+  /** Resolves when the channel can take more without piling up in memory (a producer waits on it between chunks). */
+  writable(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(reason = 'closed'): void {
     if (this.#closed) return;
     this.shutdown(reason);
@@ -37,6 +58,13 @@ export abstract class Channel {
     this.bytesReceived += frame.length;
     if (this.onFrame) this.onFrame(frame);
     else this.#pending.push(frame);
+  }
+
+  /** Concrete channels call this for each binary message; none is expected before a reader attaches. */
+  protected deliverBytes(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.bytesReceived += bytes.length;
+    this.onBytes?.(bytes);
   }
 
   /** Attach a reader, handing it any frames that arrived before it. */
@@ -60,16 +88,24 @@ export abstract class Channel {
   }
 
   protected abstract transmit(frame: string): void;
+  protected transmitBytes(_bytes: Uint8Array): void {
+    throw new Error(`a ${this.kind} channel carries no binary messages`);
+  }
   protected abstract shutdown(reason: string): void;
 }
 
-/** Two connected in-memory ends, delivering asynchronously like a real transport. */
-export function memoryPair(): [Channel, Channel] {
+/** Two connected in-memory ends, delivering asynchronously like a real transport; binary messages too, unless told not to. */
+export function memoryPair(options: { binary?: boolean } = {}): [Channel, Channel] {
   class MemoryChannel extends Channel {
     readonly kind = 'memory' as const;
+    override readonly binary = options.binary ?? true;
     other!: MemoryChannel;
     protected transmit(frame: string): void {
       queueMicrotask(() => this.other.deliver(frame));
+    }
+    protected override transmitBytes(bytes: Uint8Array): void {
+      const copy = bytes.slice();
+      queueMicrotask(() => this.other.deliverBytes(copy));
     }
     protected shutdown(reason: string): void {
       queueMicrotask(() => this.other.closedBy(reason));

@@ -60,6 +60,16 @@ export async function sendDrop(link: Link, target: Identity, drop: Entry): Promi
   if (reply.type === 'error') throw new Error(`the dropbox refused: ${reply.code}: ${reply.message}`);
 }
 
+/**
+ * Clear what waits for `target` (us, or our synod) at a dropbox room in one
+ * call: every drop expiring by `through` (by default, every drop) is deleted
+ * unread, as after a flood from strangers.
+ */
+export async function clearDrops(link: Link, target: Identity, through = Number.MAX_SAFE_INTEGER): Promise<void> {
+  const reply = await link.request({ type: 'drop_clear', target, through });
+  if (reply.type === 'error') throw new Error(`the dropbox refused to clear: ${reply.code}: ${reply.message}`);
+}
+
 /** Read a drop's text with any of our keys. */
 export function readDrop(entry: Entry, seeds: readonly Uint8Array[]): string | null {
   const p = entry.body.payload;
@@ -131,21 +141,38 @@ export class Dropbox {
   /**
    * Reach someone who may not follow us: seal `text` to their readers (their
    * synod's, when we know it) and leave it at a dropbox room. `via` is a room
-   * URL; by default the first dropbox their synod publishes.
+   * URL; by default the first dropbox their synod publishes. `alsoReaders`
+   * adds readers we know of beyond the target's synod state (a device that
+   * wrote to us from an account we do not replicate).
    */
-  async send(target: Identity, text: string, via?: string, timeoutMs = 15_000): Promise<Entry> {
+  async send(target: Identity, text: string, via?: string, timeoutMs = 15_000, alsoReaders: readonly Identity[] = []): Promise<Entry> {
     const state = this.replica.synod(target);
     const url = via ?? (state?.dropboxes[0] ? dropboxRoom(state.dropboxes[0]) : undefined);
     if (!url) throw new PeerError('bad_input', 'no dropbox known for this identity: give a server');
     const joinedHere = !this.mesh.rooms.has(url);
-    const room = this.mesh.join(url);
+    // Someone else's server: it hears nothing of whom we watch or let see us.
+    const room = this.mesh.join(url, { presence: false });
     try {
       if (!room.link) await within(room.events.once('link'), timeoutMs);
       const link = room.link;
       if (!link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
-      const drop = await makeDrop(this.keys.device, await this.notes.readersFor(target), text);
+      const readers = [...new Set([...(await this.notes.readersFor(target)), ...alsoReaders])];
+      const drop = await makeDrop(this.keys.device, readers, text);
       await sendDrop(link, target, drop);
       return drop;
+    } finally {
+      if (joinedHere) this.mesh.leave(url);
+    }
+  }
+
+  /** Delete, unread, what waits at a dropbox room for us (or our synod, once this device has shown it is one of its devices there). */
+  async clear(url: string, target: Identity, through?: number, timeoutMs = 15_000): Promise<void> {
+    const joinedHere = !this.mesh.rooms.has(url);
+    const room = this.mesh.join(url);
+    try {
+      if (!room.link) await within(room.events.once('link'), timeoutMs);
+      if (!room.link) throw new PeerError('not_found', `the dropbox at ${url} did not answer within ${timeoutMs / 1000} s`);
+      await clearDrops(room.link, target, through);
     } finally {
       if (joinedHere) this.mesh.leave(url);
     }

@@ -1,118 +1,244 @@
 /**
- * The IndexedDB Store, through `idb` (promises over IndexedDB's events).
- * Browsers may evict it; `open` asks for persistent storage, and the engine
- * re-syncs from peers and leases whatever is lost.
+ * The IndexedDB Store. Browsers may evict it; `open` asks for persistent
+ * storage, and the engine re-syncs from peers and leases whatever is lost.
+ *
+ * Plain IndexedDB requests, no promise per row: a walk down a feed or the
+ * newest entries across many feeds is one transaction whose cursor callbacks
+ * run back to back, and a run of entries is written in one transaction.
+ *
+ * Versions: 1 had entries, heads, blobs, watch, secrets, settings, inbox.
+ * 2 adds the heads' change log (a `seq` on each head written since, indexed)
+ * and the per-peer notes; heads written under version 1 have no `seq` and
+ * count as older than any note.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Entry, Hash, Identity } from '../protocol/index.ts';
-import { trustedEntry, type InboxItem, type StoredHead, type Store, type WatchRecord } from './store.ts';
+import { newestAcross, walkDown, type EntryRow } from './idb-walk.ts';
+import {
+  MAX_NOTES,
+  trustedEntry,
+  type ChainWalk,
+  type HeadLog,
+  type InboxItem,
+  type PeerNote,
+  type StoredHead,
+  type Store,
+  type WatchRecord,
+} from './store.ts';
 
-interface EffigyDB extends DBSchema {
-  entries: {
-    key: string;
-    value: { hash: string; text: string; identity: string; comparable: number };
-    indexes: { byIdentity: [string, number] };
-  };
-  heads: { key: string; value: StoredHead };
-  blobs: { key: string; value: { hash: string; size: number; bytes: Uint8Array } };
-  watch: { key: string; value: WatchRecord };
-  secrets: { key: string; value: Uint8Array };
-  settings: { key: string; value: unknown };
-  inbox: { key: string; value: InboxItem };
+const VERSION = 2;
+const STORES = ['entries', 'heads', 'blobs', 'watch', 'secrets', 'settings', 'inbox', 'notes'] as const;
+type StoreName = (typeof STORES)[number];
+
+interface HeadRow extends StoredHead {
+  seq?: number;
 }
 
-const STORES = ['entries', 'heads', 'blobs', 'watch', 'secrets', 'settings', 'inbox'] as const;
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function finished(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+  });
+}
+
+function upgrade(db: IDBDatabase, tx: IDBTransaction, from: number): void {
+  if (from < 1) {
+    db.createObjectStore('entries', { keyPath: 'hash' }).createIndex('byIdentity', ['identity', 'comparable']);
+    db.createObjectStore('heads', { keyPath: 'identity' });
+    db.createObjectStore('blobs', { keyPath: 'hash' });
+    db.createObjectStore('watch', { keyPath: 'identity' });
+    db.createObjectStore('secrets');
+    db.createObjectStore('settings');
+    db.createObjectStore('inbox', { keyPath: 'hash' });
+  }
+  if (from < 2) {
+    tx.objectStore('heads').createIndex('bySeq', 'seq');
+    db.createObjectStore('notes', { keyPath: 'peer' }).createIndex('byAt', 'at');
+  }
+}
+
+const plainHead = (row: HeadRow): StoredHead => ({ identity: row.identity, hash: row.hash, comparable: row.comparable });
 
 export class IdbStore implements Store {
-  private constructor(private readonly db: IDBPDatabase<EffigyDB>) {}
+  private constructor(private readonly db: IDBDatabase) {}
 
   /** `persisted` says whether the browser agreed to keep the data (false where it may evict). */
   static async open(name = 'effigy', options: { requestPersistence?: boolean } = {}): Promise<{ store: IdbStore; persisted: boolean }> {
-    const db = await openDB<EffigyDB>(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('entries', { keyPath: 'hash' }).createIndex('byIdentity', ['identity', 'comparable']);
-        db.createObjectStore('heads', { keyPath: 'identity' });
-        db.createObjectStore('blobs', { keyPath: 'hash' });
-        db.createObjectStore('watch', { keyPath: 'identity' });
-        db.createObjectStore('secrets');
-        db.createObjectStore('settings');
-        db.createObjectStore('inbox', { keyPath: 'hash' });
-      },
-    });
+    const opening = indexedDB.open(name, VERSION);
+    opening.onupgradeneeded = (e) => upgrade(opening.result, opening.transaction as IDBTransaction, e.oldVersion);
+    const db = await request(opening);
+    // Another tab upgrading the schema must not wait for this one forever.
+    db.onversionchange = () => db.close();
     let persisted = false;
     const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
     if (options.requestPersistence && storage?.persist) persisted = await storage.persist().catch(() => false);
     return { store: new IdbStore(db), persisted };
   }
 
-  async putEntry(entry: Entry): Promise<void> {
-    await this.db.put('entries', { hash: entry.hash, text: entry.text, identity: entry.body.identity, comparable: entry.body.comparable });
+  #read(name: StoreName | StoreName[]): IDBTransaction {
+    return this.db.transaction(name, 'readonly');
+  }
+  /** Entries, heads and notes can be fetched again from peers: their writes need not wait for the disk. */
+  #write(name: StoreName | StoreName[], relaxed = false): IDBTransaction {
+    return this.db.transaction(name, 'readwrite', relaxed ? { durability: 'relaxed' } : undefined);
+  }
+  #get<T>(name: StoreName, key: IDBValidKey): Promise<T | undefined> {
+    return request(this.#read(name).objectStore(name).get(key)) as Promise<T | undefined>;
+  }
+  async #put(name: StoreName, value: unknown, key?: IDBValidKey, relaxed = false): Promise<void> {
+    const tx = this.#write(name, relaxed);
+    tx.objectStore(name).put(value, key);
+    await finished(tx);
+  }
+
+  putEntry(entry: Entry): Promise<void> {
+    return this.putEntries([entry]);
+  }
+  async putEntries(entries: readonly Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const tx = this.#write('entries', true);
+    const store = tx.objectStore('entries');
+    for (const e of entries)
+      store.put({ hash: e.hash, text: e.text, identity: e.body.identity, comparable: e.body.comparable } satisfies EntryRow);
+    await finished(tx);
   }
   async getEntry(hash: Hash): Promise<Entry | undefined> {
-    const row = await this.db.get('entries', hash);
+    const row = await this.#get<EntryRow>('entries', hash);
     return row ? trustedEntry(hash, row.text) : undefined;
   }
   async hasEntry(hash: Hash): Promise<boolean> {
-    return (await this.db.getKey('entries', hash)) !== undefined;
+    return (await request(this.#read('entries').objectStore('entries').count(hash))) > 0;
   }
-  async entriesOf(identity: Identity, limit = Infinity): Promise<Entry[]> {
+  entriesOf(identity: Identity, limit = Infinity): Promise<Entry[]> {
     const out: Entry[] = [];
+    const tx = this.#read('entries');
     const range = IDBKeyRange.bound([identity, 0], [identity, Number.MAX_SAFE_INTEGER]);
-    let cursor = await this.db.transaction('entries').store.index('byIdentity').openCursor(range, 'prev');
-    while (cursor && out.length < limit) {
-      out.push(trustedEntry(cursor.value.hash as Hash, cursor.value.text));
-      cursor = await cursor.continue();
-    }
-    return out;
+    const cursor = tx.objectStore('entries').index('byIdentity').openCursor(range, 'prev');
+    cursor.onsuccess = () => {
+      const at = cursor.result;
+      if (!at || out.length >= limit) return;
+      const row = at.value as EntryRow;
+      out.push(trustedEntry(row.hash as Hash, row.text));
+      at.continue();
+    };
+    return finished(tx).then(() => out);
   }
-  async getHead(identity: Identity) {
-    return this.db.get('heads', identity);
+  chain(from: Hash, walk: ChainWalk): Promise<Entry[]> {
+    const tx = this.#read('entries');
+    const out = walkDown(tx.objectStore('entries'), from, walk);
+    return finished(tx).then(() => out);
   }
-  async setHead(head: StoredHead) {
-    await this.db.put('heads', head);
+  newest(heads: readonly StoredHead[], limit: number): Promise<Entry[]> {
+    const tx = this.#read('entries');
+    const out = newestAcross(tx.objectStore('entries'), heads, limit);
+    return finished(tx).then(() => out);
   }
-  async heads() {
-    return this.db.getAll('heads');
+
+  async getHead(identity: Identity): Promise<StoredHead | undefined> {
+    const row = await this.#get<HeadRow>('heads', identity);
+    return row && plainHead(row);
   }
-  async putBlob(hash: Hash, bytes: Uint8Array) {
-    await this.db.put('blobs', { hash, size: bytes.length, bytes });
+  /** The next position of the log is read in the same transaction, so tabs sharing the store never reuse one. */
+  async setHead(head: StoredHead): Promise<number> {
+    const tx = this.#write('heads', true);
+    const heads = tx.objectStore('heads');
+    const last = heads.index('bySeq').openCursor(null, 'prev');
+    let seq = 0;
+    last.onsuccess = () => {
+      seq = ((last.result?.value as HeadRow | undefined)?.seq ?? 0) + 1;
+      heads.put({ ...plainHead(head), seq } satisfies HeadRow);
+    };
+    await finished(tx);
+    return seq;
   }
-  async getBlob(hash: Hash) {
-    return (await this.db.get('blobs', hash))?.bytes;
+  async heads(): Promise<StoredHead[]> {
+    return ((await request(this.#read('heads').objectStore('heads').getAll())) as HeadRow[]).map(plainHead);
   }
-  async blobSize(hash: Hash) {
-    return (await this.db.get('blobs', hash))?.size;
+  async headLog(since: number): Promise<HeadLog> {
+    const index = this.#read('heads').objectStore('heads').index('bySeq');
+    const [rows, last] = await Promise.all([
+      request(index.getAll(IDBKeyRange.lowerBound(since, true))) as Promise<HeadRow[]>,
+      request(index.openCursor(null, 'prev')),
+    ]);
+    return { heads: rows.map(plainHead), seq: (last?.value as HeadRow | undefined)?.seq ?? 0 };
   }
-  async watchList() {
-    return this.db.getAll('watch');
+
+  getNote(peer: Identity): Promise<PeerNote | undefined> {
+    return this.#get<PeerNote>('notes', peer);
   }
-  async setWatch(record: WatchRecord) {
-    if (record.reasons.length === 0) await this.db.delete('watch', record.identity);
-    else await this.db.put('watch', record);
+  async putNote(note: PeerNote): Promise<void> {
+    const tx = this.#write('notes', true);
+    const notes = tx.objectStore('notes');
+    notes.put(note);
+    const count = notes.count();
+    count.onsuccess = () => {
+      let extra = count.result - MAX_NOTES;
+      if (extra <= 0) return;
+      const oldest = notes.index('byAt').openCursor();
+      oldest.onsuccess = () => {
+        const at = oldest.result;
+        if (!at || extra-- <= 0) return;
+        at.delete();
+        at.continue();
+      };
+    };
+    await finished(tx);
   }
-  async getSecret(name: string) {
-    return this.db.get('secrets', name);
+  deleteNote(peer: Identity): Promise<void> {
+    return this.#delete('notes', peer);
   }
-  async putSecret(name: string, value: Uint8Array) {
-    await this.db.put('secrets', value, name);
+
+  putBlob(hash: Hash, bytes: Uint8Array): Promise<void> {
+    return this.#put('blobs', { hash, size: bytes.length, bytes });
   }
-  async getSetting<T>(name: string) {
-    return (await this.db.get('settings', name)) as T | undefined;
+  async getBlob(hash: Hash): Promise<Uint8Array | undefined> {
+    return (await this.#get<{ bytes: Uint8Array }>('blobs', hash))?.bytes;
   }
-  async putSetting(name: string, value: unknown) {
-    await this.db.put('settings', value, name);
+  async blobSize(hash: Hash): Promise<number | undefined> {
+    return (await this.#get<{ size: number }>('blobs', hash))?.size;
   }
-  async inbox() {
-    return this.db.getAll('inbox');
+  watchList(): Promise<WatchRecord[]> {
+    return request(this.#read('watch').objectStore('watch').getAll()) as Promise<WatchRecord[]>;
   }
-  async putInbox(item: InboxItem) {
-    await this.db.put('inbox', item);
+  setWatch(record: WatchRecord): Promise<void> {
+    return record.reasons.length === 0 ? this.#delete('watch', record.identity) : this.#put('watch', record);
   }
-  async clear() {
-    const tx = this.db.transaction(STORES, 'readwrite');
-    await Promise.all([...STORES.map((s) => tx.objectStore(s).clear()), tx.done]);
+  getSecret(name: string): Promise<Uint8Array | undefined> {
+    return this.#get<Uint8Array>('secrets', name);
+  }
+  putSecret(name: string, value: Uint8Array): Promise<void> {
+    return this.#put('secrets', value, name);
+  }
+  getSetting<T>(name: string): Promise<T | undefined> {
+    return this.#get<T>('settings', name);
+  }
+  putSetting(name: string, value: unknown): Promise<void> {
+    return this.#put('settings', value, name);
+  }
+  inbox(): Promise<InboxItem[]> {
+    return request(this.#read('inbox').objectStore('inbox').getAll()) as Promise<InboxItem[]>;
+  }
+  putInbox(item: InboxItem): Promise<void> {
+    return this.#put('inbox', item);
+  }
+  async clear(): Promise<void> {
+    const tx = this.#write([...STORES]);
+    for (const s of STORES) tx.objectStore(s).clear();
+    await finished(tx);
   }
   close(): void {
     this.db.close();
+  }
+
+  async #delete(name: StoreName, key: IDBValidKey): Promise<void> {
+    const tx = this.#write(name);
+    tx.objectStore(name).delete(key);
+    await finished(tx);
   }
 }

@@ -3,19 +3,18 @@
  * replication half of the protocol both ways: it serves what the replica
  * holds (every client is a pub) and pulls what the replica watches.
  *
- * Pull: on [identity, head] for a watched identity, ask `get_feed` from
- * that head down to what we hold, validate every entry (full validation,
- * batched), check each link, store, then offer the head to the replica.
- * Serve: answer get_heads, get_feed, iwant and getblob (blob-transfer.ts)
- * from the store, unless the asker is blocked. Abuse (invalid entries, lies, floods) earns
- * strikes; enough strikes close the link.
+ * Its parts: feeds (feed-transfer.ts: streamed get_feed, validation off the
+ * main thread), blobs (blob-transfer.ts) and, with peers, per-peer notes
+ * (notes.ts: reconnecting costs what changed). Here: dispatch, head
+ * tracking, and abuse control — invalid entries, lies and floods earn
+ * strikes; enough strikes close the link. Answers to our own requests
+ * (entries, blob chunks) never count as a flood: we asked for them, and
+ * their size is ours to bound.
  */
 import {
+  decodeBlobChunk,
   encodeWire,
-  FRAME_BUDGET,
-  FramePacker,
   LIMITS,
-  openEntry,
   parseWire,
   wireErrorOf,
   type Entry,
@@ -23,10 +22,11 @@ import {
   type Identity,
   type Service,
   type WireMessage,
-  type WireOf,
 } from '../protocol/index.ts';
 import { BlobTransfer, type BlobProgress } from './blob-transfer.ts';
 import type { Channel } from './channel.ts';
+import { FeedTransfer, type SyncProgress } from './feed-transfer.ts';
+import { LinkNotes } from './notes.ts';
 import type { Replica } from './replica.ts';
 import { TokenBucket } from './rate.ts';
 import { Requests } from './requests.ts';
@@ -34,18 +34,12 @@ import type { Session } from './session.ts';
 
 const REQUEST_TIMEOUT_MS = 20_000;
 const MAX_STRIKES = 5;
-/** Frames per second a peer may send us, sustained and in a burst; replication needs far fewer. */
+/** Frames per second a peer may send us unasked, sustained and in a burst; replication needs far fewer. */
 const FRAME_RATE = 200;
 const FRAME_BURST = 400;
 
 export type { BlobProgress } from './blob-transfer.ts';
-
-export interface SyncProgress {
-  readonly identity: Identity;
-  readonly peer: Identity;
-  readonly received: number;
-  readonly done: boolean;
-}
+export type { SyncProgress } from './feed-transfer.ts';
 
 export interface LinkHooks {
   /** Messages the link does not handle itself (presence, drops, ...). */
@@ -55,18 +49,12 @@ export interface LinkHooks {
   onBlobProgress?: (progress: BlobProgress) => void;
   /** Feed pull progress: entries received so far for one identity, and whether the pull ended. */
   onSync?: (progress: SyncProgress) => void;
+  /** The peer said which services it provides. */
+  onProvides?: (services: readonly Service[]) => void;
   onClose?: (reason: string) => void;
   log?: (line: string) => void;
-}
-
-/** The parent an unvalidated entry text names, read without trusting it (validation follows). */
-function claimedParent(text: string): Hash | null {
-  try {
-    const parent = (JSON.parse(text.slice(0, text.lastIndexOf('\n'))) as { parent?: unknown }).parent;
-    return typeof parent === 'string' ? (parent as Hash) : null;
-  } catch {
-    return null;
-  }
+  /** Keep per-peer notes with this peer (docs/protocol.md §13.7); otherwise every sync is the full get_heads exchange (rooms). */
+  notes?: boolean;
 }
 
 export class Link {
@@ -76,11 +64,16 @@ export class Link {
   services: readonly Service[] = [];
   /** Identities the peer asked us about: they hear our head changes for these. */
   readonly interests = new Set<Identity>();
+  /** When the link last brought or took data (entries, blobs), or opened (performance.now()): the mesh drops the least recently useful first. */
+  lastUseful = performance.now();
   #replica: Replica;
   #hooks: LinkHooks;
   #requests = new Requests<WireMessage>('q');
   #blobs: BlobTransfer;
-  #pulling = new Map<Identity, Hash>();
+  #feeds: FeedTransfer;
+  #notes: LinkNotes | null;
+  /** Heads the peer told us it holds: our head moving there is no news to it. */
+  #theirHeads = new Map<Identity, Hash>();
   #strikes = 0;
   #bucket = new TokenBucket(FRAME_RATE, FRAME_BURST);
   #ended = false;
@@ -91,19 +84,51 @@ export class Link {
     this.channel = session.channel;
     this.#replica = replica;
     this.#hooks = hooks;
-    this.#blobs = new BlobTransfer(
-      {
-        send: (m) => this.send(m),
-        strike: (reason) => this.#strike(reason),
-        ...(hooks.onBlobProgress && { progress: hooks.onBlobProgress }),
-        timeoutMs: REQUEST_TIMEOUT_MS,
-      },
-      replica.store,
-    );
+    const link = {
+      peer: this.peer,
+      channel: this.channel,
+      replica,
+      send: (m: WireMessage) => this.send(m),
+      strike: (reason: string) => this.#strike(reason),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(hooks.log && { log: hooks.log }),
+    };
+    const useful = () => {
+      this.lastUseful = performance.now();
+    };
+    const progress = (p: BlobProgress) => {
+      useful();
+      hooks.onBlobProgress?.(p);
+    };
+    const sync = (p: SyncProgress) => {
+      if (p.received > 0) useful();
+      hooks.onSync?.(p);
+    };
+    this.#blobs = new BlobTransfer({ ...link, progress }, replica.store);
+    this.#feeds = new FeedTransfer({
+      ...link,
+      sync,
+      useful,
+      fetchEntry: async (hash) => new TextDecoder().decode(await this.#blobs.fetch(hash, LIMITS.entryBytes)),
+    });
+    this.#notes = hooks.notes
+      ? new LinkNotes({
+          ...link,
+          interests: this.interests,
+          request: (m) => this.request(m),
+          pull: (identity, head, offered) => this.#pullThenHint(identity, head, offered),
+          syncHeads: (identities) => this.#syncHeads(identities),
+          theyHave: (identity, head) => this.#theirHeads.set(identity, head),
+        })
+      : null;
     this.#offHead = replica.events.on('head', (h) => {
-      if (this.interests.has(h.identity) && !replica.isBlocked(this.peer)) this.send({ type: 'head', identity: h.identity, head: h.hash });
+      if (replica.isBlocked(this.peer)) return;
+      const theyHaveIt = this.#theirHeads.get(h.identity) === h.hash;
+      if (this.#notes?.onHead(h, theyHaveIt)) return;
+      if (this.interests.has(h.identity) && !theyHaveIt) this.send({ type: 'head', identity: h.identity, head: h.hash });
     });
     this.channel.onClose = (reason) => this.#closed(reason);
+    this.channel.onBytes = (bytes) => this.#receiveBytes(bytes);
     this.channel.read((frame) => void this.#receive(frame));
     this.send({ type: 'provides', services: [...provides] });
   }
@@ -130,92 +155,53 @@ export class Link {
     );
   }
 
-  /** Ask the peer for its heads of the identities we watch (or of some), then pull what is newer. */
-  async syncWatched(identities: readonly Identity[] = this.#replica.watched()): Promise<void> {
+  /**
+   * Ask the peer for the heads of the identities we watch (or of some), then
+   * pull what is newer. With notes, the first sync of a connection asks only
+   * what changed since the last.
+   */
+  async syncWatched(identities?: readonly Identity[]): Promise<void> {
+    if (this.#notes && identities === undefined) return this.#notes.reconcile();
+    const asked = identities ?? this.#replica.watched();
+    this.#notes?.watchMore(asked);
+    await this.#syncHeads(asked);
+  }
+
+  async #syncHeads(identities: readonly Identity[]): Promise<void> {
     for (let i = 0; i < identities.length; i += LIMITS.listItems) {
       const reply = await this.request({ type: 'get_heads', identities: identities.slice(i, i + LIMITS.listItems) });
-      if (reply.type === 'last_known_heads') await Promise.all(reply.heads.map(([identity, head]) => this.pull(identity, head)));
+      if (reply.type === 'last_known_heads') await Promise.all(reply.heads.map(([identity, head]) => this.#pullThenHint(identity, head)));
     }
   }
 
   /** Bring the replica up to `head` for a watched identity. Resolves when done or given up. */
-  async pull(identity: Identity, head: Hash): Promise<void> {
-    if (!this.#replica.isWatched(identity) || this.#pulling.get(identity) === head) return;
-    const current = await this.#replica.head(identity);
-    if (current?.hash === head) return;
-    this.#pulling.set(identity, head);
-    let received = 0;
-    const ask = (from: Hash) => {
-      const reply = this.request({ type: 'get_feed', identity, from, known: current?.hash ?? null, limit: LIMITS.feedBatch });
-      reply.catch(() => undefined); // a prefetch abandoned after a refusal must not go unhandled
-      return reply;
-    };
-    try {
-      let inflight: Promise<WireMessage> | null = (await this.#replica.store.hasEntry(head)) ? null : ask(head);
-      let from: Hash = head;
-      while (inflight && !this.closed) {
-        const reply: WireMessage = await inflight;
-        inflight = null;
-        if (reply.type !== 'entries' || reply.entries.length === 0) return;
-        // Ask for the next batch before validating this one, so the round trip
-        // overlaps the signature checks; the guess is confirmed below.
-        const guess = claimedParent(reply.entries[reply.entries.length - 1] as string);
-        const prefetch = guess && !(await this.#replica.store.hasEntry(guess)) ? guess : null;
-        if (prefetch) inflight = ask(prefetch);
-        const run = await this.#validateRun(identity, from, reply.entries);
-        if (!run) return;
-        const refused = await this.#replica.accept(identity, run, this.peer);
-        if (refused) return this.#strike(`refused entry: ${refused.message}`);
-        received += run.length;
-        this.#hooks.onSync?.({ identity, peer: this.peer, received, done: false });
-        if (prefetch) from = prefetch;
-      }
-      await this.#replica.considerHead(identity, head);
-    } catch (err) {
-      this.#hooks.log?.(`pull of ${identity} from ${this.peer} failed: ${(err as Error).message}`);
-    } finally {
-      if (this.#pulling.get(identity) === head) this.#pulling.delete(identity);
-      if (received > 0) this.#hooks.onSync?.({ identity, peer: this.peer, received, done: true });
-    }
+  pull(identity: Identity, head: Hash, offered?: Entry): Promise<void> {
+    return this.#feeds.pull(identity, head, offered);
   }
 
-  async #pullThenHint(identity: Identity, head: Hash): Promise<void> {
-    await this.pull(identity, head);
+  async #pullThenHint(identity: Identity, head: Hash, offered?: Entry): Promise<void> {
+    this.#theirHeads.set(identity, head);
+    await this.pull(identity, head, offered);
     if ((await this.#replica.head(identity))?.hash !== head) this.#hooks.onHeadHint?.(identity, head);
   }
 
-  /** Validate a batch (all in flight), then check it is one unbroken run starting at `from`. */
-  async #validateRun(identity: Identity, from: Hash, texts: readonly string[]): Promise<Entry[] | null> {
-    const opened = await Promise.all(texts.map((t) => openEntry(t, { identity })));
-    const run: Entry[] = [];
-    let expected: Hash | null = from;
-    for (const r of opened) {
-      if (!r.ok) {
-        this.#strike(`invalid entry for ${identity}: ${r.error.message}`);
-        return null;
-      }
-      if (expected === null || r.value.hash !== expected) {
-        this.#strike(`entries for ${identity} are not the chain asked for`);
-        return null;
-      }
-      run.push(r.value);
-      expected = r.value.body.parent;
-    }
-    return run;
-  }
-
-  /** Fetch a blob by hash, verified, with progress; stored in the replica's store. */
+  /** Fetch a blob by hash, verified, with progress; kept in the replica's store (written on its own time: the bytes are good now). */
   async fetchBlob(hash: Hash, maxsize: number = LIMITS.blobBytes): Promise<Uint8Array> {
     const bytes = await this.#blobs.fetch(hash, maxsize);
-    await this.#replica.store.putBlob(hash, bytes);
+    this.#replica.store.putBlob(hash, bytes).catch((err: Error) => this.#hooks.log?.(`blob ${hash} not kept: ${err.message}`));
     return bytes;
   }
 
+  #receiveBytes(bytes: Uint8Array): void {
+    const chunk = decodeBlobChunk(bytes);
+    if (chunk.ok && this.#blobs.awaits(chunk.value.re)) return this.#blobs.receiveChunk(chunk.value);
+    if (!this.#bucket.take()) return this.#strike('flooding');
+    this.#strike(chunk.ok ? `a blob chunk for ${chunk.value.re}, which we did not ask for` : `binary message: ${chunk.error.message}`);
+  }
+
   async #receive(frame: string): Promise<void> {
-    if (!this.#bucket.take()) {
-      this.send({ type: 'error', code: 'rate_limited', message: `more than ${FRAME_RATE} frames/s` });
-      return this.#strike('flooding');
-    }
+    // Past the rate, only answers to our own requests get through.
+    const flooding = !this.#bucket.take();
     const parsed = parseWire(frame);
     if (!parsed.ok) {
       this.send({ type: 'error', code: wireErrorOf(parsed.error.code), message: parsed.error.message });
@@ -223,13 +209,20 @@ export class Link {
     }
     const msg = parsed.value;
     if (msg.re !== undefined) {
+      if (this.#feeds.answers(msg)) return this.#feeds.receive(msg);
       if (this.#blobs.answers(msg)) return this.#blobs.receive(msg);
+      if (this.#notes?.answers(msg)) return this.#notes.receive(msg);
       if (this.#requests.answer(msg.re, msg)) return;
+    }
+    if (flooding) {
+      this.send({ type: 'error', code: 'rate_limited', message: `more than ${FRAME_RATE} frames/s` });
+      return this.#strike('flooding');
     }
     const blocked = this.#replica.isBlocked(this.peer);
     switch (msg.type) {
       case 'provides':
         this.services = msg.services;
+        this.#hooks.onProvides?.(msg.services);
         return;
       case 'ping':
         return this.send({ type: 'pong' });
@@ -250,12 +243,20 @@ export class Link {
         return;
       case 'head':
         return void this.#pullThenHint(msg.identity, msg.head);
+      case 'interests':
+        return blocked || !this.#notes ? this.#unavailable(msg.id) : this.#notes.onInterests(msg);
+      case 'get_changes':
+        return blocked || !this.#notes ? this.#unavailable(msg.id) : this.#notes.onGetChanges(msg);
+      case 'changes':
+        return this.#notes?.pushed(msg);
       case 'get_feed':
-        return blocked ? this.#refuse(msg.id) : this.#serveFeed(msg);
+        return blocked ? this.#refuse(msg.id) : this.#feeds.serve(msg);
       case 'iwant':
-        return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg);
+        return blocked ? this.#refuse(msg.id) : this.#serveIhave(msg.id, msg.hashes);
       case 'getblob':
-        return blocked ? this.#refuse(msg.id) : this.#blobs.serve(msg);
+        if (blocked) return this.#refuse(msg.id);
+        this.lastUseful = performance.now();
+        return this.#blobs.serve(msg);
       default:
         this.#hooks.onOther?.(msg);
     }
@@ -265,25 +266,17 @@ export class Link {
     this.send({ type: 'error', re: id, code: 'forbidden', message: 'blocked' });
   }
 
-  async #serveFeed(msg: WireOf<'get_feed'>): Promise<void> {
-    const entries: string[] = [];
-    const frame = new FramePacker(FRAME_BUDGET.relayable);
-    let at = this.#replica.isBlocked(msg.identity) ? undefined : await this.#replica.store.getEntry(msg.from);
-    while (at && at.body.identity === msg.identity && at.hash !== msg.known && entries.length < msg.limit) {
-      if (!frame.take(at.text)) break;
-      entries.push(at.text);
-      at = at.body.parent ? await this.#replica.store.getEntry(at.body.parent) : undefined;
-    }
-    this.send({ type: 'entries', re: msg.id, identity: msg.identity, entries });
+  #unavailable(id: string | undefined): void {
+    this.send({ type: 'error', re: id, code: 'unavailable', message: 'no notes kept with this peer: use get_heads' });
   }
 
-  async #serveIhave(msg: WireOf<'iwant'>): Promise<void> {
+  async #serveIhave(id: string | undefined, hashes: readonly Hash[]): Promise<void> {
     const blobs: [Hash, number][] = [];
-    for (const hash of msg.hashes) {
+    for (const hash of hashes) {
       const size = (await this.#replica.store.blobSize(hash)) ?? (await this.#replica.store.getEntry(hash))?.size;
       if (size !== undefined) blobs.push([hash, size]);
     }
-    this.send({ type: 'ihave', re: msg.id, blobs });
+    this.send({ type: 'ihave', re: id, blobs });
   }
 
   #strike(reason: string): void {
@@ -298,6 +291,8 @@ export class Link {
     this.#offHead();
     this.#requests.failAll(new Error(`link closed: ${reason}`));
     this.#blobs.end(reason);
+    this.#feeds.end();
+    this.#notes?.end();
     this.#hooks.onClose?.(reason);
   }
 }

@@ -1,76 +1,74 @@
 /**
- * The mesh: rooms we are in and the peer links we hold. For each identity
- * a room says is present (only those we watch and that let us see them,
- * docs/protocol.md §13.7), the smaller identity dials: WebRTC first where
- * the platform has it, then the room relay when WebRTC cannot connect. The
- * other side may not see us at all (it need not watch us), so the larger
- * identity dials too if no link came from the smaller one within a grace
- * period. The transport of every link is visible, because people like to
- * know.
+ * The mesh: rooms we are in and the peer links we hold. Links are by
+ * consent (link-rules.ts, docs/peer.md): we dial, and answer, only our own
+ * devices, people we follow, people who follow us and our pubs (strangers
+ * too when this device is a pub), at most LINK_LIMITS.maxLinks at once, the
+ * least useful dropped first. WebRTC first where the platform has it (only
+ * through TURN when the address is hidden), the room relay otherwise. Every
+ * link's transport and reason are visible, because people like to know.
  */
-import type { Hash, Identity, KeyPair, Service, WireMessage } from '../protocol/index.ts';
+import type { Identity, Service } from '../protocol/index.ts';
 import type { Channel, TransportKind } from './channel.ts';
-import { Emitter } from './events.ts';
-import { Link, type BlobProgress, type SyncProgress } from './link.ts';
-import { asPeerSignal, RelayChannel, type PeerSignal } from './relay-channel.ts';
-import type { Replica } from './replica.ts';
-import { RoomClient, type RoomStatus } from './room-client.ts';
-import { rtcAvailable, RtcNegotiation, type RtcOptions } from './rtc-channel.ts';
+import { Emitter, within } from './events.ts';
+import { Link } from './link.ts';
+import { HeadHints } from './head-hints.ts';
+import { LINK_LIMITS, makeRoom, mayAccept, mayDial, overflow, type HeldLink, type LinkLimits, type LinkReason } from './link-rules.ts';
+import { rtcUnder } from './privacy.ts';
+import { Negotiations } from './negotiation.ts';
+import { RoomClient } from './room-client.ts';
+import { rtcAvailable, type RtcOptions } from './rtc-channel.ts';
+import type { MeshEvents, MeshOptions, PeerLinkInfo } from './mesh-types.ts';
 import { authenticate } from './session.ts';
 
-export interface PeerLinkInfo {
-  readonly identity: Identity;
-  readonly transport: TransportKind;
-  readonly room: string;
-}
-
-export interface MeshEvents {
-  peer: PeerLinkInfo & { connected: boolean };
-  room: { url: string; status: RoomStatus };
-  roomLink: { url: string; link: Link };
-  /** Room messages the mesh does not handle (dropbox notices, lease answers, ...). */
-  roomOther: { url: string; link: Link; message: WireMessage };
-  blob: BlobProgress;
-  sync: SyncProgress;
-  log: string;
-}
-
-export interface MeshOptions {
-  keys: KeyPair;
-  replica: Replica;
-  provides: readonly Service[];
-  head: () => Promise<Hash | null>;
-  /** ICE servers (STUN/TURN) for WebRTC; WebRTC is off when null. */
-  rtc: (() => Promise<RtcOptions>) | null;
-  /** Our opt-ins in every room: may anyone who watches us see us, may strangers message us. */
-  visibility: { anyone: boolean; strangers: boolean };
-  WebSocket?: unknown;
-}
+export type { MeshEvents, MeshOptions, PeerLinkInfo };
 
 interface Held {
   link: Link;
   transport: TransportKind;
   room: string;
+  reason: LinkReason | null;
 }
 
-const PEER_PROVIDES: Service[] = ['blobs', 'headtracking'];
-/** How long the larger identity waits for the smaller one to dial before it dials itself. */
-const DIAL_GRACE_MS = 3_000;
+/** The larger identity lets the smaller dial first for this long: two offers at once is glare. */
+const YIELD_MS = 1_500;
+/** A link that ended while the peer is still present is dialled again after a random wait up to this. */
+const REDIAL_MS = 5_000;
+/** How long a dial waits for the accounts' heads before dialling a claimed device. */
+const CHECK_ACCOUNTS_MS = 5_000;
+/** A `claimed` link must turn out to be a device of an account we watch (its feed lists it) within this, or it ends. */
+const PROBATION_MS = 60_000;
 
 export class Mesh {
   readonly events = new Emitter<MeshEvents>();
   readonly rooms = new Map<string, RoomClient>();
   #links = new Map<Identity, Held>();
-  #relays = new Map<Identity, RelayChannel>();
-  #rtc = new Map<Identity, RtcNegotiation>();
-  #dialing = new Set<Identity>();
-  /** WebRTC signals from each peer, handled one at a time: ICE candidates must not overtake the offer while ICE servers are fetched. */
-  #rtcQueue = new Map<Identity, Promise<void>>();
+  #negotiations: Negotiations;
+  #hints: HeadHints;
+  #closed = false;
+  readonly #limits: LinkLimits;
+  #hiding: boolean;
+  /** Rooms joined without presence (someone else's dropbox). */
+  #quiet = new Set<string>();
 
-  constructor(private readonly options: MeshOptions) {}
+  constructor(private readonly options: MeshOptions) {
+    this.#limits = options.limits ?? LINK_LIMITS;
+    this.#hiding = options.consent.privacy.hideAddress;
+    this.#hints = new HeadHints(options.replica, () => this.allLinks());
+    this.#negotiations = new Negotiations({
+      me: options.keys.identity,
+      isBlocked: (identity) => options.replica.isBlocked(identity),
+      rtcOptions: (reason) => this.#rtcOptions(reason),
+      welcome: (room, from, ch) => this.#welcome(room, from, ch),
+      adopt: (channel, peer, room, transport, reason) => this.#adopt(channel, peer, room, transport, reason),
+      changed: () => this.#interestChanged(),
+      log: (line) => this.events.emit('log', line),
+    });
+    options.consent.events.on('changed', () => this.#relationsChanged());
+    options.consent.events.on('privacy', () => this.#privacyChanged());
+  }
 
   links(): PeerLinkInfo[] {
-    return [...this.#links.entries()].map(([identity, h]) => ({ identity, transport: h.transport, room: h.room }));
+    return [...this.#links.entries()].map(([identity, h]) => ({ identity, transport: h.transport, room: h.room, reason: h.reason }));
   }
 
   linkTo(identity: Identity): Link | undefined {
@@ -83,16 +81,34 @@ export class Mesh {
     return [...[...this.#links.values()].map((h) => h.link), ...rooms];
   }
 
-  join(url: string): RoomClient {
+  /** What every room we are present in hears from us (room-interest.ts). */
+  readonly #interest = {
+    watch: () => this.options.consent.watchList(this.talking()),
+    allow: () => this.options.consent.allowList(this.talking()),
+    visibility: () => this.options.consent.visibility(),
+  };
+
+  /** Peers we link with or dial: the rooms watch them and let them answer. */
+  talking(): Identity[] {
+    return [...new Set([...this.#links.keys(), ...this.#negotiations.pending()])];
+  }
+
+  /**
+   * Join a room. `presence: false` joins only to use the server (leaving a
+   * drop at someone else's dropbox): the room hears nothing of whom we watch
+   * or allow, and we link with nobody through it.
+   */
+  join(url: string, { presence = true }: { presence?: boolean } = {}): RoomClient {
     const existing = this.rooms.get(url);
     if (existing) return existing;
+    if (!presence) this.#quiet.add(url);
     const room = new RoomClient({
       url,
       keys: this.options.keys,
       replica: this.options.replica,
       provides: this.options.provides,
       head: this.options.head,
-      visibility: this.options.visibility,
+      ...(presence && { interest: this.#interest }),
       ...(this.options.WebSocket !== undefined && { WebSocket: this.options.WebSocket }),
       log: (line) => this.events.emit('log', line),
     });
@@ -100,17 +116,19 @@ export class Mesh {
     room.events.on('status', (status) => {
       this.events.emit('room', { url, status });
       if (status !== 'online')
-        for (const [identity, held] of this.#links) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
+        for (const held of this.#links.values()) if (held.room === url && held.transport === 'relay') held.link.close('room offline');
     });
     room.events.on('link', (link) => this.events.emit('roomLink', { url, link }));
     room.events.on('sync', (p) => this.events.emit('sync', p));
     room.events.on('blob', (p) => this.events.emit('blob', p));
     room.events.on('presence', (p) => {
-      if (p.online) void this.#maybeDial(room, p.identity);
-      else this.#relays.get(p.identity)?.lost('peer left the room');
+      if (!p.online) return this.#negotiations.lost(p.identity, 'peer left the room');
+      // Someone we have no reason for is shown to us as claiming an account we watch: the account may have a new device.
+      if (this.options.consent.reasonOf(p.identity) === null) this.#hints.refreshAccounts(room, this.options.consent.accounts());
+      void this.#maybeDial(room, p.identity);
     });
-    room.events.on('message', (m) => void this.#signal(room, m.from, m.payload));
-    room.events.on('headHint', (h) => void this.#pullAnywhere(h.identity, h.head));
+    room.events.on('message', (m) => void this.#negotiations.receive(room, m.from, m.payload));
+    room.events.on('headHint', (h) => void this.#hints.pull(h.identity, h.head));
     room.events.on('other', (message) => room.link && this.events.emit('roomOther', { url, link: room.link, message }));
     return room;
   }
@@ -118,104 +136,87 @@ export class Mesh {
   leave(url: string): void {
     this.rooms.get(url)?.close();
     this.rooms.delete(url);
+    this.#quiet.delete(url);
   }
 
-  /** A head someone mentioned: try every link until the replica has it. */
-  async #pullAnywhere(identity: Identity, head: Hash): Promise<void> {
-    for (const link of this.allLinks()) {
-      if ((await this.options.replica.head(identity))?.hash === head) return;
-      await link.pull(identity, head);
-    }
+  /** Whether we are present in this room (joined as ours, not only to leave a drop). */
+  presenceIn(url: string): boolean {
+    return this.rooms.has(url) && !this.#quiet.has(url);
   }
 
-  /** A link to `peer` exists or is being made, from either side. */
-  #linking(peer: Identity): boolean {
-    return this.#links.has(peer) || this.#dialing.has(peer) || this.#rtc.has(peer) || this.#relays.get(peer)?.closed === false;
+  #held(except?: Identity): HeldLink[] {
+    return [...this.#links.entries()]
+      .filter(([identity]) => identity !== except)
+      .map(([identity, h]) => ({ identity, reason: h.reason ?? 'served', lastUseful: h.link.lastUseful }));
+  }
+
+  /** WebRTC settings under the privacy choices, or null: relay through the room (also to a claimed device we cannot tell yet). */
+  async #rtcOptions(reason: LinkReason): Promise<RtcOptions | null> {
+    if (reason === 'claimed' || !this.options.rtc || !rtcAvailable()) return null;
+    return rtcUnder(this.options.consent.privacy, await this.options.rtc());
+  }
+
+  #interestChanged(): void {
+    for (const room of this.rooms.values()) void room.interestChanged();
   }
 
   async #maybeDial(room: RoomClient, peer: Identity): Promise<void> {
     const me = this.options.keys.identity;
-    if (peer === me || this.#linking(peer) || this.options.replica.isBlocked(peer)) return;
-    if (me > peer) {
-      // The smaller identity dials; it may not see us, so after a while we do.
-      await new Promise((r) => setTimeout(r, DIAL_GRACE_MS * (1 + Math.random())));
-      if (this.#linking(peer) || !room.present.has(peer) || room.status !== 'online' || !this.rooms.has(room.url)) return;
+    const busy = () => this.#closed || this.#links.has(peer) || this.#negotiations.busy(peer);
+    let reason = this.options.consent.reasonOf(peer);
+    if (peer === me || busy() || !mayDial(reason)) return;
+    if (reason === 'claimed' && room.link) {
+      // The account it claims may be leased on this server: read it first, and we may know who this is.
+      await within(room.link.syncWatched(this.options.consent.accounts()), CHECK_ACCOUNTS_MS);
+      await this.options.consent.settle();
+      reason = this.options.consent.reasonOf(peer);
+      if (busy() || !mayDial(reason)) return;
     }
-    this.#dialing.add(peer);
-    try {
-      if (this.options.rtc && rtcAvailable()) {
-        try {
-          const negotiation = new RtcNegotiation(room, peer, true, await this.options.rtc());
-          this.#rtc.set(peer, negotiation);
-          const channel = await negotiation.channel;
-          await this.#adopt(channel, peer, room, 'webrtc');
-          return;
-        } catch (err) {
-          this.events.emit('log', `WebRTC to ${peer} failed (${(err as Error).message}); relaying through ${room.url}`);
-        } finally {
-          this.#rtc.delete(peer);
-        }
-      }
-      const relay = new RelayChannel(room, peer);
-      this.#relays.set(peer, relay);
-      await this.#adopt(relay, peer, room, 'relay');
-    } finally {
-      this.#dialing.delete(peer);
-    }
-  }
-
-  async #signal(room: RoomClient, from: Identity, payload: unknown): Promise<void> {
-    const signal = asPeerSignal(payload);
-    if (!signal || this.options.replica.isBlocked(from)) return;
-    if (signal.ch === 'relay') {
-      let relay = this.#relays.get(from);
-      if (!relay || relay.closed) {
-        if (!('frame' in signal)) return;
-        // The far side dialled us through the relay: answer as the responder.
-        relay = new RelayChannel(room, from);
-        this.#relays.set(from, relay);
-        relay.receive(signal);
-        void this.#adopt(relay, from, room, 'relay');
-        return;
-      }
-      relay.receive(signal);
+    if (makeRoom(this.#held(), reason, this.#limits) === 'refuse') {
+      this.events.emit('log', `not linking with ${peer} (${reason}): ${this.#links.size} links held, each at least as useful`);
       return;
     }
-    const queued = (this.#rtcQueue.get(from) ?? Promise.resolve()).then(() => this.#rtcSignal(room, from, signal));
-    const settled = queued.catch(() => undefined);
-    this.#rtcQueue.set(from, settled);
-    void settled.then(() => this.#rtcQueue.get(from) === settled && this.#rtcQueue.delete(from));
-    await queued;
-  }
-
-  async #rtcSignal(room: RoomClient, from: Identity, signal: PeerSignal): Promise<void> {
-    if (signal.ch !== 'rtc') return;
-    let negotiation = this.#rtc.get(from);
-    if (!negotiation && 'sdp' in signal && signal.sdp.type === 'offer') {
-      if (!this.options.rtc || !rtcAvailable()) return void room.sendTo(from, { ch: 'rtc', fail: 'no WebRTC here' });
-      negotiation = new RtcNegotiation(room, from, false, await this.options.rtc());
-      this.#rtc.set(from, negotiation);
-      negotiation.channel
-        .then(
-          (channel) => void this.#adopt(channel, from, room, 'webrtc'),
-          () => undefined,
-        )
-        .finally(() => this.#rtc.delete(from));
+    if (me > peer) {
+      await new Promise((r) => setTimeout(r, YIELD_MS));
+      if (busy() || !room.present.has(peer)) return;
     }
-    if ('fail' in signal) negotiation?.abort();
-    else await negotiation?.signal(signal).catch((err: Error) => this.events.emit('log', `WebRTC signal from ${from}: ${err.message}`));
+    await this.#negotiations.dial(room, peer, reason, () => this.#links.has(peer));
   }
 
-  async #adopt(channel: Channel, peer: Identity, room: RoomClient, transport: TransportKind): Promise<void> {
-    await this.adopt(channel, { endpoint: `effigy-${transport}:${room.endpoint}`, room: room.url, expect: peer });
+  /** Whether to take an incoming link (an offer, a relayed session): consent, then the cap. A stranger hears nothing back. */
+  #welcome(room: RoomClient, from: Identity, ch: 'rtc' | 'relay'): LinkReason | null {
+    const reason = this.options.consent.reasonOf(from);
+    // A claimed device only when the room shows it to us (it claims an account we watch), never one that merely messaged us.
+    if (!mayAccept(reason) || (reason === 'claimed' && !room.present.has(from))) {
+      this.events.emit('log', `ignored a link from ${from}: not a device of ours, nobody we follow or who follows us, nor a pub`);
+      return null;
+    }
+    if (makeRoom(this.#held(from), reason, this.#limits) === 'refuse') {
+      room.sendTo(from, ch === 'rtc' ? { ch, fail: 'too many links' } : { ch, close: 'too many links' });
+      return null;
+    }
+    return reason;
+  }
+
+  async #adopt(channel: Channel, peer: Identity, room: RoomClient, transport: TransportKind, reason: LinkReason): Promise<void> {
+    await this.#open(channel, { endpoint: `effigy-${transport}:${room.endpoint}`, room: room.url, expect: peer }, reason);
   }
 
   /**
-   * Authenticate a channel and run a link over it. Rooms call this for every
-   * peer channel; anything else that delivers frames (tests, other
-   * transports) can too. Resolves once the link is up; the first sync runs on.
+   * Authenticate a channel and run a link over it. Rooms call this (through
+   * the consent rules) for every peer channel; anything else that delivers
+   * frames (tests, other transports) can call it directly, having decided
+   * itself to link. Resolves once the link is up; the first sync runs on.
    */
-  async adopt(channel: Channel, where: { endpoint: string; room: string; expect?: Identity }): Promise<Link | null> {
+  adopt(channel: Channel, where: { endpoint: string; room: string; expect?: Identity }): Promise<Link | null> {
+    return this.#open(channel, where, null);
+  }
+
+  async #open(
+    channel: Channel,
+    where: { endpoint: string; room: string; expect?: Identity },
+    reason: LinkReason | null,
+  ): Promise<Link | null> {
     const transport = channel.kind;
     try {
       const session = await authenticate(channel, { keys: this.options.keys, endpoint: where.endpoint, head: await this.options.head() });
@@ -224,21 +225,42 @@ export class Mesh {
         channel.close('unexpected or blocked identity');
         return null;
       }
+      if (reason !== null) {
+        // Relations may have moved while we negotiated: the rules once more, and room under the cap.
+        reason = this.options.consent.reasonOf(peer);
+        const verdict = mayAccept(reason) ? makeRoom(this.#held(peer), reason, this.#limits) : 'refuse';
+        if (!mayAccept(reason) || verdict === 'refuse') {
+          channel.close(mayAccept(reason) ? 'too many links' : 'not linked by consent');
+          return null;
+        }
+        if (verdict !== 'room') this.#links.get(verdict.drop)?.link.close('making room for a more useful link');
+      }
       this.#links.get(peer)?.link.close('replaced');
-      const link = new Link(session, this.options.replica, PEER_PROVIDES, {
+      const link = new Link(session, this.options.replica, this.#provides(), {
         onBlobProgress: (p) => this.events.emit('blob', p),
         onSync: (p) => this.events.emit('sync', p),
-        onHeadHint: (identity, head) => void this.#pullAnywhere(identity, head),
-        onClose: () => {
-          if (this.#links.get(peer)?.link === link) {
-            this.#links.delete(peer);
-            this.events.emit('peer', { identity: peer, transport, room: where.room, connected: false });
-          }
+        onHeadHint: (identity, head) => void this.#hints.pull(identity, head),
+        onProvides: (services) => {
+          if (services.includes('pub')) void this.options.consent.addPub(peer);
+        },
+        onClose: (why) => {
+          if (this.#links.get(peer)?.link !== link) return;
+          this.#links.delete(peer);
+          this.events.emit('peer', { identity: peer, transport, room: where.room, reason, connected: false });
+          this.#interestChanged();
+          if (reason !== null) this.#redialLater(where.room, peer, why);
         },
         log: (line) => this.events.emit('log', line),
+        notes: this.options.notes ?? true,
       });
-      this.#links.set(peer, { link, transport, room: where.room });
-      this.events.emit('peer', { identity: peer, transport, room: where.room, connected: true });
+      this.#links.set(peer, { link, transport, room: where.room, reason });
+      if (reason === 'claimed')
+        setTimeout(() => {
+          const held = this.#links.get(peer);
+          if (held?.link === link && held.reason === 'claimed') link.close('not a device of an account we watch');
+        }, PROBATION_MS);
+      this.events.emit('peer', { identity: peer, transport, room: where.room, reason, connected: true });
+      this.#interestChanged();
       void link.syncWatched().catch((err: Error) => this.events.emit('log', `sync with ${peer}: ${err.message}`));
       return link;
     } catch (err) {
@@ -247,7 +269,58 @@ export class Mesh {
     }
   }
 
+  #provides(): Service[] {
+    return ['blobs', 'headtracking', ...(this.options.consent.privacy.pub ? (['pub'] as const) : [])];
+  }
+
+  /** A link that ended on its own while the peer is still here is dialled again, after a random wait. */
+  #redialLater(url: string, peer: Identity, why: string): void {
+    if (this.#closed || /consent|blocked|too many|making room|replaced|bye/.test(why)) return;
+    setTimeout(
+      () => {
+        const room = this.rooms.get(url);
+        if (room?.present.has(peer)) void this.#maybeDial(room, peer);
+      },
+      REDIAL_MS / 2 + Math.random() * (REDIAL_MS / 2),
+    );
+  }
+
+  /** Follows, followers, devices, pubs or blocks moved: re-sort the links, tell the rooms, dial who became welcome. */
+  #relationsChanged(): void {
+    const consent = this.options.consent;
+    for (const [peer, held] of this.#links) {
+      if (held.reason === null) continue;
+      const reason = consent.reasonOf(peer);
+      if (!mayAccept(reason)) held.link.close('no longer linked by consent');
+      else if (held.reason === 'claimed' && reason !== 'claimed' && held.transport === 'relay' && this.options.rtc && rtcAvailable())
+        held.link.close('confirmed: reconnecting directly'); // a claimed link was relay only
+      else if (held.reason !== reason) {
+        held.reason = reason;
+        this.events.emit('peer', { identity: peer, transport: held.transport, room: held.room, reason, connected: true });
+      }
+    }
+    for (const peer of overflow(this.#held(), this.#limits)) this.#links.get(peer)?.link.close('making room for a more useful link');
+    this.#interestChanged();
+    for (const room of this.rooms.values()) for (const peer of room.present.keys()) void this.#maybeDial(room, peer);
+  }
+
+  #privacyChanged(): void {
+    const provides = this.#provides();
+    for (const held of this.#links.values()) held.link.send({ type: 'provides', services: provides });
+    // Links come back under the new choice: a direct path may show our address; a relayed one may go direct again.
+    const hide = this.options.consent.privacy.hideAddress;
+    if (hide !== this.#hiding) {
+      this.#hiding = hide;
+      const wrong = hide ? 'webrtc' : 'relay';
+      for (const held of this.#links.values())
+        if (held.transport === wrong && held.reason !== null) held.link.close(`address ${hide ? 'hidden' : 'shown'}: reconnecting`);
+    }
+    this.#interestChanged();
+  }
+
   close(): void {
+    this.#closed = true;
+    this.#hints.close();
     for (const url of [...this.rooms.keys()]) this.leave(url);
     for (const held of this.#links.values()) held.link.close('bye');
     this.#links.clear();

@@ -21,15 +21,29 @@ import type { Mesh } from './mesh.ts';
 import type { Replica } from './replica.ts';
 import type { StoredHead } from './store.ts';
 
+const PUBLISHED_SETTING = 'published-up-to';
+
 export class Publisher {
   /** The last entry signed here per feed: a head that moves to it needs no second announce. */
   #lastSigned = new Map<Identity, Hash>();
+  /** Per feed we sign for, the highest comparable a room has taken: entries above it are still pending. */
+  #published: Record<string, number> = {};
 
   constructor(
     private readonly keys: Keys,
     private readonly replica: Replica,
     private readonly mesh: Mesh,
+    private readonly onPublished: (identity: Identity, comparable: number) => void = () => undefined,
   ) {}
+
+  async loadPublished(): Promise<void> {
+    this.#published = (await this.replica.store.getSetting<Record<string, number>>(PUBLISHED_SETTING)) ?? {};
+  }
+
+  /** The highest comparable of `identity`'s feed that a room has taken (0: none yet). */
+  publishedUpTo(identity: Identity): number {
+    return this.#published[identity] ?? 0;
+  }
 
   /** Append to this device's feed, claiming its synod at the synod's current head. */
   async publish(payload: Payload): Promise<Entry> {
@@ -94,6 +108,14 @@ export class Publisher {
   }
 
   #announce(entry: Entry): void {
-    for (const room of this.mesh.rooms.values()) void room.announce(entry);
+    for (const room of this.mesh.rooms.values()) void room.announce(entry).then((taken) => (taken ? this.#taken(entry) : undefined));
+  }
+
+  async #taken(entry: Entry): Promise<void> {
+    const { identity, comparable } = entry.body;
+    if ((this.#published[identity] ?? 0) >= comparable) return;
+    this.#published = { ...this.#published, [identity]: comparable };
+    await this.replica.store.putSetting(PUBLISHED_SETTING, this.#published);
+    this.onPublished(identity, comparable);
   }
 }

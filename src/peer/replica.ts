@@ -3,11 +3,16 @@
  * in, decides heads (complete, unbroken chains only), applies synod rules
  * (revoked devices' entries above their cut are refused), and tells the rest
  * of the engine when a head moves. Transports never touch the store directly.
+ *
+ * Opening reads the watch list, the heads and the feeds known to be synods
+ * (a setting, so other feeds are not read at all); a store written before
+ * that setting existed is scanned once to find them.
  */
 import {
   checkDeviceEntry,
   checkLink,
-  compareEntries,
+  compareHeads,
+  rankOf,
   synodState,
   type Entry,
   type Hash,
@@ -16,11 +21,12 @@ import {
   type SynodState,
 } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
-import type { Store, StoredHead, WatchReason } from './store.ts';
+import type { LoggedHead, Store, StoredHead, WatchReason } from './store.ts';
 
 export interface ReplicaEvents {
   entry: Entry;
-  head: StoredHead;
+  /** A head moved; `seq` is its place in the change log. */
+  head: LoggedHead;
   rejected: { identity: Identity | null; hash: Hash | null; error: ProtocolError; from: string };
   /** An identity newly watched: links ask their peers for it. */
   watch: Identity;
@@ -28,27 +34,47 @@ export interface ReplicaEvents {
   reasons: { identity: Identity; reasons: readonly WatchReason[] };
 }
 
+/** The setting listing the feeds that hold synod operations. */
+const SYNODS = 'synods';
+
 export class Replica {
   readonly events = new Emitter<ReplicaEvents>();
   #watch = new Map<Identity, Set<WatchReason>>();
   #blocked = new Set<Identity>();
   #synods = new Map<Identity, SynodState>();
-  /** Entries known to sit on a complete, valid chain: walks stop at them. */
+  /** Feeds holding synod operations: their state is kept, whoever watches them and why. */
+  #synodFeeds = new Set<Identity>();
+  /** The heads as this replica last wrote or read them. */
+  #heads = new Map<Identity, StoredHead>();
+  /** Entries known to sit on a complete, valid chain (the heads): walks stop at them. */
   #complete = new Set<Hash>();
 
   private constructor(readonly store: Store) {}
 
   static async open(store: Store): Promise<Replica> {
     const r = new Replica(store);
-    for (const w of await store.watchList()) r.#watch.set(w.identity, new Set(w.reasons));
-    for (const b of (await store.getSetting<Identity[]>('blocked')) ?? []) r.#blocked.add(b);
-    for (const head of await store.heads()) r.#complete.add(head.hash);
-    // Only feeds that are synods (they hold synod operations, or we watch them as our synod):
-    // folding a plain device feed would give it an empty synod state of its own.
-    for (const [identity, reasons] of r.#watch) {
-      const chain = await r.chain(identity);
-      if (reasons.has('synod') || chain.some((e) => e.body.payload.type === 'synod')) await r.#refreshSynod(identity);
+    const [watch, blocked, heads, synods] = await Promise.all([
+      store.watchList(),
+      store.getSetting<Identity[]>('blocked'),
+      store.heads(),
+      store.getSetting<Identity[]>(SYNODS),
+    ]);
+    for (const w of watch) r.#watch.set(w.identity, new Set(w.reasons));
+    for (const b of blocked ?? []) r.#blocked.add(b);
+    for (const head of heads) {
+      r.#heads.set(head.identity, head);
+      r.#complete.add(head.hash);
     }
+    if (synods) for (const s of synods) r.#synodFeeds.add(s);
+    else {
+      // A store from before the setting: find the synod feeds once. Folding a plain device
+      // feed would give it an empty synod state of its own, so only feeds with synod operations.
+      for (const identity of r.#watch.keys())
+        if ((await r.chain(identity)).some((e) => e.body.payload.type === 'synod')) r.#synodFeeds.add(identity);
+      await store.putSetting(SYNODS, [...r.#synodFeeds]);
+    }
+    for (const [identity, reasons] of r.#watch) if (reasons.has('synod')) r.#synodFeeds.add(identity);
+    for (const identity of r.#synodFeeds) await r.#refreshSynod(identity);
     return r;
   }
 
@@ -80,6 +106,9 @@ export class Replica {
     await this.store.setWatch({ identity, reasons: [...set] });
     this.events.emit('reasons', { identity, reasons: [...set] });
   }
+  blockedList(): Identity[] {
+    return [...this.#blocked];
+  }
   isBlocked(identity: Identity): boolean {
     return this.#blocked.has(identity);
   }
@@ -91,8 +120,8 @@ export class Replica {
 
   // --- heads and synods -------------------------------------------------
 
-  head(identity: Identity): Promise<StoredHead | undefined> {
-    return this.store.getHead(identity);
+  async head(identity: Identity): Promise<StoredHead | undefined> {
+    return this.#heads.get(identity);
   }
   synod(identity: Identity): SynodState | undefined {
     return this.#synods.get(identity);
@@ -100,7 +129,7 @@ export class Replica {
 
   /** The synod a device's head claims, when that synod lists the device. */
   async synodOfDevice(device: Identity): Promise<{ identity: Identity; state: SynodState } | undefined> {
-    const head = await this.store.getHead(device);
+    const head = this.#heads.get(device);
     const claimed = head ? (await this.store.getEntry(head.hash))?.body.synod?.[0] : undefined;
     const state = claimed ? this.#synods.get(claimed) : undefined;
     return claimed && state?.devices.has(device) ? { identity: claimed, state } : undefined;
@@ -108,26 +137,19 @@ export class Replica {
 
   /** An identity's feed along its head chain, newest first, at most `limit` entries. */
   async feed(identity: Identity, limit: number): Promise<Entry[]> {
-    const out: Entry[] = [];
-    const head = await this.store.getHead(identity);
-    let at = head ? await this.store.getEntry(head.hash) : undefined;
-    while (at && out.length < limit) {
-      out.push(at);
-      at = at.body.parent ? await this.store.getEntry(at.body.parent) : undefined;
-    }
-    return out;
+    const head = this.#heads.get(identity);
+    return head ? this.store.chain(head.hash, { limit, identity }) : [];
   }
 
   /** Root first. */
   async chain(identity: Identity): Promise<Entry[]> {
-    const head = await this.store.getHead(identity);
-    const out: Entry[] = [];
-    let at = head ? await this.store.getEntry(head.hash) : undefined;
-    while (at) {
-      out.push(at);
-      at = at.body.parent ? await this.store.getEntry(at.body.parent) : undefined;
-    }
-    return out.reverse();
+    return (await this.feed(identity, Infinity)).reverse();
+  }
+
+  /** Newest first across everyone watched, along each head chain. */
+  timeline(limit: number): Promise<Entry[]> {
+    const heads = this.watched().flatMap((i) => this.#heads.get(i) ?? []);
+    return this.store.newest(heads, limit);
   }
 
   /**
@@ -143,68 +165,113 @@ export class Replica {
     return r.ok ? null : r.error;
   }
 
+  #linkError(child: Entry, parent: Entry): ProtocolError | null {
+    const r = checkLink(child, parent);
+    return r.ok ? null : r.error;
+  }
+
   /**
    * Store a run of validated entries of one identity, head first, each the
-   * parent of the one before. Refuses the whole run at the first entry that
-   * breaks a rule, keeping what was stored before it.
+   * parent of the one before; `above` is the entry the run continues (the
+   * last of the run before it, in the same pull), whose link to the run is
+   * checked too. Refuses the whole run at the first entry that breaks a
+   * rule; the run is written in one go.
    */
-  async accept(identity: Identity, run: readonly Entry[], from: string): Promise<ProtocolError | null> {
+  async accept(identity: Identity, run: readonly Entry[], from: string, above?: Entry): Promise<ProtocolError | null> {
+    const admitted = this.admit(identity, run, from, above);
+    if ('error' in admitted) return admitted.error;
+    await admitted.stored;
+    return null;
+  }
+
+  /**
+   * `accept` in two steps: the checks now, the write under way. A puller
+   * checks and writes its next run while this one is still being stored
+   * (writes to one store keep their order).
+   */
+  admit(identity: Identity, run: readonly Entry[], from: string, above?: Entry): { error: ProtocolError } | { stored: Promise<void> } {
     for (let i = 0; i < run.length; i++) {
       const entry = run[i] as Entry;
-      const parent = run[i + 1];
+      const child = i === 0 ? above : run[i - 1];
       const bad =
         (entry.body.identity !== identity ? { code: 'wrong_identity' as const, message: `${entry.hash} is not by ${identity}` } : null) ??
-        (parent ? (checkLink(entry, parent).ok ? null : (checkLink(entry, parent) as { error: ProtocolError }).error) : null) ??
+        (child ? this.#linkError(child, entry) : null) ??
         this.#admissible(entry);
       if (bad) {
         this.events.emit('rejected', { identity, hash: entry.hash, error: bad, from });
-        return bad;
+        return { error: bad };
       }
     }
-    // Store oldest first so a crash mid-way leaves ancestors, never dangling children.
-    for (let i = run.length - 1; i >= 0; i--) {
-      const entry = run[i] as Entry;
-      if (await this.store.hasEntry(entry.hash)) continue;
-      await this.store.putEntry(entry);
-      this.events.emit('entry', entry);
-    }
-    return null;
+    const stored = this.store.putEntries(run).then(async () => {
+      if (run.some((e) => e.body.payload.type === 'synod')) await this.#markSynod(identity);
+      for (let i = run.length - 1; i >= 0; i--) this.events.emit('entry', run[i] as Entry);
+    });
+    return { stored };
   }
 
   /**
    * Consider `hash` as the identity's head: it becomes the head if its chain
    * is complete and it outranks the current head. Returns the head after.
+   * `checkedTo`, when given, is the oldest entry of a chain from `hash` down
+   * that `accept` took in one pull, every link checked: the walk for
+   * completeness starts there rather than at `hash`.
    */
-  async considerHead(identity: Identity, hash: Hash): Promise<StoredHead | undefined> {
+  async considerHead(identity: Identity, hash: Hash, checkedTo?: Entry): Promise<StoredHead | undefined> {
     const current = await this.store.getHead(identity);
     if (current?.hash === hash) return current;
-    const candidate = await this.store.getEntry(hash);
+    const candidate = checkedTo?.hash === hash ? checkedTo : await this.store.getEntry(hash);
     if (!candidate || candidate.body.identity !== identity) return current;
-    if (current) {
-      const currentEntry = await this.store.getEntry(current.hash);
-      if (currentEntry && compareEntries(candidate, currentEntry) > 0) return current;
-    }
-    // Walk down until a known-complete entry or the root; every link was checked on accept.
-    const walked: Hash[] = [];
-    let synodOps = false;
-    let at: Entry | undefined = candidate;
-    while (at && !this.#complete.has(at.hash)) {
-      walked.push(at.hash);
-      synodOps ||= at.body.payload.type === 'synod';
-      if (this.#admissible(at)) return current;
-      if (at.body.parent === null) break;
-      const parent: Entry | undefined = await this.store.getEntry(at.body.parent);
-      if (!parent || !checkLink(at, parent).ok) return current;
-      at = parent;
-    }
-    if (!at) return current;
-    for (const h of walked) this.#complete.add(h);
-    const head: StoredHead = { identity, hash, comparable: candidate.body.comparable };
-    await this.store.setHead(head);
+    if (current && compareHeads(rankOf(candidate), current) > 0) return current;
+    if (checkedTo && checkedTo.body.identity !== identity) return current;
+    const complete = await this.#reachesComplete(checkedTo ?? candidate, checkedTo !== undefined);
+    if (complete === null) return current;
+    const head: LoggedHead = await this.#setHead({ identity, hash, comparable: candidate.body.comparable });
     // A feed holding synod operations is a synod: keep its state, whoever watches it and why.
-    if (synodOps || this.#synods.has(identity) || this.#watch.get(identity)?.has('synod')) await this.#refreshSynod(identity);
+    if (complete.synodOps) await this.#markSynod(identity);
+    if (this.#synodFeeds.has(identity) || this.#watch.get(identity)?.has('synod')) await this.#refreshSynod(identity);
     this.events.emit('head', head);
     return head;
+  }
+
+  /**
+   * Walk down from `start` (already checked itself when `checked`) to a
+   * known-complete entry or a root, checking every link and synod claim, in
+   * one read of the store. Null when the chain is broken or incomplete.
+   */
+  async #reachesComplete(start: Entry, checked: boolean): Promise<{ synodOps: boolean } | null> {
+    let synodOps = start.body.payload.type === 'synod';
+    if (!checked && this.#admissible(start)) return null;
+    if (this.#complete.has(start.hash) || start.body.parent === null) return { synodOps };
+    let reached = false;
+    const below = await this.store.chain(start.body.parent, {
+      limit: Infinity,
+      identity: start.body.identity,
+      // Read up to and including the first complete entry.
+      fits: (e) => !reached && ((reached = this.#complete.has(e.hash)), true),
+    });
+    let at = start;
+    for (const parent of below) {
+      if (this.#linkError(at, parent)) return null;
+      if (this.#complete.has(parent.hash)) return { synodOps };
+      if (this.#admissible(parent)) return null;
+      synodOps ||= parent.body.payload.type === 'synod';
+      at = parent;
+    }
+    return at.body.parent === null ? { synodOps } : null;
+  }
+
+  async #setHead(head: StoredHead): Promise<LoggedHead> {
+    const before = this.#heads.get(head.identity);
+    if (before) this.#complete.delete(before.hash);
+    this.#heads.set(head.identity, head);
+    this.#complete.add(head.hash);
+    return { ...head, seq: await this.store.setHead(head) };
+  }
+
+  async #markSynod(identity: Identity): Promise<void> {
+    if (this.#synodFeeds.has(identity)) return;
+    this.#synodFeeds.add(identity);
+    await this.store.putSetting(SYNODS, [...this.#synodFeeds]);
   }
 
   /** Recompute a synod's state from its chain, and pull back heads of devices revoked since. */
@@ -225,16 +292,13 @@ export class Replica {
 
   /** A device revoked after we accepted its later entries: its head falls back to the cut. */
   async #rollBackRevoked(device: Identity, cut: number): Promise<void> {
-    const head = await this.store.getHead(device);
+    const head = this.#heads.get(device);
     if (!head || head.comparable <= cut) return;
-    let at = await this.store.getEntry(head.hash);
-    while (at && at.body.comparable > cut) {
-      this.#complete.delete(at.hash);
-      at = at.body.parent ? await this.store.getEntry(at.body.parent) : undefined;
-    }
+    const above = await this.store.chain(head.hash, { limit: Infinity, identity: device, fits: (e) => e.body.comparable > cut });
+    const kept = above.at(-1)?.body.parent;
+    const at = kept ? await this.store.getEntry(kept) : undefined;
     if (!at) return;
-    const fallback: StoredHead = { identity: device, hash: at.hash, comparable: at.body.comparable };
-    await this.store.setHead(fallback);
+    const fallback = await this.#setHead({ identity: device, hash: at.hash, comparable: at.body.comparable });
     this.events.emit('head', fallback);
   }
 

@@ -1,21 +1,16 @@
 /**
- * A room connection: a reconnecting WebSocket (partysocket: backoff and
- * retry are its job) to a signalling room, re-authenticated on every
- * connect. The room server is a peer like any other, so the session runs a
- * Link (head tracking, blobs, leases); on top of it the room adds presence,
- * messaging (`message_to` / `message_from`) and dropbox notices.
- *
- * Presence is by interest (docs/protocol.md §13.7): the socket is dialled
- * with our identity in the URL (the room's shard for it), and after every
- * session we tell the room whom we watch (the replica's watch list), whom we
- * let see us and message us (our follows and our synod's devices), and our
- * two opt-ins; then deltas as the watch list changes.
+ * A room connection: a reconnecting WebSocket (partysocket, with our own
+ * jittered backoff, backoff.ts) to a signalling room, dialled with our
+ * identity (the room routes by it, docs/protocol.md §13.8) and
+ * re-authenticated on every connect. The room server is a peer like any
+ * other, so the session runs a Link (head tracking, blobs, leases); on top
+ * of it the room adds presence by interest (room-interest.ts), messaging
+ * (`message_to` / `message_from`) and dropbox notices.
  */
 import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 import {
   canonicalEndpoint,
   FINAL_CLOSE_CODES,
-  LIMITS,
   type Entry,
   type Hash,
   type Identity,
@@ -23,11 +18,12 @@ import {
   type Service,
   type WireMessage,
 } from '../protocol/index.ts';
+import { BACKOFF, reconnectDelay } from './backoff.ts';
 import { Emitter } from './events.ts';
 import { Link, type BlobProgress, type SyncProgress } from './link.ts';
 import type { Replica } from './replica.ts';
+import { InterestSync, type Interest } from './room-interest.ts';
 import { authenticate } from './session.ts';
-import type { WatchReason } from './store.ts';
 import { WebSocketChannel } from './websocket-channel.ts';
 
 export type RoomStatus = 'connecting' | 'online' | 'offline' | 'closed';
@@ -51,18 +47,17 @@ export interface RoomClientOptions {
   provides: readonly Service[];
   /** The head to claim in the handshake. */
   head: () => Promise<Hash | null>;
-  /** The two opt-ins sent after each session (docs/protocol.md §13.7 rule 6). */
-  visibility: { anyone: boolean; strangers: boolean };
+  /** Whom we watch and allow, and our opt-ins; nothing is sent without it. */
+  interest?: Interest;
   /** A WebSocket constructor where there is no global one. */
   WebSocket?: unknown;
   log?: (line: string) => void;
+  /** For tests: the randomness of the backoff. */
+  random?: () => number;
 }
 
-/** Whom we let see us and message us: those we follow and our own synod's devices. */
-const allows = (reasons: readonly WatchReason[]): boolean => reasons.includes('follow') || reasons.includes('device');
-
-/** The URL of `url` for this identity's shard of the room. */
-export function roomSocketUrl(url: string, identity: Identity): string {
+/** The URL a client dials: the room's, with its identity for routing (§13.8 rule 1). */
+export function dialUrl(url: string, identity: string): string {
   const u = new URL(url);
   u.searchParams.set('identity', identity);
   return u.toString();
@@ -78,18 +73,22 @@ export class RoomClient {
   link: Link | null = null;
   #socket: ReconnectingWebSocket;
   #channel: WebSocketChannel | null = null;
+  #interest: InterestSync | null = null;
   #closing = false;
-  #offReasons: () => void;
+  /** Connection attempts since the last stable session (0: the next dial goes at once). */
+  #attempt = 0;
+  #onlineSince: number | null = null;
 
   constructor(private readonly options: RoomClientOptions) {
     this.url = options.url;
     this.endpoint = canonicalEndpoint(options.url);
-    this.#offReasons = options.replica.events.on('reasons', ({ identity, reasons }) => this.#reasonsChanged(identity, reasons));
-    this.#socket = new ReconnectingWebSocket(roomSocketUrl(options.url, options.keys.identity), [], {
+    const url = dialUrl(options.url, options.keys.identity);
+    this.#socket = new ReconnectingWebSocket(() => this.#nextDial(url), [], {
       WebSocket: options.WebSocket,
       maxEnqueuedMessages: 0,
-      minReconnectionDelay: 250 + Math.random() * 500,
-      maxReconnectionDelay: 15_000,
+      // The waiting happens in #nextDial, jittered; partysocket's own delays would be the same for every client.
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
       connectionTimeout: 8_000,
       shouldReconnectOnClose: (e) => !FINAL_CLOSE_CODES.has(e.code),
     });
@@ -98,10 +97,20 @@ export class RoomClient {
     this.#socket.addEventListener('close', (e) => {
       this.#channel?.ended(`socket closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
       this.#channel = null;
+      this.#interest = null;
+      if (this.#onlineSince !== null && performance.now() - this.#onlineSince >= BACKOFF.stableMs) this.#attempt = 1;
+      this.#onlineSince = null;
       if (FINAL_CLOSE_CODES.has(e.code))
         this.events.emit('error', { code: `close_${e.code}`, message: e.reason || 'the room refused this connection' });
       this.#setStatus(this.#closing ? 'closed' : 'offline');
     });
+  }
+
+  /** partysocket asks for the URL before each attempt: the backoff waits here. */
+  async #nextDial(url: string): Promise<string> {
+    const delay = reconnectDelay(this.#attempt++, this.options.random);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    return url;
   }
 
   async #connected(): Promise<void> {
@@ -127,7 +136,11 @@ export class RoomClient {
         },
         ...(this.options.log && { log: this.options.log }),
       });
-      this.#tellInterest(this.link);
+      this.#onlineSince = performance.now();
+      if (this.options.interest) {
+        this.#interest = new InterestSync(this.link, this.options.interest, (line) => this.options.log?.(`${this.url}: ${line}`));
+        void this.#interest.update();
+      }
       this.#setStatus('online');
       this.events.emit('link', this.link);
     } catch (err) {
@@ -138,7 +151,7 @@ export class RoomClient {
   #other(m: WireMessage): void {
     switch (m.type) {
       case 'presence_list':
-        // Changes to whom we see (docs/protocol.md §13.7): arrivals and new heads, departures, announced heads.
+        // Changes to whom we see (docs/protocol.md §13.8): arrivals and new heads, departures, announced heads.
         for (const p of m.peers) {
           if (p.identity === this.options.keys.identity) continue;
           this.present.set(p.identity, p.head);
@@ -161,25 +174,6 @@ export class RoomClient {
     }
   }
 
-  /** After a session: our opt-ins, allow-list and watch list, in frames of at most listItems. */
-  #tellInterest(link: Link): void {
-    const self = this.options.keys.identity;
-    const replica = this.options.replica;
-    const watched = replica.watched().filter((i) => i !== self);
-    link.send({ type: 'visibility', ...this.options.visibility });
-    const allowed = watched.filter((i) => allows(replica.reasons(i)));
-    for (let i = 0; i < allowed.length; i += LIMITS.listItems) link.send({ type: 'allow', add: allowed.slice(i, i + LIMITS.listItems) });
-    for (let i = 0; i < watched.length; i += LIMITS.listItems) link.send({ type: 'watch', add: watched.slice(i, i + LIMITS.listItems) });
-  }
-
-  /** The watch list changed: the room hears the delta (a new session sends it all anyway). */
-  #reasonsChanged(identity: Identity, reasons: readonly WatchReason[]): void {
-    if (!this.link || identity === this.options.keys.identity) return;
-    const watched = reasons.length > 0;
-    this.link.send({ type: 'watch', ...(watched ? { add: [identity] } : { remove: [identity] }) });
-    this.link.send({ type: 'allow', ...(allows(reasons) ? { add: [identity] } : { remove: [identity] }) });
-  }
-
   #setStatus(status: RoomStatus): void {
     if (this.status === status) return;
     this.status = status;
@@ -193,25 +187,32 @@ export class RoomClient {
     return true;
   }
 
-  /** Tell the room's head tracker about a new head of ours. */
-  async announce(entry: Entry): Promise<void> {
-    if (!this.link) return;
+  /** Tell the room's head tracker about a new head of ours; answers whether the room took it (or already had a later one). */
+  async announce(entry: Entry): Promise<boolean> {
+    if (!this.link) return false;
     try {
       const reply = await this.link.request({ type: 'announce', entry: entry.text });
       if (reply.type === 'error' && reply.code !== 'rollback') this.options.log?.(`announce refused: ${reply.code}: ${reply.message}`);
+      return reply.type !== 'error' || reply.code === 'rollback';
     } catch (err) {
       this.options.log?.(`announce failed: ${(err as Error).message}`);
+      return false;
     }
+  }
+
+  /** Our watch list, allow-list or opt-ins changed: send the room the difference. */
+  interestChanged(): Promise<void> {
+    return this.#interest?.update() ?? Promise.resolve();
   }
 
   /** Drop the connection and dial again now (the app's "retry", or a network change). */
   reconnect(): void {
+    this.#attempt = 0;
     this.#socket.reconnect(1000, 'reconnect');
   }
 
   close(): void {
     this.#closing = true;
-    this.#offReasons();
     this.#socket.close(1000, 'bye');
     this.link?.close('bye');
   }

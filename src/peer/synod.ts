@@ -43,22 +43,22 @@ export class SynodAccount {
   ) {}
 
   /** The synod's 24 words, on a device that holds the synod key. */
-  mnemonic(): string | null {
+  async mnemonic(): Promise<string | null> {
     return this.keys.synod ? seedToMnemonic(this.keys.synod.seed) : null;
   }
 
-  /** First visit: a new synod with this device as its first member. */
-  async create(profile: SynodProfile = {}, servers?: SynodServers): Promise<{ mnemonic: string }> {
+  /** First visit: a new synod with this device as its first member (named `deviceName`). */
+  async create(profile: SynodProfile = {}, servers?: SynodServers, deviceName?: string): Promise<{ mnemonic: string }> {
     const synod = await generateKeyPair();
     await this.#adoptKey(synod);
-    await this.#addThisDevice(synod.identity);
+    await this.#addThisDevice(synod.identity, deviceName);
     if (servers) await this.publisher.publishSynod({ type: 'synod', op: 'servers', ...servers });
     if (profile.name !== undefined || profile.about !== undefined)
       await this.publisher.publishSynod({ type: 'identification', ...profile });
     // The device's first entry claims the synod: rooms track a synod's head only for its members' sessions.
     if (!(await this.replica.head(this.keys.device.identity)))
       await this.publisher.publish({ type: 'identification', ...(profile.name !== undefined && { name: profile.name }) });
-    return { mnemonic: seedToMnemonic(synod.seed) };
+    return { mnemonic: await seedToMnemonic(synod.seed) };
   }
 
   /**
@@ -66,10 +66,15 @@ export class SynodAccount {
    * synod. The synod's feed must first be found on a connected peer or lease
    * (appending to an empty copy would fork it), so this waits for it.
    */
-  async restore(words: string, waitMs: number): Promise<void> {
-    const seed = mnemonicToSeed(words);
+  async restore(words: string, waitMs: number, deviceName?: string): Promise<void> {
+    const seed = await mnemonicToSeed(words);
     if (!seed.ok) throw new PeerError('bad_mnemonic', seed.error.message);
-    const synod = await keyPairFromSeed(seed.value);
+    await this.restoreSeed(seed.value, waitMs, deviceName);
+  }
+
+  /** Restore from the synod seed itself (the words decoded, or the seed friends gave back: recovery.ts). */
+  async restoreSeed(seed: Uint8Array, waitMs: number, deviceName?: string): Promise<void> {
+    const synod = await keyPairFromSeed(seed);
     if (!(await this.replica.head(synod.identity))) {
       const arrived = this.replica.events.once('head', (h) => h.identity === synod.identity);
       await this.replica.watch(synod.identity, 'synod');
@@ -83,15 +88,25 @@ export class SynodAccount {
       }
     }
     await this.#adoptKey(synod);
-    if (!this.replica.synod(synod.identity)?.devices.has(this.keys.device.identity)) await this.#addThisDevice(synod.identity);
+    if (!this.replica.synod(synod.identity)?.devices.has(this.keys.device.identity)) await this.#addThisDevice(synod.identity, deviceName);
+    // As on creation: the device's feed names the synod, so rooms take the synod's new head from it.
+    const head = await this.replica.head(this.keys.device.identity);
+    if (!head || (await this.replica.store.getEntry(head.hash))?.body.synod?.[0] !== synod.identity)
+      await this.publisher.publish({ type: 'identification' });
   }
 
-  /** On a new device: the code to show the device that holds the synod key (QR or paste). */
-  async pairingCode(synod: Identity): Promise<string> {
+  /** On a new device: ask to join `synod` (watch it, remember it) and sign the membership proof the holder needs. */
+  async askToJoin(synod: Identity): Promise<SignatureText> {
     const proof = await signMembership(this.keys.device, synod);
     this.keys.synodIdentity = synod;
     await this.replica.store.putSetting(SYNOD_SETTING, synod);
     await this.replica.watch(synod, 'synod');
+    return proof;
+  }
+
+  /** On a new device: the long code to show the device that holds the synod key (the code pairing by digits replaces for people). */
+  async pairingCode(synod: Identity): Promise<string> {
+    const proof = await this.askToJoin(synod);
     return `${PAIRING_PREFIX}${synod}.${this.keys.device.identity}.${proof}`;
   }
 
@@ -111,6 +126,17 @@ export class SynodAccount {
     return this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof, ...(name !== undefined && { name }) });
   }
 
+  /** Rename an active device: its `add_device` again, with the proof it was added with (§9.1 rule 5). */
+  async renameDevice(device: Identity, name: string): Promise<Entry> {
+    const synod = this.keys.synodIdentity;
+    const record = synod ? this.replica.synod(synod)?.devices.get(device) : undefined;
+    if (!record || record.cut !== null) throw new PeerError('not_found', 'that device is not an active member of this account');
+    const added = await this.replica.store.getEntry(record.addedIn);
+    const p = added?.body.payload;
+    if (p?.type !== 'synod' || p.op !== 'add_device') throw new PeerError('not_found', 'the entry that added this device is not here yet');
+    return this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof: p.proof, ...(name && { name }) });
+  }
+
   async revokeDevice(device: Identity, cut?: number): Promise<Entry> {
     const head = await this.replica.head(device);
     return this.publisher.publishSynod({ type: 'synod', op: 'revoke_device', device, cut: cut ?? head?.comparable ?? 0 });
@@ -124,9 +150,10 @@ export class SynodAccount {
     return this.publisher.publishSynod({ type: 'identification', ...profile });
   }
 
-  async #addThisDevice(synod: Identity): Promise<void> {
+  async #addThisDevice(synod: Identity, name?: string): Promise<void> {
     const device = this.keys.device.identity;
-    await this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof: await signMembership(this.keys.device, synod) });
+    const proof = await signMembership(this.keys.device, synod);
+    await this.publisher.publishSynod({ type: 'synod', op: 'add_device', device, proof, ...(name && { name }) });
   }
 
   async #adoptKey(synod: KeyPair): Promise<void> {

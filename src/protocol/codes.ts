@@ -6,8 +6,32 @@
  */
 import type { ErrorCode } from './errors.ts';
 
-/** `error.code` on the wire, with what each means. */
-export const WIRE_ERRORS = {
+/** `error.code` on the wire (§13.4). */
+export const WIRE_ERROR_CODES = [
+  'bad_frame',
+  'too_big',
+  'bad_json',
+  'unknown_type',
+  'bad_schema',
+  'unauthenticated',
+  'auth_failed',
+  'auth_timeout',
+  'wrong_shard',
+  'rate_limited',
+  'unavailable',
+  'forbidden',
+  'not_present',
+  'bad_entry',
+  'rollback',
+  'not_found',
+  'quota',
+  'internal',
+] as const;
+
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
+
+/** What each wire code means, as §13.4 says. Nothing reads it at run time, so bundles leave it out. */
+export const WIRE_ERRORS: Readonly<Record<WireErrorCode, string>> = {
   // Frame checks (§13.1)
   bad_frame: 'a binary frame: frames are UTF-8 JSON text',
   too_big: "a frame over 65536 bytes (then closed, 1009), a payload over its limit, or a blob over getblob's maxsize",
@@ -30,10 +54,7 @@ export const WIRE_ERRORS = {
   not_found: 'a blob, entry, feed or drop not held',
   quota: 'a storage quota is exhausted (dropbox, data lease), or a watch list or allow-list would pass its length limit',
   internal: 'a bug on the answering side',
-} as const;
-
-export type WireErrorCode = keyof typeof WIRE_ERRORS;
-export const WIRE_ERROR_CODES = Object.keys(WIRE_ERRORS) as [WireErrorCode, ...WireErrorCode[]];
+};
 
 /** The wire code for a failed parseWire (§13.1 rule 1: a non-text frame is `bad_frame`). */
 export function wireErrorOf(code: ErrorCode): WireErrorCode {
@@ -86,20 +107,28 @@ export const HTTP_ERRORS = {
   unsigned: 'an Effigy-* header is missing',
   bad_identity: 'Effigy-Identity is not a usable identity',
   bad_time: 'Effigy-Time is not plain decimal',
-  stale_request: 'Effigy-Time is more than 5 minutes from the server clock',
+  stale_request: 'Effigy-Time is more than 5 minutes behind or 1 minute ahead of the server clock',
   bad_signature: 'the signature does not verify over the statement',
+  replayed: 'this signed request was already accepted once: sign each request afresh',
+  // Budgets (docs/hosted.md, Running a public endpoint)
+  rate_limited: 'too many requests of this kind from this identity or address for now; Retry-After says when to try again',
   // Blobs (docs/hosted.md §2)
   bad_hash: 'the path does not name a hash',
   length_required: 'an upload needs a Content-Length',
   bad_length: 'Content-Length is not plain decimal',
   too_big: "over the server's blob limit",
-  quota: "over the uploader's storage quota",
+  quota: "over a storage budget: the uploader's, its address's, or the server's",
   length_mismatch: 'the body is not Content-Length bytes',
   hash_mismatch: 'the body does not hash to its name',
-  bad_body: 'the body could not be read',
+  bad_body: 'the body could not be read or stored',
+  body_timeout: 'the body stopped arriving, or arrived too slowly',
   bad_range: 'not one satisfiable bytes= range',
   // TURN (§15)
   turn_unconfigured: 'the deployment has no TURN server',
+  // Web Push (§15.6)
+  push_unconfigured: 'the deployment sends no pushes (no VAPID keys)',
+  bad_subscription: 'the body is not a push subscription (JSON, strict, with a usable P-256 key)',
+  forbidden: 'not allowed: an endpoint outside the push services this server sends to, or a membership that does not verify',
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -37,7 +37,8 @@ const SLOT_INFO = utf8('effigy/v1/envelope-slot');
 const BODY_CONTEXT = concat(utf8('effigy/v1/envelope'), new Uint8Array([0]));
 const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
 
-export type EnvelopeKind = 'private_note' | 'mute' | 'drop';
+/** `recovery`: shares, requests and the records of recovery through friends (recovery.ts), never read as a note. */
+export type EnvelopeKind = 'private_note' | 'mute' | 'drop' | 'recovery';
 
 export interface SealOptions {
   /** The identity that will sign the carrying entry. */

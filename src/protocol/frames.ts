@@ -10,8 +10,8 @@ import { LIMITS } from './limits.ts';
 export const FRAME_BUDGET = {
   /** A frame sent straight over a socket or data channel. */
   direct: LIMITS.frameBytes - 1024,
-  /** A frame that may travel relayed inside a `message_to` payload (at most `LIMITS.messageBytes`). */
-  relayable: 40 * 1024,
+  /** A frame that may travel relayed inside a `message_to` payload (at most `LIMITS.messageBytes`), with room for its members and the relay signal around it. */
+  relayable: 47 * 1024,
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 /** The protocol core: pure and isomorphic, shared by the Worker, the peer engine and the web app. */
+export * from './blob-chunk.ts';
 export * from './bytes.ts';
 export * from './codes.ts';
 export * from './directory.ts';
@@ -11,10 +12,16 @@ export * from './errors.ts';
 export * from './feed.ts';
 export * from './frames.ts';
 export * from './hash.ts';
+export * from './interests.ts';
 export * from './keys.ts';
 export * from './limits.ts';
+export * from './message.ts';
 export * from './mnemonic.ts';
+export * from './pairing.ts';
 export * from './payloads.ts';
+export * from './push.ts';
+export * from './recovery.ts';
+export * from './recovery-shares.ts';
 export * from './request.ts';
 export * from './schema.ts';
 export * from './session.ts';

@@ -12,12 +12,20 @@ export const LIMITS = {
   listItems: 512,
   /** Waiting drops announced in one `drops` frame. */
   dropNotices: 200,
-  /** Entries in one `entries` batch; senders also stop short of the frame limit. */
+  /** Entries in one `entries` frame; senders also stop short of the frame limit. */
   feedBatch: 256,
+  /** Entries one `get_feed` may ask for: more than `feedBatch` are answered in several `entries` frames. */
+  feedLimit: 16_384,
+  /** Data bytes in one binary blob chunk (§13.1): with its header, a binary message stays within `frameBytes`. */
+  blobBinaryBytes: 63 * 1024,
+  /** Identities in the interest list one peer may register with another (`interests`, §13.7). */
+  interestItems: 20_000,
   /** `message_to` payload as JSON text, bytes. */
   messageBytes: 48 * 1024,
   /** Arrays and objects nested in one frame, the frame itself included: a receiver that walks a payload recursively never runs out of stack. */
   jsonDepth: 32,
+  /** A compressed relay payload (`z`, §13.6) once inflated, bytes. */
+  relayInflatedBytes: 512 * 1024,
   /** A session description in a peer signal (§13.6); a video offer is a few KiB. */
   sdpChars: 32 * 1024,
   /** One ICE candidate line in a peer signal. */

@@ -13,9 +13,10 @@
  *
  * and the signature is Ed25519 under the `request` signing domain. The
  * statement binds the exact bytes to be stored (the path names the content
- * hash and the length) and a time, checked against a window of ±5 minutes.
- * It does not bind the server's origin: what a replay could achieve is
- * storing the same public, self-verifying bytes again within the window.
+ * hash and the length) and a time, which a verifier takes from 5 minutes
+ * before its clock to 1 minute after it. A verifier accepts each signature
+ * once (it remembers it until its time leaves the window), so a captured
+ * request cannot be replayed to it.
  */
 import { utf8 } from './bytes.ts';
 import type { SignatureText } from './encoding.ts';
@@ -27,8 +28,10 @@ export const REQUEST_HEADERS = {
   signature: 'Effigy-Signature',
 } as const;
 
-/** How far a request's time may be from the verifier's clock, either way. */
+/** How far a request's time may lie behind the verifier's clock (a slow client clock, a long queue). */
 export const REQUEST_WINDOW_MS = 5 * 60_000;
+/** How far it may lie ahead: a client clock a little fast, never a signature that stays good for long. */
+export const REQUEST_FUTURE_MS = 60_000;
 
 export interface RequestFields {
   /** HTTP method, upper-case ASCII letters. */
@@ -66,8 +69,11 @@ export function parseDecimal(text: string | null | undefined): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** Whether `time` is within the window around `now`. */
-export const requestTimeOk = (time: number, now: number, windowMs = REQUEST_WINDOW_MS): boolean => Math.abs(now - time) <= windowMs;
+/** Whether `time` is within the window around `now`: at most REQUEST_WINDOW_MS behind, REQUEST_FUTURE_MS ahead. */
+export const requestTimeOk = (time: number, now: number): boolean => time >= now - REQUEST_WINDOW_MS && time <= now + REQUEST_FUTURE_MS;
+
+/** Until when a verifier remembers an accepted signature: after that its time is stale anyway. */
+export const requestMemoryUntil = (time: number): number => time + REQUEST_WINDOW_MS;
 
 /** The three Effigy-* headers for a request. Throws on a programming error (malformed fields). */
 export async function signRequest(keys: KeyPair, f: RequestFields): Promise<Record<string, string>> {

@@ -3,12 +3,14 @@
  * payloads for each other. The room forwards payloads without reading them;
  * the receiving peer checks them here. `ch` says whose they are: `relay`
  * carries replication frames between peers that cannot connect directly,
- * `rtc` negotiates a WebRTC data channel, `call` a voice or video call.
+ * `rtc` negotiates a WebRTC data channel, `call` a voice or video call,
+ * `pair` carries a pairing by code between two sockets of one rendezvous
+ * identity (pairing.ts).
  */
 import * as z from 'zod/mini';
 import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
-import { chars, integer } from './schema.ts';
+import { base64urlSchema, chars, integer } from './schema.ts';
 
 const reason = chars(LIMITS.reasonChars);
 const sdp = chars(LIMITS.sdpChars);
@@ -29,6 +31,15 @@ export const relaySignalSchema = z.union([
     ch: z.literal('relay'),
     m: z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }),
   }),
+  /** Several wire frames in one payload, handled in order (§13.6): fewer messages through the room. */
+  z.strictObject({
+    ch: z.literal('relay'),
+    ms: z
+      .array(z.custom<Record<string, unknown>>(isObject, { message: 'a relayed frame is a JSON object' }))
+      .check(z.minLength(1), z.maxLength(64)),
+  }),
+  /** Wire frames as a JSON array, DEFLATE-compressed (raw, RFC 1951), as base64url (§13.6). */
+  z.strictObject({ ch: z.literal('relay'), z: base64urlSchema(Math.floor((LIMITS.messageBytes * 3) / 4)) }),
   /** The sender closed the relayed link. */
   z.strictObject({ ch: z.literal('relay'), close: reason }),
 ]);
@@ -53,14 +64,22 @@ export const callSignalSchema = z.discriminatedUnion('op', [
   call('busy', { reason: z.optional(reason) }),
 ]);
 
+/** Sealed pairing messages (pairing.ts): a 24-byte nonce and the XChaCha20-Poly1305 box, both base64url. */
+export const pairSignalSchema = z.strictObject({
+  ch: z.literal('pair'),
+  nonce: z.string().check(z.length(32), z.regex(/^[A-Za-z0-9_-]+$/)),
+  box: z.string().check(z.minLength(22), z.maxLength(2048), z.regex(/^[A-Za-z0-9_-]+$/)),
+});
+
 export type IceCandidate = z.infer<typeof iceCandidateSchema>;
 export type RelaySignal = z.infer<typeof relaySignalSchema>;
 export type RtcSignal = z.infer<typeof rtcSignalSchema>;
 export type CallSignal = z.infer<typeof callSignalSchema>;
-export type Signal = RelaySignal | RtcSignal | CallSignal;
+export type PairSignal = z.infer<typeof pairSignalSchema>;
+export type Signal = RelaySignal | RtcSignal | CallSignal | PairSignal;
 export type SignalChannel = Signal['ch'];
 
-const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSignalSchema } as const;
+const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSignalSchema, pair: pairSignalSchema } as const;
 
 /**
  * Checks a `message_from` payload. `unknown_type` when it is not a signal
@@ -69,7 +88,7 @@ const schemas = { relay: relaySignalSchema, rtc: rtcSignalSchema, call: callSign
  */
 export function parseSignal(payload: unknown): Result<Signal> {
   const ch = isObject(payload) ? payload.ch : undefined;
-  if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call') return fail('unknown_type', 'not a peer signal: no known "ch"');
+  if (ch !== 'relay' && ch !== 'rtc' && ch !== 'call' && ch !== 'pair') return fail('unknown_type', 'not a peer signal: no known "ch"');
   const parsed = (schemas[ch] as z.ZodMiniType<Signal>).safeParse(payload);
   if (!parsed.success) return fail('bad_schema', `${ch} signal: ${z.prettifyError(parsed.error)}`);
   return ok(parsed.data);

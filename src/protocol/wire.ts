@@ -12,7 +12,7 @@ import { fail, ok, type Result } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { base64urlSchema, chars, hashSchema, identitySchema, integer, list as bounded, signatureSchema, sizeSchema } from './schema.ts';
 
-export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video'] as const;
+export const SERVICES = ['blobs', 'headtracking', 'signalling', 'relaying', 'dropbox', 'datalease', 'voice', 'video', 'pub'] as const;
 export const serviceSchema = z.enum(SERVICES);
 export type Service = z.infer<typeof serviceSchema>;
 
@@ -25,6 +25,9 @@ const challenge = z.string().check(
   z.refine((c: string) => fromBase64url(c, LIMITS.challengeBytes).ok, { message: 'a challenge is 32 bytes of canonical base64url' }),
 );
 const headPair = z.tuple([identitySchema, hashSchema]);
+/** A change log's name (§13.7): 1–64 base64url characters. */
+const epoch = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/, { message: 'an epoch is base64url' }));
+const more = z.optional(z.literal(true));
 const peer = z.strictObject({ identity: identitySchema, head: z.nullable(hashSchema) });
 const identities = list(identitySchema);
 
@@ -58,7 +61,16 @@ export const wireSchemas = {
   last_known_heads: m('last_known_heads', { heads: list(headPair) }),
   announce: m('announce', { entry: entryText }),
   head: m('head', { identity: identitySchema, head: hashSchema }),
-  // Presence by interest (§13.7)
+  // Per-peer notes (§13.7): reconnecting costs what changed, not what is followed
+  interests: m('interests', {
+    base: z.nullable(hashSchema),
+    digest: hashSchema,
+    add: list(identitySchema),
+    remove: list(identitySchema),
+  }),
+  get_changes: m('get_changes', { digest: hashSchema, epoch: z.nullable(epoch), seq: sizeSchema }),
+  changes: m('changes', { epoch, seq: sizeSchema, heads: list(headPair), entries: bounded(entryText, LIMITS.feedBatch), more }),
+  // Presence by interest (§13.8)
   online: m('online', { identity: identitySchema, head: z.nullable(hashSchema) }),
   watch: delta('watch'),
   allow: delta('allow'),
@@ -88,7 +100,7 @@ export const wireSchemas = {
   // Blobs
   iwant: m('iwant', { hashes: list(hashSchema) }),
   ihave: m('ihave', { blobs: list(z.tuple([hashSchema, sizeSchema])) }),
-  getblob: m('getblob', { hash: hashSchema, maxsize: sizeSchema }),
+  getblob: m('getblob', { hash: hashSchema, maxsize: sizeSchema, binary: z.optional(z.literal(true)) }),
   blob: m('blob', {
     hash: hashSchema,
     offset: sizeSchema,
@@ -100,9 +112,9 @@ export const wireSchemas = {
     identity: identitySchema,
     from: hashSchema,
     known: z.nullable(hashSchema),
-    limit: integer(1, LIMITS.feedBatch),
+    limit: integer(1, LIMITS.feedLimit),
   }),
-  entries: m('entries', { identity: identitySchema, entries: bounded(entryText, LIMITS.feedBatch) }),
+  entries: m('entries', { identity: identitySchema, entries: bounded(entryText, LIMITS.feedBatch), more }),
   // Dropbox
   drop: m('drop', { target: identitySchema, sender: identitySchema, entry: entryText }),
   drops: m('drops', {
@@ -116,6 +128,7 @@ export const wireSchemas = {
     drops: bounded(z.strictObject({ hash: hashSchema, target: identitySchema, entry: entryText }), LIMITS.feedBatch),
   }),
   drop_ack: m('drop_ack', { hashes: list(hashSchema) }),
+  drop_clear: m('drop_clear', { target: identitySchema, through: sizeSchema }),
   // Data leasing (design: call(service, datalease, head))
   call: m('call', {
     service: z.literal('datalease'),

@@ -1,17 +1,15 @@
+import type { HostedVars } from './hosted/settings.ts';
+import type { PushEnv } from './push/config.ts';
 import type { RoomSettingsEnv } from './room/settings.ts';
 import type { TurnEnv } from './turn/config.ts';
 
-/** Bindings and vars declared in wrangler.toml. */
-export interface Env extends TurnEnv, RoomSettingsEnv {
+/** Bindings and vars declared in wrangler.toml (the operator's settings: hosted/settings.ts, room/settings.ts). */
+export interface Env extends TurnEnv, PushEnv, HostedVars, RoomSettingsEnv {
   /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
   ROOM: DurableObjectNamespace;
   DB: D1Database;
   BLOBS: R2Bucket;
   ASSETS: Fetcher;
-  /** Days a dropbox entry is kept before the cron job deletes it. */
-  DROPBOX_TTL_DAYS: string;
-  /** Largest blob accepted, in bytes. */
-  MAX_BLOB_BYTES: string;
   /** Shards (Durable Objects) per room: identities are spread over them (docs/room.md §9). */
   ROOM_SHARDS?: string;
   /** "1" turns on GET /room/:name/stats, the shards' counters, for the bench (never in wrangler.toml). */

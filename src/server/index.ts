@@ -7,6 +7,7 @@ import { refuseSocket } from './room/admission.ts';
 import { roomShards } from './room/limits.ts';
 import { shardName, shardOf } from './room/shards.ts';
 import { scheduled } from './scheduled.ts';
+import { pushApi } from './push/routes.ts';
 import { turnApi } from './turn/routes.ts';
 
 export { Room } from './room.ts';
@@ -51,6 +52,9 @@ app.route('/api/turn', turnApi);
 
 // Content-addressed blobs in R2: signed uploads, public downloads with ranges (docs/hosted.md).
 app.route('/api/blobs', blobsApi);
+
+// Web Push subscriptions: a closed app woken for a drop or a call (docs/protocol.md §15.6).
+app.route('/api/push', pushApi);
 
 app.all('/api/*', (c) => errorResponse(404, 'not_found', `no such endpoint: ${c.req.path}`));
 

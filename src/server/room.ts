@@ -26,12 +26,13 @@ import {
   type WireMessage,
   type WireOf,
 } from '../protocol/index.ts';
+import { clientAddress } from './client-ip.ts';
 import type { Env } from './env.ts';
 import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
 import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { addressTag, admit, clientAddress, heldAt, overCap } from './room/admission.ts';
+import { addressTag, admit, heldAt, overCap } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
@@ -147,7 +148,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     );
     if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    const ip = clientAddress(request);
+    const ip = clientAddress(request.headers);
     this.ctx.acceptWebSocket(server, ip ? [addressTag(ip)] : []);
     await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
@@ -155,13 +156,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
-    const endpoint = canonicalEndpoint(request.url);
-    const ip = clientAddress(request);
+    const ip = clientAddress(request.headers); // budgets per address: the room's and the hosted services'
     const att = {
       v: 1,
       phase: 'hello',
       connectedAt: now,
-      endpoint,
+      endpoint: canonicalEndpoint(request.url),
       serverChallenge: newChallenge(),
       routed,
       sid: crypto.randomUUID(),
@@ -285,8 +285,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     }
   }
 
-  async dropArrived(notice: DropNotice): Promise<void> {
-    await Promise.all([notifyPresent(this, notice), ...this.shards.others().map((shard) => this.shards.stub(shard).notifyDrop(notice))]);
+  async dropArrived(notice: DropNotice): Promise<Identity[]> {
+    const told = await Promise.all([
+      notifyPresent(this, notice),
+      ...this.shards.others().map((shard) => this.shards.stub(shard).notifyDrop(notice)),
+    ]);
+    return told.flat();
   }
 
   // ---- RPC: what the other shards of this room call (room/shards.ts) ----
@@ -311,9 +315,9 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     return this.#table.entries(hashes);
   }
 
-  async notifyDrop(notice: DropNotice): Promise<void> {
+  async notifyDrop(notice: DropNotice): Promise<Identity[]> {
     this.handled.rpc++;
-    await notifyPresent(this, notice);
+    return notifyPresent(this, notice);
   }
 
   async roomSeed(): Promise<string> {

@@ -1,17 +1,19 @@
 /**
  * Signed HTTP requests (docs/protocol.md §15) as a Hono middleware: the three
- * Effigy-* headers in canonical form, the time window, and the signature
- * over (method, path, time, length). A route that takes it reads the signer
- * as `c.get('identity')`; a request that fails never reaches the route and
- * is answered with a JSON error: 401 `unsigned`, `stale_request`,
- * `bad_signature`; 400 `bad_identity`, `bad_time`.
+ * Effigy-* headers in canonical form, the time window (5 minutes behind the
+ * server's clock to 1 minute ahead), the signature over (method, path, time,
+ * length), and single use: an accepted signature is remembered in D1 until
+ * its time leaves the window, so the same request again is refused. A route
+ * that takes it reads the signer as `c.get('identity')`; a request that fails
+ * never reaches the route and is answered with a JSON error: 401 `unsigned`,
+ * `stale_request`, `bad_signature`, `replayed`; 400 `bad_identity`, `bad_time`.
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import {
   parseDecimal,
   parseIdentity,
   REQUEST_HEADERS,
-  REQUEST_WINDOW_MS,
+  requestMemoryUntil,
   requestTimeOk,
   verifyRequest,
   type Identity,
@@ -24,20 +26,39 @@ export interface Signed {
   Variables: { identity: Identity };
 }
 
+/** A route that takes signed requests has D1, where accepted signatures are remembered. */
+type WithDb = { Bindings: { DB: D1Database } };
+
 type Statement = Omit<RequestFields, 'time'>;
 
 /** Checks the request's signature over `statement(c)` (the canonical path, the signed length) before the route runs. */
-export function signedRequest<E extends Env>(statement: (c: Context<E & Signed>) => Statement): MiddlewareHandler<E & Signed> {
+export function signedRequest<E extends Env & WithDb>(statement: (c: Context<E & Signed>) => Statement): MiddlewareHandler<E & Signed> {
   return async (c, next) => {
     const signer = await check(c.req.raw.headers, statement(c));
     if (signer instanceof Response) return signer;
-    c.set('identity', signer);
+    if (!(await firstUse(c.env.DB, signer.signature, signer.time))) {
+      return errorResponse(
+        401,
+        'replayed',
+        'this signed request was already accepted once: sign each request afresh (docs/protocol.md §15.3)',
+      );
+    }
+    c.set('identity', signer.identity);
     await next();
   };
 }
 
-/** The signer, or the error answer. */
-async function check(headers: Headers, what: Statement): Promise<Identity | Response> {
+/** Records an accepted signature; false when it was recorded before (a replay). */
+async function firstUse(db: D1Database, signature: string, time: number): Promise<boolean> {
+  const res = await db
+    .prepare('INSERT OR IGNORE INTO request_nonces (signature, expires_at) VALUES (?, ?)')
+    .bind(signature, requestMemoryUntil(time))
+    .run();
+  return (res.meta.changes ?? 0) > 0;
+}
+
+/** The verified signer, time and signature, or the error answer. */
+async function check(headers: Headers, what: Statement): Promise<{ identity: Identity; time: number; signature: string } | Response> {
   const identityText = headers.get(REQUEST_HEADERS.identity);
   const timeText = headers.get(REQUEST_HEADERS.time);
   const signature = headers.get(REQUEST_HEADERS.signature);
@@ -60,7 +81,7 @@ async function check(headers: Headers, what: Statement): Promise<Identity | Resp
     return errorResponse(
       401,
       'stale_request',
-      `${REQUEST_HEADERS.time} ${time} is more than ${REQUEST_WINDOW_MS / 60_000} minutes from the server's clock ${now}`,
+      `${REQUEST_HEADERS.time} ${time} is more than 5 minutes behind or 1 minute ahead of the server's clock ${now}`,
     );
   }
   if (!(await verifyRequest(identity.value, { ...what, time }, signature as string))) {
@@ -70,5 +91,5 @@ async function check(headers: Headers, what: Statement): Promise<Identity | Resp
       `${REQUEST_HEADERS.signature} does not verify for ${identity.value} over "${what.method}\\n${what.path}\\n${time}\\n${what.length}"`,
     );
   }
-  return identity.value;
+  return { identity: identity.value, time, signature: signature as string };
 }

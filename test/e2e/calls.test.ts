@@ -2,9 +2,11 @@
  * Voice and video calls in Chromium with fake media devices: Alice and Bob
  * follow each other and each lets the other call; Bob calls, Alice's page
  * rings, she accepts, and both pages decode the other's video and receive
- * audio (getStats). Mute, camera off and hang up work from the UI. Carol
- * follows Alice but Alice does not follow Carol: Carol's call is refused
- * without ringing. Prints the time from "call" to the first decoded frame.
+ * audio (getStats). Mute, camera off and hang up work from the UI. Once
+ * Alice takes Bob off her list of who may call, his call is refused without
+ * ringing. Carol follows Alice but Alice does not follow Carol: Alice is not
+ * even online for Carol (links by consent), so Carol cannot call her.
+ * Prints the time from "call" to the first decoded frame.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,6 +20,7 @@ import {
   postNote,
   profile,
   screenshotsOnFailure,
+  settings,
   shot,
   visible,
 } from './browser.ts';
@@ -87,7 +90,7 @@ describe('voice and video calls', () => {
     await browser?.close();
   });
 
-  it('a call between mutual followers rings, connects both ways, and hangs up; a non-mutual caller is refused without ringing', async () => {
+  it('a call between mutual followers rings, connects both ways, and hangs up; a caller not on the list is refused without ringing', async () => {
     const alice = await person('Alice');
     const bob = await person('Bob');
     const carol = await person('Carol');
@@ -97,7 +100,7 @@ describe('voice and video calls', () => {
     await postNote(bob.page, 'Bob follows Alice');
     await postNote(carol.page, 'Carol follows Alice');
     // Alice has Bob's feed, with his follow of her, before he calls.
-    await nav(alice.page, 'Timeline');
+    await nav(alice.page, 'Home');
     await visible(alice.page.locator('article.entry', { hasText: 'Bob follows Alice' }), 45_000);
 
     await allowCalls(alice.page, bob.device);
@@ -149,7 +152,20 @@ describe('voice and video calls', () => {
     await visible(alice.page.locator('[data-testid=call][data-state=ended]'));
     await visible(bob.page.locator('[data-testid=call][data-state=ended]'));
 
-    // Carol follows Alice, Alice does not follow Carol (even with Carol on Alice's list): refused, never rings.
+    // Alice takes Bob off her list: his next call is refused without ringing.
+    await alice.page.getByTestId('call').getByRole('button', { name: 'Close' }).click();
+    const aliceRow = await peerRow(alice.page, bob.device);
+    await aliceRow.getByLabel('may call me').click();
+    await expect.poll(() => aliceRow.getByLabel('may call me').isChecked()).toBe(false);
+    await bob.page.getByTestId('call').getByRole('button', { name: 'Close' }).click();
+    await (await peerRow(bob.page, alice.device)).getByRole('button', { name: 'Video call' }).click();
+    await visible(bob.page.locator('[data-testid=call][data-state=ended]', { hasText: 'refused' }), 20_000);
+    expect(await alice.page.locator('[data-testid=call]').count()).toBe(0);
+    await settings(alice.page, 'Network');
+    await alice.page.locator('details summary', { hasText: 'Log' }).click();
+    expect(await alice.page.locator('pre.log').textContent()).toContain('refused a call');
+
+    // Carol follows Alice, Alice does not follow Carol: Alice is not online for her, even with Carol on Alice's list.
     await alice.page.evaluate(
       (who) =>
         (globalThis as unknown as { effigyCalls: { setPermitted(p: string, a: boolean): Promise<void> } }).effigyCalls.setPermitted(
@@ -158,15 +174,34 @@ describe('voice and video calls', () => {
         ),
       carol.account,
     );
-    await alice.page.getByTestId('call').getByRole('button', { name: 'Close' }).click();
-    await allowCalls(carol.page, alice.device);
-    const carolRow = await peerRow(carol.page, alice.device);
-    await carolRow.getByRole('button', { name: 'Video call' }).click();
-    await visible(carol.page.locator('[data-testid=call][data-state=ended]', { hasText: 'refused' }), 20_000);
+    await carol.page.evaluate(
+      (who) =>
+        (globalThis as unknown as { effigyCalls: { setPermitted(p: string, a: boolean): Promise<void> } }).effigyCalls.setPermitted(
+          who,
+          true,
+        ),
+      alice.account,
+    );
+    const attempt = await carol.page.evaluate(
+      (who) =>
+        (globalThis as unknown as { effigyCalls: { call(d: string, v: boolean): Promise<unknown> } }).effigyCalls.call(who, false).then(
+          () => 'placed',
+          (err: Error) => err.message,
+        ),
+      alice.device,
+    );
+    expect(attempt).not.toBe('placed');
+    const seen = await carol.page.evaluate(
+      (who) =>
+        [
+          ...(
+            globalThis as unknown as { effigy: { mesh: { rooms: Map<string, { present: Map<string, unknown> }> } } }
+          ).effigy.mesh.rooms.values(),
+        ].some((r) => r.present.has(who)),
+      alice.device,
+    );
+    expect(seen).toBe(false);
     expect(await alice.page.locator('[data-testid=call]').count()).toBe(0);
-    await nav(alice.page, 'Network');
-    await alice.page.locator('details summary', { hasText: 'Log' }).click();
-    expect(await alice.page.locator('pre.log').textContent()).toContain('refused a call');
 
     console.log(
       [

@@ -15,6 +15,8 @@ export interface RunningTurn {
   /** e.g. "turn:127.0.0.1:40123?transport=udp" */
   url: string;
   secret: string;
+  /** The ports coturn relays from: an address in this range is coturn's, not a browser's. */
+  relayPorts: readonly [number, number];
   log: () => string;
   stop(): Promise<void>;
 }
@@ -124,5 +126,5 @@ export async function startCoturn(): Promise<RunningTurn> {
       throw new Error(`turnserver did not start:\n${log()}`);
     }
   }
-  return { url: `turn:127.0.0.1:${port}?transport=udp`, secret, log, stop };
+  return { url: `turn:127.0.0.1:${port}?transport=udp`, secret, relayPorts: [lo, lo + 200], log, stop };
 }

@@ -1,11 +1,14 @@
 /**
  * Relaying through a real TURN server: coturn from Debian started on
  * 127.0.0.1 with a shared secret, and a Worker configured with that secret
- * and coturn's URL. Two people whose browsers relay everything
- * (`iceTransportPolicy: 'relay'`) replicate a feed over a data channel whose
- * selected candidate pair is `relay`; credentials that are forged or expired
- * are refused by coturn; and data-channel throughput direct vs relayed is
- * measured and printed as a small table.
+ * and coturn's URL. Two people who turned on "Hide my address" replicate a
+ * feed over a data channel whose selected candidate pair is `relay` at both
+ * ends, seen from both browsers, and a call between them goes the same
+ * way; when only one of them hides it, its end is
+ * `relay` in both browsers' stats (positive control: before it turned the
+ * setting on, the same two linked host to host). Credentials that are forged
+ * or expired are refused by coturn; and data-channel throughput direct vs
+ * relayed is measured and printed as a small table.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +20,14 @@ import {
   launch,
   linkTransport,
   nav,
+  peerRow,
   postNote,
   profile,
+  RECORD_PCS,
   screenshotsOnFailure,
+  selectedPairs,
+  selectedRoutes,
+  setPrivacy,
   visible,
 } from './browser.ts';
 import { startCoturn, type RunningTurn } from './coturn.ts';
@@ -31,48 +39,20 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const measured: string[] = [];
 
-/** Every RTCPeerConnection the page makes, so the test can read its stats. */
-const RECORD_PCS = () => {
-  const Native = RTCPeerConnection;
-  const pcs: RTCPeerConnection[] = [];
-  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-  (window as unknown as { RTCPeerConnection: unknown }).RTCPeerConnection = function (this: unknown, config?: RTCConfiguration) {
-    const pc = new Native(config);
-    pcs.push(pc);
-    return pc;
-  } as unknown as typeof RTCPeerConnection;
-  (window as unknown as { RTCPeerConnection: { prototype: unknown } }).RTCPeerConnection.prototype = Native.prototype;
-};
-
-async function relayPerson(name: string): Promise<{ page: Page; account: string; device: string }> {
+async function person(name: string, hideAddress: boolean): Promise<{ page: Page; account: string; device: string }> {
   const { context, page } = await profile(browser, worker.url);
   contexts.push(context);
-  await context.addInitScript(() => localStorage.setItem('effigy.ice-policy', 'relay'));
   await context.addInitScript(RECORD_PCS);
   await createIdentity(page, name);
+  if (hideAddress) await setPrivacy(page, 'Hide my address', true);
   return { page, ...(await identities(page)) };
 }
 
-/** Candidate types of the selected pairs of the page's connected RTCPeerConnections. */
-const selectedRoutes = (page: Page): Promise<string[]> =>
-  page.evaluate(async () => {
-    const out: string[] = [];
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState !== 'connected') continue;
-      const stats = await pc.getStats();
-      let local: string | undefined;
-      let remote: string | undefined;
-      stats.forEach((s: { type: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string }) => {
-        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) {
-          local = s.localCandidateId;
-          remote = s.remoteCandidateId;
-        }
-      });
-      const kind = (id?: string) => (stats.get(id ?? '') as { candidateType?: string } | undefined)?.candidateType ?? '?';
-      out.push(`${kind(local)}/${kind(remote)}`);
-    }
-    return out;
-  });
+/** Until the page has a connected RTCPeerConnection, its selected pairs (`local/remote` candidate types). */
+async function routesOf(page: Page): Promise<string[]> {
+  await expect.poll(async () => (await selectedRoutes(page)).length, { timeout: 30_000 }).toBeGreaterThan(0);
+  return selectedRoutes(page);
+}
 
 // Without coturn this fails in beforeAll, saying how to install it: never skipped.
 describe('relaying through coturn', () => {
@@ -99,22 +79,63 @@ describe('relaying through coturn', () => {
     expect(res.status).toBe(401);
   });
 
-  it('two browsers that relay everything replicate a feed through TURN', async () => {
-    const alice = await relayPerson('Alice');
-    const bob = await relayPerson('Bob');
+  it('two browsers that hide their address replicate a feed through TURN: relay at both ends', async () => {
+    const alice = await person('Alice', true);
+    const bob = await person('Bob', true);
     await follow(alice.page, bob.account);
     await follow(bob.page, alice.account);
     await postNote(alice.page, 'Hello through the relay');
 
-    await nav(bob.page, 'Timeline');
+    await nav(bob.page, 'Home');
     await visible(bob.page.locator('article.entry', { hasText: 'Hello through the relay' }), 45_000);
     expect(await linkTransport(bob.page, alice.device)).toBe('webrtc');
     const status = bob.page.getByTestId('turn-status');
     expect(await status.getAttribute('data-turn')).toBe('true');
-    expect(await status.textContent()).toContain('this browser relays everything');
-    const routes = await selectedRoutes(bob.page);
-    expect(routes.length).toBeGreaterThan(0);
-    expect(routes.every((r) => r === 'relay/relay')).toBe(true);
+    expect(await status.textContent()).toContain('your address is hidden');
+    for (const page of [alice.page, bob.page]) expect(await routesOf(page)).toEqual(['relay/relay']);
+
+    // Calls too: a voice call between them goes through TURN at both ends.
+    for (const [page, other] of [
+      [alice.page, bob.device],
+      [bob.page, alice.device],
+    ] as const) {
+      const box = (await peerRow(page, other)).getByLabel('may call me');
+      await box.click();
+      await expect.poll(() => box.isChecked()).toBe(true);
+    }
+    await (await peerRow(bob.page, alice.device)).getByRole('button', { name: 'Voice call' }).click();
+    await alice.page.locator('[data-testid=call][data-state=ringing]').getByRole('button', { name: 'Accept' }).click();
+    await visible(alice.page.locator('[data-testid=call][data-state=active]'), 30_000);
+    for (const page of [alice.page, bob.page]) {
+      await expect.poll(async () => (await selectedRoutes(page)).length, { timeout: 30_000 }).toBe(2);
+      expect(await selectedRoutes(page)).toEqual(['relay/relay', 'relay/relay']);
+    }
+  });
+
+  it("one who hides the address: its end of the pair is coturn's relay in both browsers' stats, its own host address before", async () => {
+    const erin = await person('Erin', false);
+    const frank = await person('Frank', false);
+    await follow(erin.page, frank.account);
+    await follow(frank.page, erin.account);
+    expect(await linkTransport(erin.page, frank.device)).toBe('webrtc');
+    const [lo, hi] = turn.relayPorts;
+    const relayed = (port: number) => port >= lo && port <= hi;
+    // Positive control: with nobody hiding, Erin's end is her own (host) address, in her stats and in Frank's
+    // (who may know it as `host`, or as `prflx` when the check arrived before the candidate).
+    await routesOf(erin.page);
+    expect((await selectedPairs(erin.page)).map((p) => p.local.type)).toEqual(['host']);
+    await routesOf(frank.page);
+    expect((await selectedPairs(frank.page)).map((p) => relayed(p.remote.port))).toEqual([false]);
+
+    await setPrivacy(erin.page, 'Hide my address', true);
+    // The direct link ends and comes back through TURN: Erin's end is now coturn's relayed address, in both browsers' stats.
+    await expect.poll(async () => (await selectedPairs(erin.page)).map((p) => p.local.type), { timeout: 45_000 }).toEqual(['relay']);
+    await expect
+      .poll(async () => (await selectedPairs(frank.page)).map((p) => p.remote.type !== 'host' && relayed(p.remote.port)), {
+        timeout: 45_000,
+      })
+      .toEqual([true]);
+    expect(await (await peerRow(erin.page, frank.device)).getAttribute('data-transport')).toBe('webrtc');
   });
 
   it('forged and expired credentials are refused by coturn', async () => {

@@ -7,5 +7,5 @@ import { startLocalWorker, type LocalWorker } from '../support/local-worker.ts';
 
 export type RunningWorker = LocalWorker;
 
-export const startWorker = (timeoutMs = 60_000, vars: Record<string, string> = {}): Promise<RunningWorker> =>
-  startLocalWorker({ startTimeoutMs: timeoutMs, vars });
+export const startWorker = (timeoutMs = 60_000, vars: Record<string, string> = {}, env?: Record<string, string>): Promise<RunningWorker> =>
+  startLocalWorker({ startTimeoutMs: timeoutMs, vars, ...(env && { env }) });

@@ -47,26 +47,31 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     );
     for (const ref of blobs) await alice.publish({ type: 'image', blob: ref, mime: 'image/jpeg' });
     const bob = await peerIn(url);
+    // Links are by consent: each lets the other see it and link (docs/peer.md, Links).
     await bob.follow(alice.identity);
+    await alice.follow(bob.identity);
     await linkedTo(bob, alice);
     expect(bob.links().find((l) => l.identity === alice.identity)?.transport).toBe('relay');
     const head = (await alice.replica.head(alice.identity))!.hash;
     await eventually(async () => (await headOf(bob, alice.identity)) === head, 60_000, "bob to hold alice's 1,003 entries");
-    expect(await bob.feed(alice.identity, 5000)).toHaveLength(1003);
+    expect(await bob.feed(alice.identity, 5000)).toHaveLength(1004); // and alice's follow of bob
     for (const ref of blobs) expect(hashOf(await bob.getBlob(ref))).toBe(ref.hash);
   });
 
   it('three peers: a feed reaches the third, a rebase propagates to both', async () => {
     const url = roomUrl();
     const [a, b, c] = [await peerIn(url), await peerIn(url), await peerIn(url)];
-    await b.follow(a.identity);
-    await c.follow(a.identity);
+    for (const p of [b, c]) {
+      await p.follow(a.identity);
+      await a.follow(p.identity);
+    }
     const posted: Entry[] = [];
     for (let i = 0; i < 20; i++) posted.push(await a.postNote(`n${i}`));
     for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === posted[19]!.hash, 30_000, 'initial replication');
     const rewritten = await a.deleteEntries([posted[10]!.hash]);
     for (const p of [b, c]) await eventually(async () => (await headOf(p, a.identity)) === rewritten.at(-1)!.hash, 30_000, 'the rebase');
-    const texts = (await c.feed(a.identity, 100)).map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
+    const notes = (await c.feed(a.identity, 100)).filter((e) => e.body.payload.type === 'public_note');
+    const texts = notes.map((e) => (e.body.payload.type === 'public_note' ? e.body.payload.text : ''));
     expect(texts).not.toContain('n10');
     expect(texts).toHaveLength(19);
   });
@@ -106,12 +111,16 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     // so it never learns of the revocation and offers what it writes as its head.
     await phone.replica.unwatch(laptop.synodIdentity!, 'synod');
     await laptop.revokeDevice(phone.identity, before.body.comparable);
+    const friend = await peerIn(url);
+    // The thief lets the friend see it and link (a follow kept off its feed), to push what it writes.
+    await phone.replica.watch(friend.identity, 'follow');
     const stolen = await phone.postNote('a thief writes');
     expect((await phone.replica.head(phone.identity))?.hash).toBe(stolen.hash);
 
-    const friend = await peerIn(url);
     const refused: string[] = [];
     friend.events.on('rejected', (r) => r.hash !== null && refused.push(r.hash));
+    // The laptop lets the friend see it; the friend finds it through the account it follows.
+    await laptop.follow(friend.identity);
     await friend.follow(laptop.synodIdentity!);
     await eventually(
       () => friend.synodState(laptop.synodIdentity)?.devices.get(phone.identity)?.cut === before.body.comparable,
@@ -122,6 +131,23 @@ describe('peers through the local room', { timeout: 120_000 }, () => {
     await eventually(() => refused.includes(stolen.hash), 30_000, "the friend to refuse the thief's entry");
     await eventually(async () => (await headOf(friend, phone.identity)) === before.hash, 30_000, 'entries up to the cut');
     expect(await friend.replica.store.hasEntry(stolen.hash)).toBe(false);
+  });
+
+  it('a device restored from the words finds its account through the lease on the server, then links with the other device', async () => {
+    const url = roomUrl();
+    const laptop = await peerIn(url);
+    const { mnemonic } = await laptop.createSynod({ name: 'Ada' });
+    const note = await laptop.postNote('written on the laptop');
+    // Nobody lets an unknown device see them: only the account's feed, leased on the server, says who it is.
+    const phone = await peerIn(url);
+    await phone.restoreSynod(mnemonic);
+    expect(phone.synodState()?.devices.has(laptop.identity)).toBe(true);
+    await eventually(
+      () => phone.links().find((l) => l.identity === laptop.identity)?.reason === 'device',
+      30_000,
+      'the two devices linked as devices',
+    );
+    await eventually(async () => (await headOf(phone, laptop.identity)) === note.hash, 30_000, "the laptop's note on the phone");
   });
 });
 
@@ -164,6 +190,61 @@ describe('dropbox and leases through the local Worker', { timeout: 120_000 }, ()
     alice.connect(url);
     await eventually(() => notices.length > 0, 30_000, "the later visit's drops notice");
     expect(notices[0]).toEqual([second.hash]);
+  });
+
+  it("a paired device without the synod key collects its synod's drops: the room asks it for the synod's chain", async () => {
+    const url = roomUrl();
+    const laptop = await peerIn(url);
+    await laptop.createSynod({ name: 'Ada' });
+    const phone = await peerIn(url);
+    await laptop.acceptPairing(await phone.pairingCode(laptop.synodIdentity!));
+    await eventually(() => phone.synodState()?.devices.has(phone.identity) ?? false, 30_000, 'phone membership');
+    // The phone's own feed names the synod (at a head that holds its add_device); the room tracks it.
+    const note = await phone.postNote('mine');
+    expect(note.body.synod?.[0]).toBe(laptop.synodIdentity);
+    const room = phone.mesh.rooms.get(url)!;
+    await eventually(
+      async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        const reply = await room.link!.request({ type: 'get_heads', identities: [phone.identity] });
+        return reply.type === 'last_known_heads' && reply.heads[0]?.[1] === note.hash;
+      },
+      10_000,
+      "the room to track the phone's head",
+    );
+    // A stranger reads the account's public feed, so it seals to the account's readers (the phone among them).
+    const stranger = await peerIn(url);
+    await stranger.follow(laptop.synodIdentity!);
+    await eventually(() => stranger.synodState(laptop.synodIdentity)?.devices.has(phone.identity) ?? false, 30_000, "the synod's readers");
+    // The device holding the synod key goes away; the phone leaves too.
+    laptop.close();
+    phone.disconnect(url);
+
+    const dropped = await stranger.sendDrop(laptop.synodIdentity!, 'for the account', url);
+    const arrived = phone.events.once('drop');
+    phone.connect(url);
+    const drop = await arrived;
+    expect(drop.hash).toBe(dropped.hash);
+    expect(drop.target).toBe(laptop.synodIdentity);
+    expect(drop.text).toBe('for the account');
+  });
+
+  it('clears its dropbox in one call: a later visit is told only of what came after', async () => {
+    const url = roomUrl();
+    const alice = await peerIn(url);
+    await alice.createSynod({ name: 'Alice' });
+    alice.disconnect(url);
+    const stranger = await peerIn(url);
+    for (let i = 0; i < 3; i++) await stranger.sendDrop(alice.synodIdentity!, `spam ${i}`, url);
+    // Without connecting for the notices: one call, to the synod's dropbox (alice holds its key).
+    await alice.clearDropbox(url);
+    const notices: number[] = [];
+    alice.mesh.events.on('roomOther', ({ message }) => message.type === 'drops' && notices.push(message.drops.length));
+    const after = await stranger.sendDrop(alice.synodIdentity!, 'after the clearing', url);
+    const arrived = alice.events.once('drop');
+    alice.connect(url);
+    expect((await arrived).hash).toBe(after.hash);
+    expect(notices).toEqual([1]);
   });
 
   it('a lease lets a peer fetch a feed and its blobs while the owner is offline', async () => {

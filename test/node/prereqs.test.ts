@@ -35,7 +35,8 @@ const need = (command: string): Need => NEEDS.find((n) => n.command === command)
 const ALL = NEEDS.map((n) => n.command);
 const WHAT =
   'npm test needs chromium (for the browser tests), turnserver (for the TURN relay tests), ' +
-  'unshare (for the loopback-only network namespace) and ip (to bring up loopback in that namespace)';
+  'unshare (for the loopback-only network namespace), ip (to bring up loopback in that namespace) ' +
+  "and openssl (for the local push service's certificate)";
 
 describe('npm test on a fresh machine', () => {
   it('as root with apt: says what it installs and runs apt-get (dry run: only says it)', () => {
@@ -47,14 +48,14 @@ describe('npm test on a fresh machine', () => {
         ? {
             status: 0,
             stdout:
-              `[prereqs] ${WHAT}. Installing the Debian packages chromium coturn util-linux iproute2 with apt-get (about a minute).\n` +
-              '[prereqs] would run: apt-get update -qq && apt-get install -y -qq chromium coturn util-linux iproute2\n',
+              `[prereqs] ${WHAT}. Installing the Debian packages chromium coturn util-linux iproute2 openssl with apt-get (about a minute).\n` +
+              '[prereqs] would run: apt-get update -qq && apt-get install -y -qq chromium coturn util-linux iproute2 openssl\n',
             stderr: '',
           }
         : {
             status: 1,
             stdout: '',
-            stderr: `\n${WHAT}, which are not installed. Install them, then run npm test again:\n\n    sudo apt-get install -y chromium coturn util-linux iproute2\n\n`,
+            stderr: `\n${WHAT}, which are not installed. Install them, then run npm test again:\n\n    sudo apt-get install -y chromium coturn util-linux iproute2 openssl\n\n`,
           },
     );
   });
@@ -65,8 +66,8 @@ describe('npm test on a fresh machine', () => {
       stdout: '',
       stderr:
         `\n${WHAT}, which are not installed, and there is no apt-get here. ` +
-        "Install chromium, coturn, util-linux and iproute2 with this system's package manager " +
-        '(on Debian: apt-get install -y chromium coturn util-linux iproute2) ' +
+        "Install chromium, coturn, util-linux, iproute2 and openssl with this system's package manager " +
+        '(on Debian: apt-get install -y chromium coturn util-linux iproute2 openssl) ' +
         '(or set CHROMIUM_PATH and TURNSERVER_PATH to where they are), then run npm test again.\n\n',
     });
   });

@@ -26,3 +26,45 @@ export async function eventually(check: () => Promise<boolean> | boolean, ms = 1
 }
 
 export const headOf = async (peer: Peer, identity: Identity) => (await peer.replica.head(identity))?.hash;
+
+export interface Tapped {
+  /** Frames as sent, parsed, by the side that sent them. */
+  frames: { from: 'a' | 'b'; message: Record<string, unknown> }[];
+  /** Binary messages sent, by side. */
+  binary: { from: 'a' | 'b'; bytes: number }[];
+}
+
+/** Link two peers over a memory pair that records every message; `binary: false` for a channel without binary messages. */
+export async function tappedLink(
+  a: Peer,
+  b: Peer,
+  options: {
+    binary?: boolean;
+    /** Close the link instead of sending this frame. */ cutAt?: (from: 'a' | 'b', message: Record<string, unknown>) => boolean;
+  } = {},
+): Promise<Tapped & { channels: [Channel, Channel] }> {
+  const [ca, cb] = memoryPair({ ...(options.binary !== undefined && { binary: options.binary }) });
+  const tap: Tapped = { frames: [], binary: [] };
+  for (const [channel, from] of [
+    [ca, 'a'],
+    [cb, 'b'],
+  ] as const) {
+    const send = channel.send.bind(channel);
+    channel.send = (frame: string) => {
+      const message = JSON.parse(frame) as Record<string, unknown>;
+      if (options.cutAt?.(from, message)) return channel.close('cut');
+      tap.frames.push({ from, message });
+      send(frame);
+    };
+    const sendBytes = channel.sendBytes.bind(channel);
+    channel.sendBytes = (bytes: Uint8Array) => {
+      tap.binary.push({ from, bytes: bytes.length });
+      sendBytes(bytes);
+    };
+  }
+  await Promise.all([
+    a.mesh.adopt(ca, { endpoint: 'memory:test', room: 'memory' }),
+    b.mesh.adopt(cb, { endpoint: 'memory:test', room: 'memory' }),
+  ]);
+  return { ...tap, frames: tap.frames, binary: tap.binary, channels: [ca, cb] };
+}

@@ -11,6 +11,7 @@ const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 54321 typ
 describe('peer signals', () => {
   it('accepts each kind as peers send it, browsers’ ICE candidates included', () => {
     expect(code({ ch: 'relay', m: { type: 'ping' } })).toBe('ok');
+    expect(code({ ch: 'relay', ms: [{ type: 'ping' }, { type: 'pong' }] })).toBe('ok');
     expect(code({ ch: 'relay', close: 'bye' })).toBe('ok');
     expect(code({ ch: 'rtc', sdp: { type: 'offer', sdp: 'v=0' } })).toBe('ok');
     expect(code({ ch: 'rtc', candidate: { ...candidate, usernameFragment: 'ufrag' } })).toBe('ok');
@@ -25,6 +26,10 @@ describe('peer signals', () => {
     for (const bad of [
       { ch: 'relay', m: 'not an object' },
       { ch: 'relay', m: [] },
+      { ch: 'relay', ms: [] },
+      { ch: 'relay', ms: [{ type: 'ping' }, 'not an object'] },
+      { ch: 'relay', ms: Array(65).fill({ type: 'ping' }) },
+      { ch: 'relay', m: { type: 'ping' }, ms: [{ type: 'ping' }] },
       { ch: 'relay' },
       { ch: 'rtc', sdp: { type: 'pranswer', sdp: 'v=0' } },
       { ch: 'rtc', sdp: { type: 'offer', sdp: 'v=0' }, extra: true },

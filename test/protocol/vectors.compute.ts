@@ -5,12 +5,17 @@
  */
 import {
   createEntry,
+  derivePairing,
+  sealPair,
+  encodeBlobChunk,
   hashOf,
+  interestDigest,
   keyPairFromSeed,
   seal,
   seedToMnemonic,
   signMembership,
   signSession,
+  toBase64url,
   utf8,
   type Identity,
 } from '../../src/protocol/index.ts';
@@ -86,9 +91,19 @@ export async function computeVectors() {
     random: seededRandom('effigy envelope vector'),
   });
 
+  const pairing = await derivePairing('123456789012');
+  const offer = sealPair(pairing.box, { op: 'offer', synod: s.identity, name: 'Ada' }, seededRandom('effigy pairing vector')(24));
+  const message = {
+    type: 'message' as const,
+    id: toBase64url(seededRandom('effigy message vector')(16)),
+    to: [b.identity],
+    text: 'See you at noon.',
+    from: { device: synodRoot.text },
+  };
+
   return {
     keys: {
-      a: { seed: SEED_A, identity: a.identity, mnemonic: seedToMnemonic(a.seed) },
+      a: { seed: SEED_A, identity: a.identity, mnemonic: await seedToMnemonic(a.seed) },
       b: { seed: SEED_B, identity: b.identity },
       s: { seed: SEED_S, identity: s.identity },
     },
@@ -104,6 +119,18 @@ export async function computeVectors() {
     })),
     membership: { synod: s.identity, device: a.identity, proof },
     session: { ...session, signer: a.identity, signature: sessionSignature },
+    interests: {
+      identities: [s.identity, a.identity, b.identity],
+      digest: interestDigest([s.identity, a.identity, b.identity]),
+      empty: interestDigest([]),
+    },
+    blobChunk: {
+      re: '6',
+      offset: 0,
+      total: 3,
+      data: 'abc',
+      hex: toHex(encodeBlobChunk({ re: '6', offset: 0, total: 3, data: utf8('abc') })),
+    },
     envelope: {
       author: a.identity,
       kind: 'private_note',
@@ -112,6 +139,14 @@ export async function computeVectors() {
       contentKey: toHex(sealed.contentKey),
       envelope: sealed.envelope,
     },
+    pairing: {
+      code: '123456789012',
+      identity: pairing.keys.identity,
+      room: pairing.room,
+      box: toHex(pairing.box),
+      offer,
+    },
+    message: { author: a.identity, plaintext: JSON.stringify(message) },
   };
 }
 

@@ -13,8 +13,12 @@ import {
   fromUtf8,
   keyPairFromSeed,
   mnemonicToSeed,
+  derivePairing,
   open,
   openEntry,
+  openPair,
+  parseMessage,
+  verifySender,
   parseSignal,
   parseWire,
   verifyMembership,
@@ -52,12 +56,32 @@ describe('test vectors', () => {
   });
 
   it('the mnemonic restores key A, and the envelope opens for reader B with the stated content key', async () => {
-    const seed = mnemonicToSeed(stored.keys.a.mnemonic);
+    const seed = await mnemonicToSeed(stored.keys.a.mnemonic);
     expect(seed.ok && toHex(seed.value)).toBe(stored.keys.a.seed);
     const b = await keyPairFromSeed(hex(stored.keys.b.seed));
     const o = open(stored.envelope.envelope, b.seed, stored.envelope.author, stored.envelope.kind as EnvelopeKind);
     expect(o.ok && fromUtf8(o.value.plaintext)).toBe(stored.envelope.plaintext);
     expect(o.ok && toHex(o.value.contentKey)).toBe(stored.envelope.contentKey);
+  });
+});
+
+describe('pairing and message vectors', () => {
+  it('the code derives the stated rendezvous identity, room and box key, and the offer opens', async () => {
+    const d = await derivePairing(stored.pairing.code);
+    expect(d.keys.identity).toBe(stored.pairing.identity);
+    expect(d.room).toBe(stored.pairing.room);
+    expect(toHex(d.box)).toBe(stored.pairing.box);
+    expect(openPair(d.box, stored.pairing.offer as never)).toEqual({
+      ok: true,
+      value: { op: 'offer', synod: stored.keys.s.identity, name: 'Ada' },
+    });
+  });
+
+  it("the message parses and its card proves the author's synod", async () => {
+    const m = parseMessage(stored.message.plaintext);
+    expect(m?.to).toEqual([stored.keys.b.identity]);
+    const sender = await verifySender(m!.from!, stored.message.author as Identity);
+    expect(sender).toEqual({ ok: true, value: { synod: stored.keys.s.identity } });
   });
 });
 
@@ -74,6 +98,14 @@ describe('docs/protocol.md', () => {
       stored.membership.proof,
       stored.session.signature,
       stored.envelope.envelope,
+      stored.pairing.identity,
+      stored.pairing.room,
+      stored.pairing.box,
+      stored.pairing.offer.box,
+      stored.message.plaintext,
+      stored.interests.digest,
+      stored.interests.empty,
+      stored.blobChunk.hex,
     ];
     for (const q of quoted) expect(doc, `protocol.md lacks ${q.slice(0, 60)}`).toContain(q);
   });
@@ -112,10 +144,13 @@ describe('docs/protocol.md', () => {
     expect([...seen].sort()).toEqual(
       [
         'relay m',
+        'relay ms',
+        'relay z',
         'relay close',
         'rtc sdp',
         'rtc candidate',
         'rtc fail',
+        'pair nonce',
         ...['offer', 'answer', 'ice', 'decline', 'hangup', 'refused', 'busy'].map((op) => `call ${op}`),
       ].sort(),
     );

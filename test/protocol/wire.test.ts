@@ -72,6 +72,20 @@ describe('wire frames', () => {
       'bad_schema',
     ],
     ['the offline message of old', `{"type":"offline","identity":"${A}"}`, 'unknown_type'],
+    [
+      'a get_feed over feedLimit',
+      JSON.stringify({ type: 'get_feed', identity: A, from: H, known: null, limit: LIMITS.feedLimit + 1 }),
+      'bad_schema',
+    ],
+    ['entries with more: false', JSON.stringify({ type: 'entries', identity: A, entries: [], more: false }), 'bad_schema'],
+    ['getblob with binary: false', JSON.stringify({ type: 'getblob', hash: H, maxsize: 1, binary: false }), 'bad_schema'],
+    ['changes without an epoch', JSON.stringify({ type: 'changes', seq: 1, heads: [], entries: [] }), 'bad_schema'],
+    ['an epoch that is not base64url', JSON.stringify({ type: 'get_changes', digest: H, epoch: 'no spaces', seq: 0 }), 'bad_schema'],
+    [
+      'interests with an identity that is a hash',
+      JSON.stringify({ type: 'interests', base: null, digest: H, add: [H], remove: [] }),
+      'bad_schema',
+    ],
   ])('rejects %s', (_, frame, expected) => {
     expect(code(frame)).toBe(expected);
   });

@@ -7,47 +7,19 @@ import {
   hashOf,
   LIMITS,
   openEntry,
-  seal,
   utf8,
   type Entry,
   type Hash,
   type Identity,
-  type KeyPair,
 } from '../../src/protocol/index.ts';
 import { cleanup } from '../../src/server/hosted/cleanup.ts';
 import { HOSTED_LIMITS } from '../../src/server/hosted/limits.ts';
 import worker from '../../src/server/index.ts';
-import type { Session } from '../support/room-client.ts';
-import { count } from './hosted-helpers.ts';
-import { join, leaveAll, roomName, settleRooms, sleep } from './room-helpers.ts';
+import { count, serveFeed } from './hosted-helpers.ts';
+import { announce, claiming, drop, fillDrops, makeDrop, rowsFor, synodFeed } from './dropbox-helpers.ts';
+import { join, leaveAll, roomName, settleRooms } from './room-helpers.ts';
 
 afterAll(settleRooms);
-
-/** A drop as the client engine makes it: a standalone private_note, envelope kind "drop", sealed to the readers. */
-async function makeDrop(keys: KeyPair, readers: Identity[], text = 'hello from a stranger', comparable = Date.now()): Promise<Entry> {
-  const { envelope } = seal(utf8(text), { author: keys.identity, kind: 'drop', readers });
-  return createEntry(keys, { parent: null, comparable, synod: null, payload: { type: 'private_note', envelope } });
-}
-
-let ids = 0;
-async function drop(from: Session, target: Identity, entry: Entry, sender: Identity = entry.body.identity) {
-  const id = `d${ids++}`;
-  from.client.send({ type: 'drop', id, target, sender, entry: entry.text });
-  await until(from, id);
-  const answer = from.client.inbox.find((m) => (m.type === 'ok' || m.type === 'error') && m.re === id)!;
-  from.client.inbox.splice(from.client.inbox.indexOf(answer), 1);
-  return answer;
-}
-
-async function until(s: Session, re: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!s.client.inbox.some((m) => (m.type === 'ok' || m.type === 'error') && m.re === re)) {
-    if (Date.now() > deadline) throw new Error(`no answer to ${re}`);
-    await sleep(5);
-  }
-}
-
-const rowsFor = (target: string) => count('SELECT COUNT(*) AS n FROM drops WHERE target = ?', target);
 
 describe('dropbox', { timeout: 20_000 }, () => {
   it('store → deliver → ack → gone, across rooms', async () => {
@@ -131,10 +103,11 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await leaveAll([sender, target]);
   });
 
-  it("a device collects its synod's drops; nobody else can fetch or acknowledge them", async () => {
+  it("a device collects its synod's drops, shown by the synod's own chain; nobody else can fetch or acknowledge them", async () => {
     const room = roomName('drop-synod');
     const synod = await generateKeyPair();
     const device = await generateKeyPair();
+    const chain = await synodFeed(synod, [device]);
     const sender = await join(room);
     const stranger = await join(room);
     const entry = await makeDrop(sender.keys, [synod.identity, device.identity]);
@@ -147,20 +120,16 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await stranger.client.next('ok', (m) => m.re === 'sa');
     expect(await rowsFor(synod.identity)).toBe(1);
 
-    // The device joins, announces a head that claims the synod, and reconnects: now the synod's drops are its.
+    // The device joins, announces a head that claims the synod, and reconnects serving its synod's
+    // chain: the room asks for it (get_feed), finds the synod's add_device, and the synod's drops are its.
     const d1 = await join(room, { keys: device });
-    const head = await createEntry(device, {
-      parent: null,
-      comparable: 1,
-      synod: [synod.identity, hashOf(utf8('synod head'))],
-      payload: { type: 'public_note', text: 'hi' },
-    });
-    d1.client.send({ type: 'announce', id: 'h', entry: head.text });
-    await d1.client.next('ok', (m) => m.re === 'h');
+    expect((await announce(d1, await claiming(device, synod.identity, chain.at(-1)!.hash))).type).toBe('ok');
     await leaveAll([d1]);
     const d2 = await join(room, { keys: device });
-    const notice = await d2.client.next('drops');
+    const shown = serveFeed(d2, chain);
+    const notice = await d2.client.next('drops', undefined, 10_000);
     expect(notice.drops).toEqual([expect.objectContaining({ hash: entry.hash, target: synod.identity })]);
+    expect(shown.asked[0]).toMatchObject({ identity: synod.identity, from: chain.at(-1)!.hash, known: null });
     d2.client.send({ type: 'fetch_drops', id: 'df', hashes: [entry.hash] });
     expect((await d2.client.next('drop_delivery', (m) => m.re === 'df')).drops[0]?.target).toBe(synod.identity);
 
@@ -230,24 +199,26 @@ describe('dropbox', { timeout: 20_000 }, () => {
     await leaveAll([s, t]);
   });
 
-  it('enforces the per-target and per-sender quotas (count and bytes) with a clear message', async () => {
+  it("enforces the per-target and per-sender quotas (count and bytes), naming only what is the sender's own", async () => {
     const room = roomName('drop-quota');
     const s = await join(room);
-    const now = Date.now();
-    const filler = (target: string, sender: string, n: number, size: number) =>
-      env.DB.batch(
-        Array.from({ length: n }, (_, i) =>
-          env.DB.prepare(
-            "INSERT INTO drops (hash, target, sender, entry, size, created_at, expires_at) VALUES (?, ?, ?, 'x', ?, ?, ?)",
-          ).bind(hashOf(utf8(`${target} ${sender} ${i} ${Math.random()}`)), target, sender, size, now, now + 1e9),
-        ),
-      );
+    const someone = async () => (await generateKeyPair()).identity;
     const L = HOSTED_LIMITS;
+    const full = "this target's dropbox cannot take more drops now";
     const cases: [string, (target: Identity, sender: Identity) => Promise<unknown>, string][] = [
-      ['target count', (t) => filler(t, '@someone-else', L.dropsPerTarget, 1), `${L.dropsPerTarget} drops waiting`],
-      ['target bytes', (t) => filler(t, '@someone-else', 2, L.dropBytesPerTarget / 2), 'bytes of drops waiting'],
-      ['sender count', (_t, sender) => filler('@others', sender, L.dropsPerSender, 1), `${L.dropsPerSender} drops waiting here`],
-      ['sender bytes', (_t, sender) => filler('@others', sender, 1, L.dropBytesPerSender - 10), 'bytes of drops waiting here'],
+      ['target count', async (t) => fillDrops(t, await someone(), L.dropsPerTarget), full],
+      ['target bytes', async (t) => fillDrops(t, await someone(), 2, L.dropBytesPerTarget / 2), full],
+      [
+        'sender count',
+        async (_t, sender) => fillDrops(await someone(), sender, L.dropsPerSender),
+        'this identity has its most drops waiting here',
+      ],
+      [
+        'sender bytes',
+        async (_t, sender) => fillDrops(await someone(), sender, 1, L.dropBytesPerSender - 10),
+        'this identity has its most drops waiting here',
+      ],
+      ['sender for one target', (t, sender) => fillDrops(t, sender, L.dropsPerSenderPerTarget), 'its most drops waiting for this target'],
     ];
     for (const [what, fill, says] of cases) {
       const sender = await join(room);

@@ -1,5 +1,5 @@
 /**
- * Presence by interest (docs/protocol.md §13.7) in workerd, across shards:
+ * Presence by interest (docs/protocol.md §13.8) in workerd, across shards:
  * who hears of whom, and that nobody else does.
  *
  * "Hears nothing" is shown with a marker: a second identity homed at the

@@ -66,7 +66,7 @@ describe('admission', () => {
     // Positive controls: another address gets in, and so does this one once a pending socket signs in.
     const other = await open(room, await keysAt(0), '203.0.113.2');
     await other.next('session_request');
-    await join(room, { keys: await keysAt(0), address: '203.0.113.2' });
+    await join(room, { keys: await keysAt(0), ip: '203.0.113.2' });
     pending[0]!.close();
     await pending[0]!.closed;
     await eventually(() => admitted(room, '203.0.113.1'), 5000, 'a pending socket that left makes room for another');

@@ -71,10 +71,10 @@ export function stubOf(room: string, shard: number): DurableObjectStub<Room> {
 /** The shard of `room` that holds `identity`'s sockets. */
 export const stubFor = (room: string, identity: Identity): DurableObjectStub<Room> => stubOf(room, homeOf(identity));
 
-/** An open socket to `room` for `keys` (fresh ones unless given), not yet authenticated (the room's session_request is queued). */
-export async function open(room: string, keys?: KeyPair, address?: string): Promise<RoomClient> {
+/** An open socket to `room` for `keys` (fresh ones unless given), not yet authenticated (the room's session_request is queued); `ip` arrives as CF-Connecting-IP. */
+export async function open(room: string, keys?: KeyPair, ip?: string): Promise<RoomClient> {
   const k = keys ?? (await generateKeyPair());
-  const client = await openFor(room, k.identity, address);
+  const client = await openFor(room, k.identity, ip);
   client.keys = k;
   return client;
 }
@@ -100,9 +100,9 @@ export function identityAt(shard: number): Identity {
   }
 }
 
-/** An authenticated session in `room` (provides taken), from client address `address` if given. */
-export async function join(room: string, opts: HandshakeOptions & { address?: string } = {}): Promise<Session> {
-  return handshake(await open(room, opts.keys, opts.address), endpointOf(room), opts);
+/** An authenticated session in `room` (provides taken); `ip` arrives as CF-Connecting-IP. */
+export async function join(room: string, opts: HandshakeOptions & { ip?: string } = {}): Promise<Session> {
+  return handshake(await open(room, opts.keys, opts.ip), endpointOf(room), opts);
 }
 
 export const note = (text: string) => ({ type: 'public_note', text }) as const;

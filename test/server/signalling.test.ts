@@ -1,5 +1,5 @@
 /**
- * Messaging (docs/protocol.md §13.7 rule 13, docs/room.md §6) in workerd,
+ * Messaging (docs/protocol.md §13.8 rule 13, docs/room.md §6) in workerd,
  * within a shard and across shards: message_to reaches a target that takes
  * messages from the sender, and answers the same not_present, byte for
  * byte, for a target that is absent and for one that does not.

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { turnApi } from '../../src/server/turn/routes.ts';
 import { mintTurnCredentials } from '../../src/server/turn/credentials.ts';
@@ -6,6 +7,7 @@ import { generateKeyPair, signRequest } from '../../src/protocol/index.ts';
 
 const SECRET = 'a-shared-secret-for-coturn-tests';
 const ENV = {
+  ...env,
   TURN_URLS: 'turn:127.0.0.1:3478?transport=udp, turn:127.0.0.1:3478?transport=tcp',
   TURN_SECRET: SECRET,
   TURN_TTL_SECONDS: '600',
@@ -29,7 +31,8 @@ describe('TURN credentials', () => {
     expect(turnConfig({ TURN_URLS: 'turn:a', TURN_SECRET: 'short' })).toBeNull();
     expect(turnConfig({ TURN_URLS: 'http://not-turn', TURN_SECRET: SECRET })).toBeNull();
     expect(turnConfig(ENV)?.urls).toHaveLength(2);
-    expect(turnConfig({ ...ENV, TURN_TTL_SECONDS: '5' })?.ttlSeconds).toBe(3600);
+    expect(turnConfig({ ...ENV, TURN_TTL_SECONDS: '5' })?.ttlSeconds).toBe(600);
+    expect(turnConfig({ ...ENV, TURN_TTL_SECONDS: '86400' })?.ttlSeconds).toBe(600);
   });
 
   it('are minted for the identity that signs the request, and nobody else', async () => {
@@ -59,7 +62,7 @@ describe('TURN credentials', () => {
   });
 
   it('say plainly, with a 200, that there is no TURN server when none is configured', async () => {
-    const res = await turnApi.request('/', {}, {});
+    const res = await turnApi.request('/', {}, env);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ configured: false, iceServers: [] });

@@ -39,6 +39,8 @@ export interface LocalWorkerOptions {
   verbose?: boolean;
   /** Extra vars for this worker only (e.g. TURN settings in tests), passed as `--var name:value`. */
   vars?: Record<string, string>;
+  /** Extra environment for wrangler (e.g. NODE_EXTRA_CA_CERTS: a local push service's certificate, which workerd then trusts). */
+  env?: Record<string, string>;
 }
 
 /** A port the OS says is free on 127.0.0.1 right now. */
@@ -54,14 +56,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], opts: { verbose: boolean; detached?: boolean }): { child: ChildProcess; output: () => string } {
+function run(
+  args: string[],
+  opts: { verbose: boolean; detached?: boolean; env?: Record<string, string> },
+): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [WRANGLER, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
     // No fetch of Cloudflare's `Request.cf` data: nothing goes online, even outside the test namespace.
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: {
+      ...process.env,
+      ...opts.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      CI: '1',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+    },
   });
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.on('data', (chunk: Buffer) => {
@@ -177,7 +190,7 @@ export async function startLocalWorker(opts: LocalWorkerOptions = {}): Promise<L
       ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
     // Its own process group, so stop() ends wrangler and the workerd it started, and nothing else.
-    { verbose, detached: true },
+    { verbose, detached: true, ...(opts.env && { env: opts.env }) },
   );
   const url = `http://127.0.0.1:${port}`;
   const watchdog = dev.child.pid === undefined ? undefined : startWatchdog(dev.child.pid, state);

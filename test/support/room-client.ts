@@ -42,7 +42,7 @@ interface Waiter {
 export class RoomClient {
   /** Frames received and not yet taken by `next`. */
   readonly inbox: WireMessage[] = [];
-  /** What the room said of presence so far (every presence_list applied, docs/protocol.md §13.7 rule 11). */
+  /** What the room said of presence so far (every presence_list applied, docs/protocol.md §13.8 rule 11). */
   readonly present = new Map<Identity, Hash | null>();
   /** Heads the room reported in presence_list.heads, latest per identity. */
   readonly heads = new Map<Identity, Hash>();

@@ -6,25 +6,59 @@
  */
 import { batch, computed, signal } from '@preact/signals';
 import {
-  Calls,
   dropboxRoom,
   IdbStore,
+  loadCalls,
+  loadTurn,
   loadKeys,
   Peer,
   PeerError,
-  TurnCredentialSource,
+  PRIVACY_DEFAULTS,
+  type TurnCredentialSource,
   type BlobProgress,
   type CallInfo,
+  type Calls,
   type IceConfig,
   type PeerLinkInfo,
+  type Privacy,
   type RoomStatus,
 } from '../../src/peer/index.ts';
-import type { Identity } from '../../src/protocol/index.ts';
+import type { Identity, KeyPair } from '../../src/protocol/index.ts';
 
 // Screens reach the engine only through this module.
-export { dropboxRoom, type InboxMessage } from '../../src/peer/index.ts';
+export {
+  dropboxRoom,
+  LINK_LIMITS,
+  threadsOf,
+  type ChatMessage,
+  type InboxMessage,
+  type LinkReason,
+  type PairingRun,
+  type Privacy,
+  type Thread,
+} from '../../src/peer/index.ts';
+export {
+  membershipEntry,
+  pushConfig,
+  PushRefused,
+  registerPush,
+  unregisterPush,
+  type Held,
+  type PendingRecovery,
+  type PendingRequest,
+  type RecoveryProgress,
+  type Released,
+  type SubscriptionJson,
+} from '../../src/peer/index.ts';
 
 let instance: Peer | null = null;
+let deviceKeyPair: KeyPair | null = null;
+
+/** This device's key pair, for signed requests (push registration). */
+export function deviceKeys(): KeyPair {
+  if (!deviceKeyPair) throw new Error('the engine is not open yet');
+  return deviceKeyPair;
+}
 
 /** The engine; only screens rendered after boot call this. */
 export function peer(): Peer {
@@ -51,19 +85,12 @@ export const persisted = signal<boolean | null>(null);
 export const bootError = signal<string | null>(null);
 export const updateReady = signal(false);
 /** Whether WebRTC links can relay through TURN (null until the first answer from the server). */
-export const turnStatus = signal<{ turn: boolean; note?: string; policy: RTCIceTransportPolicy } | null>(null);
+export const turnStatus = signal<{ turn: boolean; note?: string } | null>(null);
+/** This device's privacy choices (who sees it online, strangers, hiding its address, serving strangers). */
+export const privacy = signal<Privacy>(PRIVACY_DEFAULTS);
 
-/**
- * A local (per-browser) override for testing and for people who want their
- * address hidden from peers: `localStorage['effigy.ice-policy'] = 'relay'`
- * sends everything through TURN.
- */
-function icePolicy(): RTCIceTransportPolicy {
-  try {
-    return localStorage.getItem('effigy.ice-policy') === 'relay' ? 'relay' : 'all';
-  } catch {
-    return 'all';
-  }
+export async function setPrivacy(change: Partial<Privacy>): Promise<void> {
+  privacy.value = await peer().setPrivacy(change);
 }
 
 let turnSource: TurnCredentialSource | null = null;
@@ -78,14 +105,15 @@ export function calls(): Calls {
 export const currentCall = signal<CallInfo | null>(null);
 /** Bumped when the list of who may call changes. */
 export const permittedTick = signal(0);
+/** Bumped when something about recovery changed (a share kept, a request, a release). */
+export const recoveryTick = signal(0);
 /** ICE settings for the next RTCPeerConnection: TURN credentials minted by the server that served the app, refreshed before they expire. */
 async function iceConfig(): Promise<IceConfig> {
-  const policy = icePolicy();
-  if (!turnSource) return { iceServers: [], iceTransportPolicy: policy, turn: false, note: 'not signed in yet' };
+  if (!turnSource) return { iceServers: [], turn: false, note: 'not signed in yet' };
   const config = await turnSource.get();
   const prev = turnStatus.value;
   if (!prev || prev.turn !== config.turn || prev.note !== config.note)
-    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }), policy };
+    turnStatus.value = { turn: config.turn, ...(config.note !== undefined && { note: config.note }) };
   return config;
 }
 
@@ -102,9 +130,9 @@ export function notify(text: string, kind: Notice['kind'] = 'ok', ms = kind === 
   setTimeout(() => (notices.value = notices.value.filter((x) => x.id !== n.id)), ms);
 }
 
-/** A message a person can act on, from whatever went wrong. */
+/** A message a person can act on, from whatever went wrong ("synod" is the engine's word; people have an account). */
 export function explain(err: unknown): string {
-  const text = err instanceof PeerError || err instanceof Error ? err.message : String(err);
+  const text = (err instanceof PeerError || err instanceof Error ? err.message : String(err)).replace(/\bsynod(s?)\b/g, 'account$1');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -155,9 +183,11 @@ export function toRoomUrl(endpoint: string): string {
 }
 
 const joined = new Set<string>();
+/** Rooms are joined once the network has started (after the first paint). */
+let networkStarted = false;
 function reconcileRooms(): void {
   const p = instance;
-  if (!p) return;
+  if (!p || !networkStarted) return;
   const want = new Set(desiredRooms());
   for (const url of want) {
     if (joined.has(url)) continue;
@@ -189,6 +219,22 @@ export function rejoinStalled(): void {
 
 export const anyRoomOnline = computed(() => Object.values(rooms.value).some((s) => s === 'online'));
 
+/** The moment the app started: "Connecting…" only means something for the first seconds. */
+const bootedAt = Date.now();
+export const startingUp = signal(true);
+if (typeof window !== 'undefined') setTimeout(() => (startingUp.value = false), 6000);
+
+/** What the header says: online, or offline (no network, or no server answering), or still connecting at start. */
+export const netState = computed<'online' | 'offline' | 'connecting'>(() => {
+  if (anyRoomOnline.value) return 'online';
+  if (!online.value) return 'offline';
+  const failed = Object.values(rooms.value).some((s) => s === 'offline' || s === 'closed');
+  return failed || (!startingUp.value && Date.now() - bootedAt > 6000) ? 'offline' : 'connecting';
+});
+
+/** This device's entries up to this comparable reached a room; later ones are pending. */
+export const published = signal(0);
+
 // --- boot -----------------------------------------------------------------
 
 export async function boot(): Promise<Peer> {
@@ -199,20 +245,27 @@ export async function boot(): Promise<Peer> {
     // Host candidates, plus TURN when the server that served the app has one; the room relays otherwise.
     rtc: iceConfig,
   });
-  turnSource = new TurnCredentialSource(location.origin, (await loadKeys(store)).device, { policy: icePolicy() });
-  callsInstance = new Calls(p, { rtc: iceConfig });
-  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
-  callsInstance.events.on('refused', ({ device, reason }) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
-  });
-  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
+  deviceKeyPair = (await loadKeys(store)).device;
+  privacy.value = p.privacy();
   instance = p;
   // For the curious and for tests: the engine, from the browser console.
   (globalThis as { effigy?: Peer }).effigy = p;
 
+  published.value = p.publishedUpTo();
+  p.events.on('published', ({ identity, comparable }) => {
+    if (identity === p.identity) published.value = Math.max(published.value, comparable);
+  });
   p.events.on('entry', bump);
   p.events.on('head', bump);
   p.events.on('drop', bump);
+  p.recovery.events.on('changed', () => {
+    recoveryTick.value++;
+    bump();
+  });
+  p.recovery.events.on('restored', () => {
+    bump();
+    notify('Your account is back. Your posts and follows are syncing from your friends.');
+  });
   p.events.on('room', ({ url, status }) => {
     if (joined.has(url)) rooms.value = { ...rooms.value, [url]: status };
     // The session is up: fetch TURN credentials now, so the first link does not wait for them.
@@ -230,7 +283,7 @@ export async function boot(): Promise<Peer> {
     blobs.value = { ...blobs.value, [b.hash]: { ...b, at: Date.now() } };
   });
   p.events.on('log', (line) => {
-    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line}`];
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} ${line.replace(/\bsynod(s?)\b/g, 'account$1')}`];
   });
   p.events.on('rejected', (r) => {
     logs.value = [
@@ -250,8 +303,27 @@ export async function boot(): Promise<Peer> {
     tick.value++;
     links.value = p.links();
   });
-  reconcileRooms();
   return p;
+}
+
+/**
+ * After the first paint: TURN credentials and calls (their modules load now,
+ * nobody calls in the first half second), then the rooms. Calls listen before any room
+ * connects, so no call is missed.
+ */
+export async function startNetwork(): Promise<void> {
+  const p = instance;
+  if (!p || networkStarted) return;
+  const [{ Calls }, { TurnCredentialSource }, keys] = await Promise.all([loadCalls(), loadTurn(), loadKeys(p.replica.store)]);
+  turnSource = new TurnCredentialSource(location.origin, keys.device);
+  callsInstance = new Calls(p, { rtc: iceConfig });
+  callsInstance.events.on('call', (c) => (currentCall.value = { ...c }));
+  callsInstance.events.on('refused', ({ device, reason }) => {
+    logs.value = [...logs.value.slice(-79), `${new Date().toLocaleTimeString()} refused a call from ${device}: ${reason}`];
+  });
+  (globalThis as { effigyCalls?: Calls }).effigyCalls = callsInstance;
+  networkStarted = true;
+  reconcileRooms();
 }
 
 /** Who is reachable right now, by identity: the transport of a live link. */

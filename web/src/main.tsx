@@ -1,7 +1,8 @@
 /** Boot: the service worker (offline shell), the engine on IndexedDB, then the UI. */
 import { render } from 'preact';
-import { boot, bootError, updateReady } from './engine.ts';
+import { boot, bootError, startNetwork, updateReady } from './engine.ts';
 import './style.css';
+import { startPush } from './push.ts';
 import { App } from './ui/app.tsx';
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
@@ -13,10 +14,19 @@ if ('serviceWorker' in navigator && import.meta.env.PROD) {
 }
 
 const root = document.getElementById('app') as HTMLElement;
+// The "Starting…" placeholder goes: the app renders into an empty container.
+const mount = () => {
+  root.textContent = '';
+  render(<App />, root);
+};
 boot().then(
-  () => render(<App />, root),
+  () => {
+    mount();
+    void startNetwork();
+    startPush();
+  },
   (err: Error) => {
     bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;
-    render(<App />, root);
+    mount();
   },
 );

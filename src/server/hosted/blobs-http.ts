@@ -12,11 +12,15 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { decodeHash, parseDecimal, REQUEST_HEADERS, type Hash } from '../../protocol/index.ts';
 import type { Env } from '../env.ts';
+import { clientAddress } from '../client-ip.ts';
 import { errorResponse } from '../http.ts';
 import { signedRequest } from '../signed-request.ts';
-import { blobKey, blobRows, putVerified } from './blobstore.ts';
-import { HOSTED_LIMITS, maxBlobBytes } from './limits.ts';
+import { blobRows, type BlobUse } from './blob-rows.ts';
+import { blobKey, putVerified, type UploadFailure, type UploadResult } from './blobstore.ts';
+import { HOSTED_LIMITS } from './limits.ts';
 import { expandDirectories } from './refs.ts';
+import { hostedSettings, type HostedSettings } from './settings.ts';
+import { releaseSlot, takeSlot } from './upload-slots.ts';
 
 /** The routes' context: the hash the path names, and for uploads the body's declared length. */
 type BlobsEnv = { Bindings: Env; Variables: { hash: Hash; length: number } };
@@ -91,7 +95,7 @@ blobsApi.use(
     origin: '*',
     allowMethods: ['GET', 'HEAD', 'PUT', 'OPTIONS'],
     allowHeaders: [REQUEST_HEADERS.identity, REQUEST_HEADERS.time, REQUEST_HEADERS.signature, 'Content-Type', 'Range', 'If-None-Match'],
-    exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+    exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Retry-After'],
     maxAge: 86400,
   }),
 );
@@ -141,33 +145,62 @@ blobsApi.put(
     const length = c.get('length');
     const identity = c.get('identity');
     const env = c.env;
+    const settings = hostedSettings(env);
+    const ip = clientAddress(c.req.raw.headers);
     const now = Date.now();
+    // A body the route will not store is never read: the client learns at once, and nothing is held for it.
+    const dropBody = () => c.req.raw.body?.cancel().catch(() => {});
+    const refuse = async (res: Response) => {
+      await dropBody();
+      return res;
+    };
 
-    // Size, then idempotence, then quota.
-    const max = maxBlobBytes(env.MAX_BLOB_BYTES);
-    if (length > max) return errorResponse(413, 'too_big', `${length} bytes is over this server's blob limit of ${max} bytes`);
-    const { existing, used } = await blobRows.lookup(env.DB, hash, identity);
-    if (existing && (await env.BLOBS.head(blobKey(hash)))) {
-      await c.req.raw.body?.cancel().catch(() => {});
-      if (existing.size !== length) {
-        return errorResponse(409, 'hash_mismatch', `${hash} is ${existing.size} bytes; a body of ${length} bytes cannot hash to it`);
-      }
-      await blobRows.record(env.DB, hash, existing.size, identity, now);
-      return c.json({ hash, size: existing.size }, 200);
+    // Size, then idempotence, then the budgets, then a slot.
+    if (length > settings.MAX_BLOB_BYTES) {
+      return refuse(errorResponse(413, 'too_big', `${length} bytes is over this server's blob limit of ${settings.MAX_BLOB_BYTES} bytes`));
     }
-    if (used + length > HOSTED_LIMITS.blobBytesPerIdentity) {
-      return errorResponse(
-        429,
-        'quota',
-        `${identity} stores ${used} bytes of blobs here; ${length} more would pass the quota of ${HOSTED_LIMITS.blobBytesPerIdentity}`,
+    const use = await blobRows.lookup(env.DB, hash, identity, ip);
+    if (use.existing && (await env.BLOBS.head(blobKey(hash)))) {
+      if (use.existing.size !== length) {
+        return refuse(
+          errorResponse(409, 'hash_mismatch', `${hash} is ${use.existing.size} bytes; a body of ${length} bytes cannot hash to it`),
+        );
+      }
+      await dropBody();
+      await blobRows.record(env.DB, hash, use.existing.size, identity, ip, now);
+      return c.json({ hash, size: use.existing.size }, 200);
+    }
+    const over = budgetRefusal(settings, use, length);
+    if (over) return refuse(errorResponse(429, 'quota', over));
+    const deadline = now + UPLOAD_GRACE_MS + Math.ceil((length / settings.UPLOAD_MIN_BYTES_PER_SECOND) * 1000);
+    const slot = await takeSlot(env.DB, {
+      identity,
+      ip,
+      deadline,
+      perIdentity: settings.UPLOADS_PER_IDENTITY,
+      perIp: settings.UPLOADS_PER_IP,
+    });
+    if (!slot) {
+      return refuse(
+        errorResponse(
+          429,
+          'rate_limited',
+          `at most ${settings.UPLOADS_PER_IDENTITY} uploads at once per identity and ${settings.UPLOADS_PER_IP} per address: wait for one to finish`,
+          { 'Retry-After': '5' },
+        ),
       );
     }
 
     // Stream, verify, publish.
-    const result = await putVerified(env.BLOBS, hash, length, c.req.raw.body);
-    if (!result.ok) return errorResponse(result.code === 'hash_mismatch' ? 409 : 400, result.code, result.message);
+    let result: UploadResult;
     try {
-      await blobRows.record(env.DB, hash, result.size, identity, now);
+      result = await putVerified(env.BLOBS, hash, length, c.req.raw.body, { idleMs: settings.UPLOAD_IDLE_SECONDS * 1000, deadline });
+    } finally {
+      await releaseSlot(env.DB, slot);
+    }
+    if (!result.ok) return errorResponse(UPLOAD_STATUS[result.code], result.code, result.message);
+    try {
+      await blobRows.record(env.DB, hash, result.size, identity, ip, now);
     } catch (err) {
       // Unaccounted objects are not kept: without the row nothing would ever clean it up.
       await env.BLOBS.delete(blobKey(hash)).catch(() => {});
@@ -180,5 +213,25 @@ blobsApi.put(
     return c.json({ hash, size: result.size }, 201);
   },
 );
+
+/** Every upload gets a minute on top of what its length needs at the slowest rate allowed. */
+const UPLOAD_GRACE_MS = 60_000;
+
+const UPLOAD_STATUS: Record<UploadFailure['code'], 400 | 408 | 409> = {
+  hash_mismatch: 409,
+  length_mismatch: 400,
+  body_timeout: 408,
+  bad_body: 400,
+};
+
+/** Which budget `length` more bytes would pass, in words for the uploader (never another uploader's figures), or null. */
+function budgetRefusal(settings: HostedSettings, use: BlobUse, length: number): string | null {
+  if (use.identity + length > settings.BLOB_BYTES_PER_IDENTITY) {
+    return `this identity stores ${use.identity} bytes of blobs here; ${length} more would pass its budget of ${settings.BLOB_BYTES_PER_IDENTITY}`;
+  }
+  if (use.ip + length > settings.BLOB_BYTES_PER_IP) return 'uploads from this network have used up its storage budget here';
+  if (use.total + length > settings.BLOB_BYTES_TOTAL) return "this server's blob storage is full";
+  return null;
+}
 
 blobsApi.all('/:hash', (c) => errorResponse(405, 'method_not_allowed', `${c.req.method} is not allowed here: GET, HEAD or PUT`));

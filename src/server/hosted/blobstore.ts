@@ -1,24 +1,33 @@
 /**
  * Blobs in R2, named by their hash (the object key is the hash text).
  *
- * An upload is verified while it streams: every byte goes through SHA-256
- * (workerd's native DigestStream) on its way to R2, and the object becomes
- * visible under its name only once the digest and the length match. Bodies
- * up to one part (HOSTED_LIMITS.partBytes) are held in memory, checked, then
- * put at once (R2 re-checks the SHA-256 we pass); larger ones go through an
- * R2 multipart upload in parts of that size, completed only when they verify
- * and aborted otherwise. An incomplete multipart upload is invisible, so no
- * partial or mismatched object is ever readable under a hash. Each part
- * streams into R2 as it arrives, so memory stays flat whatever the size.
+ * An upload streams: each chunk of the body goes through SHA-256
+ * (workerd's native DigestStream) and on into R2 as it arrives, so memory
+ * holds a network chunk or two whatever the declared size; nothing is
+ * allocated for the declared length. The object becomes visible under its
+ * name only once the length and the digest match:
  *
- * D1's `blobs` table accounts for each object (size, owner, expiry); its row
- * is written after the object is complete.
+ * - up to one part (HOSTED_LIMITS.partBytes), one streaming put through a
+ *   FixedLengthStream, closed only after the digest checked out (R2 checks
+ *   the SHA-256 we pass as well, and an unclosed or aborted put stores
+ *   nothing);
+ * - larger, an R2 multipart upload in parts of that size, completed only
+ *   when the whole verifies, aborted otherwise (an unfinished multipart
+ *   upload is invisible).
+ *
+ * So no partial or mismatched object is ever readable under a hash. The body
+ * is read with deadlines (body.ts). D1's `blobs` table accounts for each
+ * object (blob-rows.ts); its row is written after the object is complete.
  */
-import { decodeHash, type Hash, type Identity } from '../../protocol/index.ts';
+import { decodeHash, type Hash } from '../../protocol/index.ts';
+import { BodyTimeout, timedChunks, type BodyTiming } from './body.ts';
 import { HOSTED_LIMITS } from './limits.ts';
 
 export type UploadFailure =
-  { code: 'hash_mismatch'; message: string } | { code: 'length_mismatch'; message: string } | { code: 'bad_body'; message: string };
+  | { code: 'hash_mismatch'; message: string }
+  | { code: 'length_mismatch'; message: string }
+  | { code: 'body_timeout'; message: string }
+  | { code: 'bad_body'; message: string };
 
 export type UploadResult = { ok: true; size: number } | ({ ok: false } & UploadFailure);
 
@@ -39,6 +48,88 @@ function newDigestStream(): DigestStream {
 
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
+const METADATA = { httpMetadata: { contentType: 'application/octet-stream' } };
+
+/** Where verified bytes go: written chunk by chunk, then finished (made visible) or aborted. */
+interface Sink {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Writes `chunk` to a stream R2 is reading, failing at once if R2 gave up on it (a write would wait forever). */
+async function feed(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array, consumer: Promise<unknown>): Promise<void> {
+  await Promise.race([
+    writer.write(chunk),
+    consumer.then(() => {
+      throw new Error('R2 finished reading before the part was written');
+    }),
+  ]);
+}
+
+/** One put, fed through a FixedLengthStream; R2 re-checks the SHA-256. */
+function singlePut(bucket: R2Bucket, hash: Hash, digest: Uint8Array, length: number): Sink {
+  const stream = new FixedLengthStream(length);
+  const writer = stream.writable.getWriter();
+  const put = bucket.put(blobKey(hash), stream.readable, { sha256: hex(digest), ...METADATA });
+  put.catch(() => {}); // observed by feed, finish and abort
+  return {
+    write: (chunk) => feed(writer, chunk, put),
+    async finish() {
+      await writer.close();
+      await put;
+    },
+    async abort() {
+      await writer.abort('upload refused').catch(() => {});
+      await put.catch(() => {});
+    },
+  };
+}
+
+/** An R2 multipart upload: each part a FixedLengthStream handed to uploadPart while chunks are written into it. */
+async function multipart(bucket: R2Bucket, hash: Hash, length: number): Promise<Sink> {
+  const upload = await bucket.createMultipartUpload(blobKey(hash), METADATA);
+  const parts: R2UploadedPart[] = [];
+  let part: { writer: WritableStreamDefaultWriter<Uint8Array>; sent: Promise<R2UploadedPart>; left: number } | null = null;
+  let total = 0;
+  return {
+    async write(chunk) {
+      for (let from = 0; from < chunk.byteLength;) {
+        if (!part) {
+          const size = Math.min(HOSTED_LIMITS.partBytes, length - total);
+          const stream = new FixedLengthStream(size);
+          part = { writer: stream.writable.getWriter(), sent: upload.uploadPart(parts.length + 1, stream.readable), left: size };
+          part.sent.catch(() => {}); // observed by feed and below
+        }
+        const n = Math.min(chunk.byteLength - from, part.left);
+        await feed(part.writer, chunk.subarray(from, from + n), part.sent);
+        from += n;
+        total += n;
+        part.left -= n;
+        if (part.left === 0) {
+          await part.writer.close();
+          parts.push(await part.sent);
+          part = null;
+        }
+      }
+    },
+    async finish() {
+      await upload.complete(parts);
+    },
+    async abort() {
+      if (part) await part.writer.abort('upload refused').catch(() => {});
+      await upload.abort().catch(() => {});
+    },
+  };
+}
+
+/** A body that is not the blob its request names. */
+class Refused extends Error {
+  constructor(readonly failure: UploadFailure) {
+    super(failure.message);
+  }
+}
+
 /**
  * Streams `body` into R2 under `hash`, verifying as it goes. Resolves
  * `{ok: true}` only if the object is now complete and verified; on any
@@ -50,146 +141,41 @@ export async function putVerified(
   hash: Hash,
   length: number,
   body: ReadableStream<Uint8Array> | null,
+  timing: BodyTiming,
 ): Promise<UploadResult> {
   const expected = decodeHash(hash);
   if (!expected.ok) return { ok: false, code: 'hash_mismatch', message: `${hash} is not a hash` };
-  if (length <= HOSTED_LIMITS.partBytes) return putSmall(bucket, hash, expected.value, length, body);
-  return putMultipart(bucket, hash, length, body);
-}
-
-async function putSmall(
-  bucket: R2Bucket,
-  hash: Hash,
-  digest: Uint8Array,
-  length: number,
-  body: ReadableStream<Uint8Array> | null,
-): Promise<UploadResult> {
-  const buffer = new Uint8Array(length);
-  let at = 0;
-  if (body) {
-    const reader = body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (at + value.byteLength > length) {
-          await reader.cancel().catch(() => {});
-          return { ok: false, code: 'length_mismatch', message: `the body is longer than Content-Length ${length}` };
-        }
-        buffer.set(value, at);
-        at += value.byteLength;
-      }
-    } catch (err) {
-      return { ok: false, code: 'bad_body', message: `the body could not be read: ${String(err).slice(0, 200)}` };
-    }
-  }
-  if (at !== length) return { ok: false, code: 'length_mismatch', message: `the body is ${at} bytes, Content-Length said ${length}` };
-  const got = hashOfDigest(await crypto.subtle.digest('SHA-256', buffer));
-  if (got !== hash) return { ok: false, code: 'hash_mismatch', message: `the body hashes to ${got}, not ${hash}` };
-  // R2 checks the digest again on its side before the put takes effect.
-  await bucket.put(blobKey(hash), buffer, { sha256: hex(digest), httpMetadata: { contentType: 'application/octet-stream' } });
-  return { ok: true, size: length };
-}
-
-/**
- * Multipart: each part is a FixedLengthStream handed to uploadPart while the
- * body's chunks are written into it, so nothing larger than a network chunk
- * is held here; the digest sees every byte on the way. complete() runs only
- * after the last byte, the length and the digest have all checked out.
- */
-async function putMultipart(bucket: R2Bucket, hash: Hash, length: number, body: ReadableStream<Uint8Array> | null): Promise<UploadResult> {
-  if (!body) return { ok: false, code: 'length_mismatch', message: `the body is empty, Content-Length said ${length}` };
-  const partBytes = HOSTED_LIMITS.partBytes;
-  const upload = await bucket.createMultipartUpload(blobKey(hash), { httpMetadata: { contentType: 'application/octet-stream' } });
+  let sink: Sink | null = null;
   const digest = newDigestStream();
+  digest.digest.catch(() => {}); // rejects when the upload is refused (aborted); read only on success
   const hashing = digest.getWriter();
-  const parts: R2UploadedPart[] = [];
-  const reader = body.getReader();
-  let total = 0;
-  let part: { writer: WritableStreamDefaultWriter<Uint8Array>; sent: Promise<R2UploadedPart>; left: number } | null = null;
-  let failure: UploadFailure | null = null;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (total + value.byteLength > length) {
-        failure = { code: 'length_mismatch', message: `the body is longer than Content-Length ${length}` };
-        await reader.cancel().catch(() => {});
-        break;
+    sink = length <= HOSTED_LIMITS.partBytes ? singlePut(bucket, hash, expected.value, length) : await multipart(bucket, hash, length);
+    let total = 0;
+    for await (const chunk of timedChunks(body, timing)) {
+      if (total + chunk.byteLength > length) {
+        throw new Refused({ code: 'length_mismatch', message: `the body is longer than Content-Length ${length}` });
       }
-      await hashing.write(value);
-      let from = 0;
-      while (from < value.byteLength) {
-        if (!part) {
-          const size = Math.min(partBytes, length - total);
-          const stream = new FixedLengthStream(size);
-          part = { writer: stream.writable.getWriter(), sent: upload.uploadPart(parts.length + 1, stream.readable), left: size };
-          part.sent.catch(() => {}); // awaited below; a failure also surfaces through the writer
-        }
-        const n = Math.min(value.byteLength - from, part.left);
-        await part.writer.write(value.subarray(from, from + n));
-        from += n;
-        total += n;
-        part.left -= n;
-        if (part.left === 0) {
-          await part.writer.close();
-          parts.push(await part.sent);
-          part = null;
-        }
-      }
+      await hashing.write(chunk);
+      await sink.write(chunk);
+      total += chunk.byteLength;
     }
-    if (!failure && total !== length)
-      failure = { code: 'length_mismatch', message: `the body is ${total} bytes, Content-Length said ${length}` };
-    if (!failure) {
-      await hashing.close();
-      const got = hashOfDigest(await digest.digest);
-      if (got !== hash) failure = { code: 'hash_mismatch', message: `the body hashes to ${got}, not ${hash}` };
-    }
-    if (!failure) {
-      await upload.complete(parts);
-      return { ok: true, size: total };
-    }
+    if (total !== length)
+      throw new Refused({ code: 'length_mismatch', message: `the body is ${total} bytes, Content-Length said ${length}` });
+    await hashing.close();
+    const got = hashOfDigest(await digest.digest);
+    if (got !== hash) throw new Refused({ code: 'hash_mismatch', message: `the body hashes to ${got}, not ${hash}` });
+    await sink.finish();
+    return { ok: true, size: total };
   } catch (err) {
-    failure = { code: 'bad_body', message: `the upload failed: ${String(err).slice(0, 200)}` };
+    await sink?.abort();
+    await hashing.abort().catch(() => {});
+    if (err instanceof Refused) return { ok: false, ...err.failure };
+    if (err instanceof BodyTimeout) {
+      return { ok: false, code: 'body_timeout', message: `${err.message}: an upload must keep sending (docs/hosted.md §2.1)` };
+    }
+    // R2's and the stream's own words stay in the log: they are the server's business.
+    console.error('blob upload failed', hash, err);
+    return { ok: false, code: 'bad_body', message: 'the body could not be read or stored; send it again' };
   }
-  if (part) await part.writer.abort('upload refused').catch(() => {});
-  await upload.abort().catch(() => {});
-  await hashing.abort().catch(() => {});
-  return { ok: false, ...failure };
 }
-
-// ---- accounting (D1) ----
-
-export interface BlobRow {
-  hash: Hash;
-  size: number;
-  owner: Identity;
-  created_at: number;
-  expires_at: number;
-}
-
-export const blobRows = {
-  get(db: D1Database, hash: string): Promise<BlobRow | null> {
-    return db.prepare('SELECT hash, size, owner, created_at, expires_at FROM blobs WHERE hash = ?').bind(hash).first<BlobRow>();
-  },
-
-  /** The row of `hash` and the bytes counted against `owner`, in one round trip. */
-  async lookup(db: D1Database, hash: string, owner: string): Promise<{ existing: BlobRow | null; used: number }> {
-    const [row, used] = await db.batch<Record<string, unknown>>([
-      db.prepare('SELECT hash, size, owner, created_at, expires_at FROM blobs WHERE hash = ?').bind(hash),
-      db.prepare('SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE owner = ?').bind(owner),
-    ]);
-    return { existing: (row?.results[0] as BlobRow | undefined) ?? null, used: Number(used?.results[0]?.used ?? 0) };
-  },
-
-  /** Records a complete object, or pushes an existing row's expiry out; the first uploader stays the owner. */
-  record(db: D1Database, hash: Hash, size: number, owner: Identity, now: number): Promise<D1Result> {
-    return db
-      .prepare(
-        `INSERT INTO blobs (hash, size, owner, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET expires_at = MAX(blobs.expires_at, excluded.expires_at)`,
-      )
-      .bind(hash, size, owner, now, now + HOSTED_LIMITS.blobGraceMs)
-      .run();
-  },
-};

@@ -12,13 +12,18 @@
  * 3. entries of pulls that never committed, and references to entries that
  *    are gone;
  * 4. blobs past their grace time that no live lease references: R2 object
- *    first, then the row.
+ *    first, then the row;
+ * 5. the public endpoint's bookkeeping: remembered signatures past their
+ *    window, rate windows past their hour, upload slots past their
+ *    deadline; then the server-wide usage is recounted from the tables.
  */
 import type { Hash } from '../../protocol/index.ts';
 import type { Env } from '../env.ts';
 import { blobKey } from './blobstore.ts';
 import { chunks, deleteInRounds, placeholders } from './d1.ts';
 import { HOSTED_LIMITS } from './limits.ts';
+import { periodOf } from '../rate-windows.ts';
+import { recountUsage } from './usage.ts';
 
 export interface CleanupReport {
   drops: number;
@@ -27,12 +32,14 @@ export interface CleanupReport {
   refs: number;
   pulls: number;
   blobs: number;
+  /** Remembered signatures, rate windows and upload slots. */
+  bookkeeping: number;
 }
 
 export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport> {
   const db = env.DB;
   const { cleanupBatch: batch, cleanupRounds: rounds } = HOSTED_LIMITS;
-  const report: CleanupReport = { drops: 0, leases: 0, leasedEntries: 0, refs: 0, pulls: 0, blobs: 0 };
+  const report: CleanupReport = { drops: 0, leases: 0, leasedEntries: 0, refs: 0, pulls: 0, blobs: 0, bookkeeping: 0 };
 
   // 1. Drops.
   report.drops = await deleteInRounds(
@@ -123,5 +130,23 @@ export async function cleanup(env: Env, now = Date.now()): Promise<CleanupReport
     }
     if (hashes.length < batch) break;
   }
+
+  // 5. Bookkeeping of the public endpoint, then the server's totals.
+  report.bookkeeping += await deleteInRounds(
+    db,
+    'DELETE FROM request_nonces WHERE rowid IN (SELECT rowid FROM request_nonces WHERE expires_at <= ? LIMIT ?)',
+    [now, batch],
+    batch,
+    rounds,
+  );
+  report.bookkeeping += await deleteInRounds(
+    db,
+    'DELETE FROM rate_windows WHERE rowid IN (SELECT rowid FROM rate_windows WHERE period < ? LIMIT ?)',
+    [periodOf(now), batch],
+    batch,
+    rounds,
+  );
+  report.bookkeeping += (await db.prepare('DELETE FROM upload_slots WHERE deadline <= ?').bind(now).run()).meta.changes ?? 0;
+  await recountUsage(db, now);
   return report;
 }

@@ -12,27 +12,46 @@
  * the feed from the calling socket, staging entries as they arrive, then
  * commits in one transaction (lease-store.ts): the committed entries of an
  * identity are always exactly the chain from its lease's head to the root,
- * and a failed pull leaves nothing visible.
+ * and a failed pull leaves nothing visible. The terms — longest lease,
+ * largest feed, leases per holder — and the budgets per client address and
+ * for the server are the operator's (settings.ts).
  *
  * Anyone may read a leased feed: `get_feed`, `iwant` and `getblob` are
  * answered by the blobs service, `get_heads` by head tracking, both through
  * the room's hosted storage (serve.ts).
  */
-import type { WireOf } from '../../protocol/index.ts';
+import type { Identity, WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
 import { RequestError } from '../room/requests.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
-import { claimPull, commitLease, leasesHeld, liveLease, releasePull, renewLease } from './lease-store.ts';
+import { claimPull, commitLease, leaseUse, liveLease, releasePull, renewLease } from './lease-store.ts';
 import { PullError, pullFeed, type Pull } from './lease-pull.ts';
 import { HOSTED_LIMITS } from './limits.ts';
+import { isMember, synodOfConn, UNPROVEN } from './membership.ts';
 import { expandDirectories, recordRefs } from './refs.ts';
-import { mayLease } from './synods.ts';
+import { hostedSettings, type HostedSettings } from './settings.ts';
+
+/**
+ * May the socket lease `identity`'s feed? Its own; its synod's; a device's of
+ * its synod, or of the synod it is. Membership is proven (membership.ts), so
+ * the socket may be asked to show its synod's chain: never call this from
+ * inside the socket's own handler.
+ */
+async function mayLease(room: RoomApi, conn: Conn, identity: Identity): Promise<boolean> {
+  const caller = conn.identity;
+  if (caller === identity) return true;
+  const synod = await synodOfConn(room, conn, true);
+  if (synod === identity) return true;
+  if (synod && synod !== UNPROVEN && (await isMember(room, synod, identity, { pull: false })) === true) return true;
+  return (await isMember(room, caller, identity, { prover: conn, pull: true })) === true;
+}
 
 /** Renews the lease, or pulls `msg.head` and commits it. Answers the lease's expiry. */
-async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pullId: string): Promise<number> {
+async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pullId: string, settings: HostedSettings): Promise<number> {
   const db = room.bindings.DB;
   const started = Date.now();
-  const expires = started + msg.seconds * 1000;
+  // The operator's longest term: a longer call is granted this much, as `expires` tells.
+  const expires = started + Math.min(msg.seconds, settings.LEASE_MAX_SECONDS) * 1000;
   const live = await liveLease(db, msg.identity, started);
   if (live && live.head === msg.head && (await renewLease(db, msg.identity, msg.head, conn.identity, expires, started))) {
     return Math.max(live.expires_at, expires);
@@ -44,14 +63,36 @@ async function takeLease(room: RoomApi, conn: Conn, msg: WireOf<'call'>, pullId:
     live,
     id: pullId,
     started,
+    limits: { entries: settings.LEASE_MAX_ENTRIES, bytes: settings.LEASE_MAX_BYTES },
     ask: (request) => ask(room, conn, { type: 'get_feed', ...request }),
   };
   const pulled = await pullFeed(pull);
+  const ip = conn.att.ip ?? null;
+  const use = await leaseUse(db, conn.identity, msg.identity, ip, Date.now());
+  const over = budgetRefusal(settings, use, (live?.bytes ?? 0) + pulled.bytes, pulled.bytes, ip);
+  if (over) throw new PullError('quota', over);
   await recordRefs(db, msg.identity, pulled.refs);
   const now = Date.now();
-  const expiry = await commitLease(db, { identity: msg.identity, head: pulled.head, holder: conn.identity, expires, pull: pullId }, now);
+  const expiry = await commitLease(
+    db,
+    { identity: msg.identity, head: pulled.head, holder: conn.identity, ip, expires, pull: pullId, live },
+    now,
+  );
   if (pulled.directories.length > 0) await expandDirectories(room.bindings, pulled.directories, now);
   return expiry;
+}
+
+/** Which budget a lease of `bytes` (`added` of them new) would pass, in words that name nobody else's data; or null. */
+function budgetRefusal(
+  settings: HostedSettings,
+  use: { ip: number; total: number },
+  bytes: number,
+  added: number,
+  ip: string | null,
+): string | null {
+  if (ip && use.ip + bytes > settings.LEASE_BYTES_PER_IP) return 'leases taken from this network have used up its budget here';
+  if (use.total + added > settings.LEASE_BYTES_TOTAL) return "this server's lease storage is full";
+  return null;
 }
 
 /** The room's get_feed to the calling socket, its failures told as the pull's. */
@@ -74,21 +115,21 @@ async function refusal(
   room: RoomApi,
   conn: Conn,
   msg: WireOf<'call'>,
-  running: number,
-  now: number,
+  settings: HostedSettings,
 ): Promise<[PullError['code'], string] | null> {
   const caller = conn.identity;
-  if (!(await mayLease(room, caller, msg.identity, now))) {
+  if (!(await mayLease(room, conn, msg.identity))) {
     return [
       'forbidden',
-      `${caller} may not lease ${msg.identity}: a session leases its own feed, its synod's, or a device's of its synod (docs/hosted.md)`,
+      `${caller} may not lease ${msg.identity}: a session leases its own feed, its synod's, or a device's of its synod (docs/hosted.md §3.1)`,
     ];
   }
-  const held = await leasesHeld(room.bindings.DB, caller, msg.identity, now);
-  if (held >= HOSTED_LIMITS.leasesPerHolder) return ['quota', `${caller} holds ${held} leases here, the most one identity may hold`];
-  if (running >= HOSTED_LIMITS.pullsPerSocket) {
-    return ['unavailable', `at most ${HOSTED_LIMITS.pullsPerSocket} leases are taken at once per connection; wait for an answer`];
-  }
+  const ip = conn.att.ip ?? null;
+  const use = await leaseUse(room.bindings.DB, caller, msg.identity, ip, Date.now());
+  if (use.held >= settings.LEASES_PER_HOLDER)
+    return ['quota', `this identity holds ${use.held} leases here, the most one identity may hold`];
+  const over = budgetRefusal(settings, use, 0, 0, ip);
+  if (over) return ['quota', over];
   return null;
 }
 
@@ -99,30 +140,45 @@ export function datalease(): RoomService {
     name: 'datalease',
     offer: 'default',
     handlers: {
-      async call(room, conn, msg) {
-        const db = room.bindings.DB;
-        const now = Date.now();
-        const refused = await refusal(room, conn, msg, running.get(conn) ?? 0, now);
-        if (refused) return room.fail(conn, ...refused, msg.id);
-        const pullId = crypto.randomUUID();
-        if (!(await claimPull(db, msg.identity, pullId, now))) {
-          room.fail(conn, 'unavailable', `a lease of ${msg.identity} is being taken right now; call again when it is answered`, msg.id);
+      call(room, conn, msg) {
+        if ((running.get(conn) ?? 0) >= HOSTED_LIMITS.pullsPerSocket) {
+          room.fail(
+            conn,
+            'unavailable',
+            `at most ${HOSTED_LIMITS.pullsPerSocket} leases are taken at once per connection; wait for an answer`,
+            msg.id,
+          );
           return;
         }
         running.set(conn, (running.get(conn) ?? 0) + 1);
-        // Not awaited: the pull needs this socket's next frames (entries), which queue behind this handler.
-        void takeLease(room, conn, msg, pullId)
-          .then(
-            (expires) => room.reply(conn, msg, { type: 'lease', identity: msg.identity, head: msg.head, expires }),
-            (err: unknown) => {
-              if (err instanceof PullError) return room.fail(conn, err.code, err.message, msg.id);
-              console.error('datalease: pull failed', err);
-              room.fail(conn, 'internal', 'the lease could not be stored', msg.id);
-            },
-          )
+        const db = room.bindings.DB;
+        const settings = hostedSettings(room.bindings);
+        const pullId = crypto.randomUUID();
+        let claimed = false;
+        // Not awaited: the checks and the pull need this socket's next frames (its synod's chain, entries), which queue behind this handler.
+        void (async () => {
+          const refused = await refusal(room, conn, msg, settings);
+          if (refused) return room.fail(conn, ...refused, msg.id);
+          if (!(await claimPull(db, msg.identity, pullId, Date.now()))) {
+            return room.fail(
+              conn,
+              'unavailable',
+              `a lease of ${msg.identity} is being taken right now; call again when it is answered`,
+              msg.id,
+            );
+          }
+          claimed = true;
+          const expires = await takeLease(room, conn, msg, pullId, settings);
+          room.reply(conn, msg, { type: 'lease', identity: msg.identity, head: msg.head, expires });
+        })()
+          .catch((err: unknown) => {
+            if (err instanceof PullError) return room.fail(conn, err.code, err.message, msg.id);
+            console.error('datalease: pull failed', err);
+            room.fail(conn, 'internal', 'the lease could not be stored', msg.id);
+          })
           .finally(async () => {
             running.set(conn, Math.max(0, (running.get(conn) ?? 1) - 1));
-            await releasePull(db, msg.identity, pullId).catch(() => {});
+            if (claimed) await releasePull(db, msg.identity, pullId).catch(() => {});
           });
       },
     },

@@ -1,24 +1,29 @@
 /**
- * The dropbox service (docs/hosted.md, docs/protocol.md §13.3): entries left
- * in D1 for an identity (or a synod) that is not here, collected when it
+ * The dropbox service (docs/hosted.md §1, docs/protocol.md §13.5): entries
+ * left in D1 for an identity (or a synod) that is not here, collected when it
  * connects.
  *
  *   sender → room: drop {target, sender, entry}           → ok | error
  *   room → X (on join, and when a drop for X arrives): drops {drops: [{hash, target, sender, size, expires}]}
  *   X → room: fetch_drops {hashes}                          → drop_delivery {drops: [{hash, target, entry}]}
  *   X → room: drop_ack {hashes}                             → ok   (the rows are deleted)
+ *   X → room: drop_clear {target, through}                  → ok   (every drop for target expiring by `through` is deleted)
  *
- * X collects drops whose target is X or X's synod (synods.ts). A drop is
- * named by its entry's hash: the same drop twice is stored once. Only an
- * acknowledged drop is deleted, so delivery is at least once; the rest wait
- * until they expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
+ * X collects drops whose target is X or the synod X is a proven device of
+ * (membership.ts: the synod's signed add_device, never X's own claim). A
+ * drop's sender is X, X's synod, or a device of it. A drop is named by its
+ * entry's hash: the same drop twice is stored once. Only an acknowledged
+ * drop is deleted, so delivery is at least once; the rest wait until they
+ * expire (DROPBOX_TTL_DAYS) and the scheduled cleanup removes them.
  */
 import { encodeWire, LIMITS, openEntry, packFrame, type Entry, type Hash, type Identity, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from '../room/conn.ts';
 import type { RoomApi, RoomService } from '../room/service.ts';
-import { chunks, placeholders } from './d1.ts';
-import { dropTtlMs, HOSTED_LIMITS } from './limits.ts';
-import { isMember, synodOf } from './synods.ts';
+import { follows, storeDrop } from './drop-store.ts';
+import { HOSTED_LIMITS } from './limits.ts';
+import { devicesOf, isMember, synodOfConn, UNPROVEN, type Unproven } from './membership.ts';
+import { hostedSettings } from './settings.ts';
+import { pushForDrop } from '../push/triggers.ts';
 
 type Notice = WireOf<'drops'>['drops'][number];
 type Delivered = WireOf<'drop_delivery'>['drops'][number];
@@ -33,10 +38,32 @@ interface DropRow {
 
 const notice = (r: DropRow): Notice => ({ hash: r.hash, target: r.target, sender: r.sender, size: r.size, expires: r.expires_at });
 
-/** The targets whose drops `identity` may collect: itself, and its synod. */
-export async function collectable(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity[]> {
-  const synod = await synodOf(room, identity, now);
-  return synod ? [identity, synod] : [identity];
+/** The targets whose drops the socket may collect: its identity, and the synod it is a proven device of. */
+async function collectable(room: RoomApi, conn: Conn, pull: boolean): Promise<Identity[] | Unproven> {
+  const synod = await synodOfConn(room, conn, pull);
+  if (synod === UNPROVEN) return UNPROVEN;
+  return synod ? [conn.identity, synod] : [conn.identity];
+}
+
+/**
+ * Runs `then` with what the socket may collect. When that needs the socket to
+ * show its synod's chain first, its answers queue behind this handler: the
+ * rest runs outside the socket's queue.
+ */
+async function withCollectable(
+  room: RoomApi,
+  conn: Conn,
+  msg: { id?: string | undefined },
+  then: (targets: Identity[]) => Promise<void>,
+): Promise<void> {
+  const quick = await collectable(room, conn, false);
+  if (quick !== UNPROVEN) return then(quick);
+  void collectable(room, conn, true)
+    .then((targets) => then(targets === UNPROVEN ? [conn.identity] : targets))
+    .catch((err: unknown) => {
+      console.error('dropbox: request failed', err);
+      room.fail(conn, 'internal', 'internal error', msg.id);
+    });
 }
 
 function sendNotices(room: RoomApi, conn: Conn, rows: readonly DropRow[]): void {
@@ -45,57 +72,55 @@ function sendNotices(room: RoomApi, conn: Conn, rows: readonly DropRow[]): void 
   }
 }
 
-/** Tells a socket of every drop waiting for it. */
+/** Tells a socket of every drop waiting for it (asking it to show its synod's chain when it claims one). */
 export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
   const now = Date.now();
-  const targets = await collectable(room, conn.identity, now);
+  const targets = await collectable(room, conn, true);
+  if (targets === UNPROVEN) return;
   const rows = await room.bindings.DB.prepare(
     `SELECT hash, target, sender, size, expires_at FROM drops
-     WHERE target IN (${placeholders(targets.length)}) AND expires_at > ? ORDER BY created_at, hash LIMIT ?`,
+     WHERE target IN (SELECT value FROM json_each(?)) AND expires_at > ? ORDER BY created_at, hash LIMIT ?`,
   )
-    .bind(...targets, now, HOSTED_LIMITS.noticesPerJoin)
+    .bind(JSON.stringify(targets), now, HOSTED_LIMITS.noticesPerJoin)
     .all<DropRow>();
   if (rows.results.length > 0) sendNotices(room, conn, rows.results);
-}
-
-/** Which limit a refused drop hit, for the error message. */
-async function quotaMessage(db: D1Database, target: Identity, sender: Identity, size: number, now: number): Promise<string> {
-  const use = async (column: 'target' | 'sender', who: Identity) =>
-    (await db
-      .prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM drops WHERE ${column} = ? AND expires_at > ?`)
-      .bind(who, now)
-      .first<{ n: number; bytes: number }>()) ?? { n: 0, bytes: 0 };
-  const t = await use('target', target);
-  const s = await use('sender', sender);
-  const L = HOSTED_LIMITS;
-  if (t.n >= L.dropsPerTarget) return `${target} already has ${t.n} drops waiting (the limit is ${L.dropsPerTarget})`;
-  if (t.bytes + size > L.dropBytesPerTarget)
-    return `${target} already has ${t.bytes} bytes of drops waiting; ${size} more would pass ${L.dropBytesPerTarget}`;
-  if (s.n >= L.dropsPerSender) return `${sender} already has ${s.n} drops waiting here (the limit is ${L.dropsPerSender})`;
-  if (s.bytes + size > L.dropBytesPerSender)
-    return `${sender} already has ${s.bytes} bytes of drops waiting here; ${size} more would pass ${L.dropBytesPerSender}`;
-  return 'the dropbox is full for this sender or target; try again later';
 }
 
 /**
  * Sends a notice of a new drop to the sockets at this shard that may collect
  * it: the target's, and those of present identities whose tracked head claims
- * the target as their synod (and are members by §4 of docs/hosted.md). Every
- * shard runs it for its own sockets (RoomApi.dropArrived). The claim is read
- * from this shard's own heads (a present identity is homed here), so a drop
- * costs no D1 query per present identity.
+ * the target as their synod, once each has shown it is a device. Every shard
+ * runs it for its own sockets (RoomApi.dropArrived). The claim is read from
+ * this shard's own heads (a present identity is homed here), so a drop costs
+ * no D1 query per present identity. Answers the identities told (their apps
+ * are open: no push for them).
  */
-export async function notifyPresent(room: RoomApi, drop: Notice, now = Date.now()): Promise<void> {
+export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identity[]> {
   const frame: WireOf<'drops'> = { type: 'drops', drops: [drop] };
+  const told = new Set<Identity>();
   for (const peer of room.presence.peers()) {
-    const match =
-      peer.identity === drop.target ||
-      ((await room.heads.get(peer.identity))?.synod === drop.target && (await isMember(room, drop.target, peer.identity, now)));
-    if (!match) continue;
-    for (const conn of room.presence.socketsOf(peer.identity)) room.send(conn, frame);
+    const own = peer.identity === drop.target;
+    if (!own && (await room.heads.get(peer.identity))?.synod !== drop.target) continue;
+    for (const conn of room.presence.socketsOf(peer.identity)) {
+      if (own || (await synodOfConn(room, conn, true)) === drop.target) {
+        room.send(conn, frame);
+        told.add(conn.identity);
+      }
+    }
   }
+  return [...told];
 }
 
+/** May the socket drop an entry signed by `sender`? Itself; its synod; a device of its synod, or of the synod it is. */
+async function maySend(room: RoomApi, conn: Conn, sender: Identity): Promise<boolean> {
+  const synod = await synodOfConn(room, conn, true);
+  if (synod === sender) return true;
+  if (synod && synod !== UNPROVEN && (await isMember(room, synod, sender, { pull: false })) === true) return true;
+  // The session is a synod, and the sender one of its devices (shown by the synod's own chain).
+  return (await isMember(room, conn.identity, sender, { prover: conn, pull: true })) === true;
+}
+
+/** Checks the dropped entry, then who may send it, then stores it. */
 async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<void> {
   const opened = await openEntry(msg.entry, { identity: msg.sender });
   if (!opened.ok) {
@@ -107,10 +132,25 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
     );
     return;
   }
-  const entry = opened.value;
+  if (msg.sender === conn.identity) return store(room, conn, msg, opened.value);
+  // Whether the session may speak for the sender can need its synod's chain, which queues behind this handler.
+  void maySend(room, conn, msg.sender)
+    .then((ok) =>
+      ok
+        ? store(room, conn, msg, opened.value)
+        : room.fail(conn, 'forbidden', "a drop's sender is this session's identity, its synod, or a device of its synod", msg.id),
+    )
+    .catch((err: unknown) => {
+      console.error('dropbox: drop failed', err);
+      room.fail(conn, 'internal', 'internal error', msg.id);
+    });
+}
+
+async function store(room: RoomApi, conn: Conn, msg: WireOf<'drop'>, entry: Entry): Promise<void> {
   const db = room.bindings.DB;
+  const settings = hostedSettings(room.bindings);
   const now = Date.now();
-  const expires = now + dropTtlMs(room.bindings.DROPBOX_TTL_DAYS);
+  const expires = now + settings.DROPBOX_TTL_DAYS * 24 * 3600_000;
   // An expired copy not yet swept does not count as held: the drop starts afresh.
   const [, held] = await db.batch<{ target: Identity }>([
     db.prepare('DELETE FROM drops WHERE hash = ? AND expires_at <= ?').bind(entry.hash, now),
@@ -118,15 +158,29 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
   ]);
   let holder = held?.results[0];
   if (!holder) {
-    if (await insertDrop(db, entry, msg, expires, now)) {
+    const request = { entry, target: msg.target, sender: msg.sender, ip: conn.att.ip ?? null, expires, now };
+    const stored = await storeDrop(db, request, settings, async () =>
+      follows(db, [msg.target, ...(await devicesOf(room, msg.target, now))], msg.sender, now),
+    );
+    if (stored.ok) {
       room.reply(conn, msg, { type: 'ok' });
-      await room.dropArrived(notice({ hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires }));
+      const drop = notice({ hash: entry.hash, target: msg.target, sender: msg.sender, size: entry.size, expires_at: expires });
+      // Devices told at any shard have the app open; the others are woken (src/server/push/triggers.ts).
+      // Not awaited: a collector may first have to show its synod's chain, which can queue behind this handler.
+      void room
+        .dropArrived(drop)
+        .catch((err: unknown) => {
+          console.error('dropbox: notifying failed', err);
+          return [] as Identity[];
+        })
+        .then((told) => pushForDrop(room.bindings, msg.target, msg.sender, conn.att.ip ?? null, new Set(told)))
+        .catch((err: unknown) => console.error('push failed', err));
       return;
     }
-    // Not inserted: a quota is full, or the same drop raced in.
+    // Not inserted: a budget is full, or the same drop raced in.
     holder = (await db.prepare('SELECT target FROM drops WHERE hash = ?').bind(entry.hash).first<{ target: Identity }>()) ?? undefined;
     if (!holder) {
-      room.fail(conn, 'quota', await quotaMessage(db, msg.target, msg.sender, entry.size, now), msg.id);
+      room.fail(conn, 'quota', stored.message, msg.id);
       return;
     }
   }
@@ -137,64 +191,20 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
   room.fail(
     conn,
     'forbidden',
-    `${entry.hash} is already held here for ${holder.target}: a drop has one target; sign a new entry for ${msg.target}`,
+    'this entry is already held here as a drop for another target: a drop has one target; sign a new entry',
     msg.id,
   );
 }
 
-/** Stores a drop if every quota allows it, in one statement so concurrent drops cannot overshoot them. Answers whether it did. */
-async function insertDrop(db: D1Database, entry: Entry, msg: WireOf<'drop'>, expires: number, now: number): Promise<boolean> {
-  const L = HOSTED_LIMITS;
-  const res = await db
-    .prepare(
-      `INSERT OR IGNORE INTO drops (hash, target, sender, entry, size, created_at, expires_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?
-       WHERE (SELECT COUNT(*) FROM drops WHERE target = ? AND expires_at > ?) < ?
-         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE target = ? AND expires_at > ?) + ? <= ?
-         AND (SELECT COUNT(*) FROM drops WHERE sender = ? AND expires_at > ?) < ?
-         AND (SELECT COALESCE(SUM(size), 0) FROM drops WHERE sender = ? AND expires_at > ?) + ? <= ?`,
-    )
-    .bind(
-      entry.hash,
-      msg.target,
-      msg.sender,
-      entry.text,
-      entry.size,
-      now,
-      expires,
-      msg.target,
-      now,
-      L.dropsPerTarget,
-      msg.target,
-      now,
-      entry.size,
-      L.dropBytesPerTarget,
-      msg.sender,
-      now,
-      L.dropsPerSender,
-      msg.sender,
-      now,
-      entry.size,
-      L.dropBytesPerSender,
-    )
-    .run();
-  return (res.meta.changes ?? 0) === 1;
-}
-
-async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): Promise<void> {
-  const now = Date.now();
-  const targets = await collectable(room, conn.identity, now);
+async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>, targets: readonly Identity[]): Promise<void> {
   const wanted = [...new Set(msg.hashes)];
-  const found = new Map<string, Delivered>();
-  for (const part of chunks(wanted, targets.length + 1)) {
-    const rows = await room.bindings.DB.prepare(
-      `SELECT hash, target, entry FROM drops
-       WHERE hash IN (${placeholders(part.length)}) AND target IN (${placeholders(targets.length)}) AND expires_at > ?`,
-    )
-      .bind(...part, ...targets, now)
-      .all<Delivered>();
-    for (const r of rows.results) found.set(r.hash, r);
-  }
+  const rows = await room.bindings.DB.prepare(
+    `SELECT hash, target, entry FROM drops
+     WHERE hash IN (SELECT value FROM json_each(?1)) AND target IN (SELECT value FROM json_each(?2)) AND expires_at > ?3`,
+  )
+    .bind(JSON.stringify(wanted), JSON.stringify(targets), Date.now())
+    .all<Delivered>();
+  const found = new Map(rows.results.map((r) => [r.hash, r]));
   // One frame, in the order asked: what does not fit is left for the next fetch_drops (§13.1 rule 8).
   const drops = packFrame(wanted.flatMap((hash) => found.get(hash) ?? []));
   const frame: WireOf<'drop_delivery'> = { type: 'drop_delivery', drops };
@@ -203,17 +213,22 @@ async function onFetch(room: RoomApi, conn: Conn, msg: WireOf<'fetch_drops'>): P
   room.reply(conn, msg, frame);
 }
 
-async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>): Promise<void> {
-  const targets = await collectable(room, conn.identity);
-  const db = room.bindings.DB;
-  const hashes = [...new Set(msg.hashes)];
-  const statements = chunks(hashes, targets.length).map((part) =>
-    db
-      .prepare(`DELETE FROM drops WHERE hash IN (${placeholders(part.length)}) AND target IN (${placeholders(targets.length)})`)
-      .bind(...part, ...targets),
-  );
-  if (statements.length > 0) await db.batch(statements);
+async function onAck(room: RoomApi, conn: Conn, msg: WireOf<'drop_ack'>, targets: readonly Identity[]): Promise<void> {
+  await room.bindings.DB.prepare(
+    'DELETE FROM drops WHERE hash IN (SELECT value FROM json_each(?1)) AND target IN (SELECT value FROM json_each(?2))',
+  )
+    .bind(JSON.stringify([...new Set(msg.hashes)]), JSON.stringify(targets))
+    .run();
   if (msg.id) room.reply(conn, msg, { type: 'ok' });
+}
+
+async function onClear(room: RoomApi, conn: Conn, msg: WireOf<'drop_clear'>, targets: readonly Identity[]): Promise<void> {
+  if (!targets.includes(msg.target)) {
+    room.fail(conn, 'forbidden', 'a session clears only its own dropbox, or its synod’s once it has shown it is a device of it', msg.id);
+    return;
+  }
+  await room.bindings.DB.prepare('DELETE FROM drops WHERE target = ? AND expires_at <= ?').bind(msg.target, msg.through).run();
+  room.reply(conn, msg, { type: 'ok' });
 }
 
 export const dropbox: RoomService = {
@@ -224,7 +239,8 @@ export const dropbox: RoomService = {
   },
   handlers: {
     drop: onDrop,
-    fetch_drops: onFetch,
-    drop_ack: onAck,
+    fetch_drops: (room, conn, msg) => withCollectable(room, conn, msg, (targets) => onFetch(room, conn, msg, targets)),
+    drop_ack: (room, conn, msg) => withCollectable(room, conn, msg, (targets) => onAck(room, conn, msg, targets)),
+    drop_clear: (room, conn, msg) => withCollectable(room, conn, msg, (targets) => onClear(room, conn, msg, targets)),
   },
 };

@@ -43,12 +43,16 @@ export interface Pull {
   /** The pull's id, marking its staged entries. */
   id: string;
   started: number;
+  /** Entries and entry bytes the leased feed may hold (LEASE_MAX_ENTRIES, LEASE_MAX_BYTES). */
+  limits: { entries: number; bytes: number };
   /** Sends the calling socket a get_feed and answers its answer. */
   ask(request: Omit<WireOf<'get_feed'>, 'type' | 'id' | 're'>): Promise<WireMessage>;
 }
 
 export interface Pulled {
   head: Entry;
+  /** Bytes of the entries new to storage. */
+  bytes: number;
   /** Blobs the new entries reference, and which of them are directories. */
   refs: Ref[];
   directories: Hash[];
@@ -58,7 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Walks and stages the feed. Throws PullError for the caller's faults. */
 export async function pullFeed(pull: Pull): Promise<Pulled> {
-  const chain = new Chain(pull.identity, pull.live);
+  const chain = new Chain(pull.identity, pull.live, pull.limits);
   const refs: Ref[] = [];
   const directories: Hash[] = [];
   let from: Hash | null = pull.head;
@@ -83,7 +87,7 @@ export async function pullFeed(pull: Pull): Promise<Pulled> {
     from = chain.next;
   }
   if (!chain.head) throw new PullError('internal', 'pull ended without a head');
-  return { head: chain.head, refs, directories };
+  return { head: chain.head, bytes: chain.bytes, refs, directories };
 }
 
 /** The entries the calling socket answers for get_feed from `from`. */
@@ -124,8 +128,14 @@ class Chain {
   constructor(
     readonly identity: Identity,
     readonly live: StoredLease | null,
+    readonly limits: { entries: number; bytes: number },
   ) {
     this.#entries = live?.entries ?? 0;
+  }
+
+  /** Bytes of the entries new to storage so far. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Links a validated batch on. Answers the entries new to storage. */
@@ -183,14 +193,11 @@ class Chain {
   #count(fresh: readonly Entry[]): void {
     this.#entries += fresh.length;
     for (const e of fresh) this.#bytes += e.size;
-    if (this.#entries > HOSTED_LIMITS.entriesPerLease) {
-      throw new PullError('quota', `a lease holds at most ${HOSTED_LIMITS.entriesPerLease} entries; ${this.identity}'s feed has more`);
+    if (this.#entries > this.limits.entries) {
+      throw new PullError('quota', `a lease here holds at most ${this.limits.entries} entries; ${this.identity}'s feed has more`);
     }
-    if (this.#bytes > HOSTED_LIMITS.entryBytesPerLease) {
-      throw new PullError(
-        'quota',
-        `a lease holds at most ${HOSTED_LIMITS.entryBytesPerLease} bytes of entries; ${this.identity}'s feed has more`,
-      );
+    if ((this.live?.bytes ?? 0) + this.#bytes > this.limits.bytes) {
+      throw new PullError('quota', `a lease here holds at most ${this.limits.bytes} bytes of entries; ${this.identity}'s feed has more`);
     }
   }
 }

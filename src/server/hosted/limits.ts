@@ -1,32 +1,32 @@
 /**
- * Every bound and quota of the hosted services (dropbox, blobs, data leases)
- * in one place; docs/hosted.md quotes them. Deployment knobs that operators
- * change without a code change are vars in wrangler.toml instead
- * (DROPBOX_TTL_DAYS, MAX_BLOB_BYTES).
+ * Fixed bounds of the hosted services (dropbox, blobs, data leases) in one
+ * place; docs/hosted.md quotes them. What an operator changes without a
+ * code change — terms, budgets, rates — are wrangler.toml vars instead
+ * (settings.ts).
  */
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
 
 export const HOSTED_LIMITS = {
   // ---- dropbox ----
   /** Drops waiting for one target (an identity or a synod): count and entry bytes. */
   dropsPerTarget: 200,
   dropBytesPerTarget: 2 * MiB,
+  /** Beyond that, drops from identities the target follows still get through, up to this many more (count and bytes). */
+  trustedReserve: 200,
+  trustedReserveBytes: 2 * MiB,
   /** Drops one sender has waiting anywhere: count and entry bytes. */
   dropsPerSender: 100,
   dropBytesPerSender: 1 * MiB,
+  /** Drops one sender has waiting for one target. */
+  dropsPerSenderPerTarget: 10,
+  /** Drops left from one client address (IPv4, or IPv6 /64) waiting for one target. */
+  dropsPerIpPerTarget: 50,
   /** Waiting drops announced to a socket when it joins (oldest first); the rest after acknowledgements, on a later join. */
   noticesPerJoin: 1_000,
-  /** Used when DROPBOX_TTL_DAYS is missing or not a positive number. */
-  defaultDropTtlDays: 14,
 
   // ---- blobs (HTTP, R2) ----
-  /** Used when MAX_BLOB_BYTES is missing or not a positive integer. */
-  defaultMaxBlobBytes: 64 * MiB,
-  /** Bytes of blobs one identity may have stored (as first uploader). */
-  blobBytesPerIdentity: 1 * GiB,
-  /** Multipart part size: bodies up to this are verified in memory and put at once; larger ones stream in parts of this size. */
+  /** Multipart part size: bodies up to this go in one streaming put; larger ones stream in parts of this size. */
   partBytes: 8 * MiB,
   /** A blob nobody leases is kept this long after its (last) upload, like a drop that may point at it. */
   blobGraceMs: 14 * 24 * 3600_000,
@@ -38,12 +38,6 @@ export const HOSTED_LIMITS = {
   refsPerLease: 50_000,
 
   // ---- data leases ----
-  /** Entries in one leased feed. */
-  entriesPerLease: 20_000,
-  /** UTF-8 bytes of all entries of one leased feed. */
-  entryBytesPerLease: 64 * MiB,
-  /** Live leases one session identity may hold (itself, its synod, its synod's other devices...). */
-  leasesPerHolder: 32,
   /** Lease jobs (feed pulls) running at once on one socket. */
   pullsPerSocket: 2,
   /** The room waits this long for each `entries` answer to its `get_feed`. */
@@ -55,8 +49,14 @@ export const HOSTED_LIMITS = {
   pullPaceMs: 25,
   /** Entries stored per D1 batch while committing a pull. */
   storeBatch: 50,
-  /** A synod feed longer than this is not folded for membership checks (claims decide instead). */
+
+  // ---- synod membership ----
+  /** A leased synod feed longer than this is not folded for membership checks. */
   synodStateEntries: 2_000,
+  /** A synod chain a device shows (get_feed) is read to at most this many entries: every one is verified, once per (synod, head). */
+  provenChainEntries: 1_000,
+  /** Folded synod states kept in memory (per isolate), by synod and head. */
+  synodStates: 256,
 
   // ---- cleanup (scheduled) ----
   /** Rows one cleanup statement deletes. */
@@ -67,15 +67,5 @@ export const HOSTED_LIMITS = {
   orphanGraceMs: 15 * 60_000,
 } as const;
 
-/** D1 allows 100 bound parameters per statement; IN lists are chunked below it. */
+/** D1 allows 100 bound parameters per statement; IN lists are chunked below it (or passed as one JSON array). */
 export const D1_MAX_PARAMS = 90;
-
-export function dropTtlMs(value: string | undefined): number {
-  const days = Number(value);
-  return (Number.isFinite(days) && days > 0 ? days : HOSTED_LIMITS.defaultDropTtlDays) * 24 * 3600_000;
-}
-
-export function maxBlobBytes(value: string | undefined): number {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : HOSTED_LIMITS.defaultMaxBlobBytes;
-}

@@ -1,18 +1,11 @@
 /**
- * Who belongs to which synod, as far as this server can tell. Used by the
- * dropbox (a device collects its synod's drops) and by data leases (a
- * synod's devices lease for each other). The rule, in docs/hosted.md:
+ * What the server holds about synods: an identity's *claim* (the synod its
+ * newest held entry names, and at which synod head), and a synod's state
+ * folded from its leased feed. Membership itself — the synod's signed
+ * add_device, never the device's own word — is membership.ts.
  *
- * 1. An identity's *claim* is the synod named in its newest entry the server
- *    holds: the head tracked in this room (headtracking.ts) or the head of its
- *    live lease, whichever ranks higher.
- * 2. X is a member of synod S if X is S; else, when the server holds a live
- *    lease of S's feed (complete, at most synodStateEntries long), if S's
- *    folded state lists X as an added, unrevoked device; else, if X claims S.
- *
- * A claim is signed only by the claimant, so where the synod's feed is not
- * leased here, membership rests on the device's word; leasing the synod's
- * feed makes every check here exact.
+ * An identity's newest held entry is the head tracked in this room
+ * (headtracking.ts) or the head of its live lease, whichever ranks higher.
  */
 import { compareHeads, synodState, trustedEntry, type Entry, type Hash, type Identity, type SynodState } from '../../protocol/index.ts';
 import type { RoomApi } from '../room/service.ts';
@@ -22,14 +15,15 @@ export interface LeasedHead {
   identity: Identity;
   head: Hash;
   comparable: number;
-  synod: Identity | null;
+  /** The head entry's text (null if it went missing). */
+  text: string | null;
 }
 
-/** The live lease's head of `identity`, with its synod claim. */
+/** The live lease's head of `identity`, with its entry. */
 export async function leasedHead(db: D1Database, identity: string, now: number): Promise<LeasedHead | null> {
   return db
     .prepare(
-      `SELECT l.identity AS identity, l.head AS head, l.comparable AS comparable, e.synod AS synod
+      `SELECT l.identity AS identity, l.head AS head, l.comparable AS comparable, e.text AS text
        FROM leases l LEFT JOIN leased_entries e ON e.hash = l.head
        WHERE l.identity = ? AND l.expires_at > ?`,
     )
@@ -37,16 +31,27 @@ export async function leasedHead(db: D1Database, identity: string, now: number):
     .first<LeasedHead>();
 }
 
-/** The synod `identity` claims in the newest of its heads the server holds (rule 1), or null. */
-export async function claimedSynod(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity | null> {
-  const [tracked, leased] = await Promise.all([room.heads.get(identity), leasedHead(room.bindings.DB, identity, now)]);
-  if (tracked && leased) {
-    return compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0 ? tracked.synod : leased.synod;
-  }
-  return tracked?.synod ?? leased?.synod ?? null;
+/** A synod an entry names, and the synod head it names. */
+export interface Claim {
+  synod: Identity;
+  head: Hash;
 }
 
-const stateCache = new Map<string, SynodState | null>();
+const claimIn = (hash: Hash, text: string | null | undefined): Claim | null => {
+  const synod = text ? trustedEntry(hash, text).body.synod : null;
+  return synod ? { synod: synod[0], head: synod[1] } : null;
+};
+
+/** What `identity`'s newest held entry claims, or null. The claim is the entry's signer's word only. */
+export async function claimOf(room: RoomApi, identity: Identity, now = Date.now()): Promise<Claim | null> {
+  const [tracked, leased] = await Promise.all([room.heads.get(identity), leasedHead(room.bindings.DB, identity, now)]);
+  if (tracked && (!leased || compareHeads(tracked, { hash: leased.head, comparable: leased.comparable }) < 0)) {
+    return claimIn(tracked.hash, (await room.heads.entries([tracked.hash])).get(tracked.hash)?.text);
+  }
+  return leased ? claimIn(leased.head, leased.text) : null;
+}
+
+const leasedStates = new Map<string, SynodState | null>();
 
 /** S's state folded from its leased feed, or null when S has no live, complete, short enough lease here. */
 export async function leasedSynodState(db: D1Database, synod: Identity, now = Date.now()): Promise<SynodState | null> {
@@ -56,7 +61,7 @@ export async function leasedSynodState(db: D1Database, synod: Identity, now = Da
     .first<{ head: Hash; entries: number }>();
   if (!lease || lease.entries > HOSTED_LIMITS.synodStateEntries) return null;
   const key = `${synod} ${lease.head}`;
-  if (stateCache.has(key)) return stateCache.get(key) ?? null;
+  if (leasedStates.has(key)) return leasedStates.get(key) ?? null;
   const rows = await db
     .prepare('SELECT hash, parent, text FROM leased_entries WHERE identity = ? AND pull IS NULL LIMIT ?')
     .bind(synod, HOSTED_LIMITS.synodStateEntries + 1)
@@ -74,40 +79,7 @@ export async function leasedSynodState(db: D1Database, synod: Identity, now = Da
     const folded = await synodState(synod, chain.reverse());
     state = folded.ok ? folded.value : null;
   }
-  if (stateCache.size >= 256) stateCache.clear();
-  stateCache.set(key, state);
+  if (leasedStates.size >= HOSTED_LIMITS.synodStates) leasedStates.clear();
+  leasedStates.set(key, state);
   return state;
-}
-
-/** Rule 2: is `member` the synod itself or one of its devices? */
-export async function isMember(room: RoomApi, synod: Identity, member: Identity, now = Date.now()): Promise<boolean> {
-  if (member === synod) return true;
-  const state = await leasedSynodState(room.bindings.DB, synod, now);
-  if (state) {
-    const record = state.devices.get(member);
-    return record !== undefined && record.cut === null;
-  }
-  return (await claimedSynod(room, member, now)) === synod;
-}
-
-/** The synod `identity` belongs to by rule 2 (never itself), or null. */
-export async function synodOf(room: RoomApi, identity: Identity, now = Date.now()): Promise<Identity | null> {
-  const claim = await claimedSynod(room, identity, now);
-  if (!claim || claim === identity) return null;
-  return (await isMember(room, claim, identity, now)) ? claim : null;
-}
-
-/**
- * May `caller` (a session identity) lease `identity`'s feed? Itself; its
- * synod; a device of its synod, or of the synod it is.
- */
-export async function mayLease(room: RoomApi, caller: Identity, identity: Identity, now = Date.now()): Promise<boolean> {
-  if (caller === identity) return true;
-  const callerSynod = await synodOf(room, caller, now);
-  // identity is the caller's synod
-  if (callerSynod === identity) return true;
-  // identity is a device of the synod the caller is, or of the caller's synod
-  const identitySynod = await synodOf(room, identity, now);
-  if (identitySynod !== null && (identitySynod === caller || identitySynod === callerSynod)) return true;
-  return false;
 }

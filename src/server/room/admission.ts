@@ -15,6 +15,7 @@
  * opaque failure.
  */
 import { CLOSE, encodeWire, parseIdentity, type Identity, type WireErrorCode } from '../../protocol/index.ts';
+import { clientAddress } from '../client-ip.ts';
 import { errorResponse } from '../http.ts';
 import type { Conn } from './conn.ts';
 import type { Presence } from './presence.ts';
@@ -27,9 +28,6 @@ export function refuseSocket(code: WireErrorCode, message: string, closeCode: nu
   server.close(closeCode, message.slice(0, 120));
   return new Response(null, { status: 101, webSocket: client });
 }
-
-/** The client address of a request (`CF-Connecting-IP`), bounded, or null without one. */
-export const clientAddress = (request: Request): string | null => request.headers.get('CF-Connecting-IP')?.slice(0, 64) || null;
 
 /** The tag a socket's client address gets (`ctx.acceptWebSocket(ws, tags)`), so the shard can count them, closing ones too. */
 export const addressTag = (ip: string): string => `ip:${ip}`;
@@ -59,7 +57,7 @@ export function admit(
   if (held.authed() >= settings.maxSockets) {
     return refuseSocket('unavailable', `this room holds at most ${settings.maxSockets} connections`, CLOSE.roomFull);
   }
-  const ip = clientAddress(request);
+  const ip = clientAddress(request.headers);
   if (ip) {
     const from = held.fromAddress(ip);
     if (from.all >= settings.socketsPerAddress) {

@@ -21,13 +21,15 @@ export interface Attachment {
   v: 1;
   phase: Phase;
   connectedAt: number;
+  /** The client address's budget key (client-ip.ts), for the room's and the hosted services' per-address budgets; never sent to anyone. */
+  ip?: string;
   /** canonicalEndpoint of the URL the socket was opened at; dropped after auth. */
   endpoint?: string;
   /** The room's challenge to this socket; dropped after auth. */
   serverChallenge?: string;
   /** The client's challenge; dropped after auth. */
   clientChallenge?: string;
-  /** The identity the URL named (docs/protocol.md §13.7 rule 2); dropped after auth. */
+  /** The identity the URL named (docs/protocol.md §13.8 rule 2); dropped after auth. */
   routed?: Identity;
   identity?: Identity;
   /** The head the client claimed in session_request, or the newest head the room accepted for it since. */
@@ -39,8 +41,6 @@ export interface Attachment {
   granted?: Service[];
   /** A random id keying the socket's watch list in SQLite (interest.ts). */
   sid?: string;
-  /** The client address (CF-Connecting-IP) the socket came from, for the budgets per address. */
-  ip?: string;
   /** About when the socket last sent a frame (idle.ts; written at most every idleMs/8). */
   seenAt?: number;
   /** When the room last pinged the socket for being silent (idle.ts). */

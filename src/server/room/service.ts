@@ -40,8 +40,8 @@ export interface RoomApi {
    * STRIKES, limits.ts) counts toward closing an abusive socket.
    */
   fail(conn: Conn, code: WireErrorCode, message: string, re?: string, strike?: boolean): void;
-  /** A drop was stored: every shard tells the collectors it holds (hosted/dropbox.ts). */
-  dropArrived(notice: WireOf<'drops'>['drops'][number]): Promise<void>;
+  /** A drop was stored: every shard tells the collectors it holds (hosted/dropbox.ts); answers the identities told. */
+  dropArrived(notice: WireOf<'drops'>['drops'][number]): Promise<Identity[]>;
   close(conn: Conn, code: number, reason: string): void;
   /** Asks the socket something and waits for the answer that carries the request's id (requests.ts). */
   request(conn: Conn, message: WireMessage, timeoutMs: number): Promise<WireMessage>;

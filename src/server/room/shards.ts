@@ -40,10 +40,18 @@ export type Op =
   | { op: 'deliver'; watcher: Identity; change: Change }
   /** `device` (homed at the caller) claims the synod `synod` (homed here). */
   | { op: 'member'; synod: Identity; device: Identity }
-  /** message_to `to` (homed here): answers whether it was delivered. */
+  /** message_to `to` (homed here): answers what became of it. */
   | { op: 'relay'; from: Identity; to: Identity; payload: unknown };
 
-export type OpResult = Change | boolean | number | null;
+/**
+ * What became of a `message_to`: delivered to this many sockets (at least one); refused because `to` is here but
+ * does not take messages from the sender; or `to` has no socket here. The
+ * sender is told the last two in the same words (signalling.ts); only a
+ * call push tells them apart (absent callees are woken, refusing ones not).
+ */
+export type Delivery = number | 'refused' | 'absent';
+
+export type OpResult = Change | boolean | Delivery | null;
 
 /** The Room's RPC methods (room.ts), as other shards call them. */
 export interface ShardRpc {
@@ -51,7 +59,7 @@ export interface ShardRpc {
   headsOf(identities: Identity[]): Promise<TrackedHead[]>;
   putHead(hash: Hash, text: string): Promise<PutResult>;
   entriesOf(hashes: Hash[]): Promise<HeadEntry[]>;
-  notifyDrop(notice: { hash: Hash; target: Identity; sender: Identity; size: number; expires: number }): Promise<void>;
+  notifyDrop(notice: { hash: Hash; target: Identity; sender: Identity; size: number; expires: number }): Promise<Identity[]>;
   roomSeed(): Promise<string>;
 }
 

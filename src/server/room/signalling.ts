@@ -1,5 +1,5 @@
 /**
- * Signalling (docs/protocol.md §13.2, §13.7): presence by interest and
+ * Signalling (docs/protocol.md §13.2, §13.8): presence by interest and
  * message forwarding. The rules of who hears of whom are in watchers.ts;
  * this module is the wire side.
  *
@@ -17,6 +17,7 @@
  *   (see relaying.ts).
  */
 import type { Identity, WireOf } from '../../protocol/index.ts';
+import { isCallOffer, pushForCall } from '../push/triggers.ts';
 import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
@@ -79,11 +80,18 @@ export const signalling: RoomService = {
     message_to(room, conn, msg) {
       // Not awaited: the socket's next frames need not wait for another shard's answer. Messages to
       // one target keep their order (one path: here, or the one channel to its home shard).
-      void room.watchers.relay(conn, msg.to, msg.payload).then((delivered) => {
-        if (!delivered) room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
-        else if (msg.id) room.reply(conn, msg, { type: 'ok' });
-        // Bytes out count against the sender: the copies after the first (several sockets of the target).
-        if (delivered > 1) conn.bucket.charge(Date.now(), copiesCost(msg.payload, delivered - 1));
+      void room.watchers.relay(conn, msg.to, msg.payload).then((delivery) => {
+        if (typeof delivery === 'number') {
+          if (msg.id) room.reply(conn, msg, { type: 'ok' });
+          // Bytes out count against the sender: the copies after the first (several sockets of the target).
+          if (delivery > 1) conn.bucket.charge(Date.now(), copiesCost(msg.payload, delivery - 1));
+          return;
+        }
+        room.fail(conn, 'not_present', notPresent(msg.to), msg.id);
+        // Only where the message would have been delivered had the callee been here (docs/protocol.md §15.6):
+        // a callee present but not taking messages from the caller is not woken either.
+        if (delivery === 'absent' && isCallOffer(msg.payload))
+          void pushForCall(room.bindings, conn.identity, msg.to, conn.att.ip ?? null).catch(() => undefined);
       });
     },
   },

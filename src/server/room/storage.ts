@@ -54,13 +54,25 @@ export type FeedRun =
   /** `from` is not in the leased feed. */
   | { status: 'not_held' };
 
+/**
+ * What hosted calls cost in D1, which every room of a deployment shares: a
+ * call adds its round trips (`queries`: each is one D1 request, one batch
+ * or one statement) and the rows D1 read for it (`rows`: D1's rows_read).
+ * A caller that passes one per request can weight the request by its work.
+ * Every method below is one round trip, whatever the number of items.
+ */
+export interface HostedCost {
+  queries: number;
+  rows: number;
+}
+
 export interface HostedStorage {
   /** Sizes of the hashes held as entries of live leases or as stored blobs. */
-  sizes(hashes: readonly Hash[]): Promise<Map<Hash, number>>;
+  sizes(hashes: readonly Hash[], cost?: HostedCost): Promise<Map<Hash, number>>;
   /** An entry of a live lease or a stored blob. */
-  blob(hash: Hash): Promise<StoredBlob | null>;
+  blob(hash: Hash, cost?: HostedCost): Promise<StoredBlob | null>;
   /** Heads of live leases among `identities`. */
-  leasedHeads(identities: readonly Identity[]): Promise<Map<Identity, HeadRank>>;
+  leasedHeads(identities: readonly Identity[], cost?: HostedCost): Promise<Map<Identity, HeadRank>>;
   /** A run of a leased feed for get_feed: from `from` through parents, stopping before `known`, at a root, or at `limit`. */
-  leasedFeed(request: Omit<WireOf<'get_feed'>, 'type' | 'id' | 're'>): Promise<FeedRun>;
+  leasedFeed(request: Omit<WireOf<'get_feed'>, 'type' | 'id' | 're'>, cost?: HostedCost): Promise<FeedRun>;
 }

@@ -25,7 +25,7 @@ import type { Conn } from './conn.ts';
 import { Interest, type Change, type Flags } from './interest.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { Presence } from './presence.ts';
-import type { Op, OpResult, Shards } from './shards.ts';
+import type { Delivery, Op, OpResult, Shards } from './shards.ts';
 
 export type WatchResult = { ok: true } | { ok: false; refused: 'quota' | 'full' };
 
@@ -193,22 +193,24 @@ export class Watchers {
 
   // ---- messages ----
 
-  /** message_to from a socket: answers how many sockets of the target it reached. */
-  async relay(conn: Conn, to: Identity, payload: unknown): Promise<number> {
+  /** message_to from a socket: answers what became of it, or how many sockets it reached (a failed call to another shard counts as refused). */
+  async relay(conn: Conn, to: Identity, payload: unknown): Promise<Delivery> {
     if (this.shards().isLocal(to)) return this.#deliverMessage(conn.identity, to, payload, conn);
-    const delivered = await this.#op({ op: 'relay', from: conn.identity, to, payload });
-    return typeof delivered === 'number' ? delivered : 0;
+    const result = await this.#op({ op: 'relay', from: conn.identity, to, payload });
+    return typeof result === 'number' || result === 'absent' ? result : 'refused';
   }
 
-  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): number {
-    if (!this.presence.has(to) || !this.interest.takesFrom(to, from)) return 0;
+  #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): Delivery {
+    if (!this.presence.has(to)) return 'absent';
+    if (!this.interest.takesFrom(to, from)) return 'refused';
     let delivered = 0;
     for (const target of this.presence.socketsOf(to)) {
       if (target === except) continue;
       this.send(target, { type: 'message_from', from, payload });
       delivered++;
     }
-    return delivered;
+    // Only the sender's own socket is here: as if absent (its other devices are other identities).
+    return delivered > 0 ? delivered : 'absent';
   }
 
   // ---- between shards ----

@@ -3,7 +3,7 @@ export interface TurnEnv {
   /** Comma-separated TURN URLs, e.g. "turn:turn.example:3478?transport=udp,turns:turn.example:5349". */
   TURN_URLS?: string;
   TURN_SECRET?: string;
-  /** Credential lifetime in seconds (default 3600). */
+  /** Credential lifetime in seconds, 60 to 3600 (default 600). */
   TURN_TTL_SECONDS?: string;
 }
 
@@ -13,8 +13,9 @@ export interface TurnConfig {
   readonly ttlSeconds: number;
 }
 
-const DEFAULT_TTL = 3600;
-const MAX_TTL = 24 * 3600;
+/** Credentials live 10 minutes by default: a leaked one is of little use for long, and clients refresh at 80 %. */
+const DEFAULT_TTL = 600;
+const MAX_TTL = 3600;
 
 /** Null when TURN is not configured: clients then use STUN/host candidates only, and say so. */
 export function turnConfig(env: TurnEnv): TurnConfig | null {

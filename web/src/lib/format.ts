@@ -33,13 +33,13 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /**
  * An identity typed, pasted or scanned: the bare "@…" text, or a link to an
- * identity page (…#/id/@…), which is what Effigy's QR codes hold.
+ * identity (…#/add/@… as invite links and QR codes hold it, or …#/id/@…).
  */
 export function parseIdentityInput(input: string): Parsed<Identity> {
   let text = input.trim();
   if (!text) return { ok: false, message: 'Paste or scan an identity first.' };
-  const at = text.indexOf('#/id/');
-  if (at >= 0) text = text.slice(at + 5);
+  const link = /#\/(?:add|id)\/([^?#\s]*)/.exec(text);
+  if (link) text = link[1] ?? '';
   try {
     text = decodeURIComponent(text);
   } catch {
@@ -48,11 +48,60 @@ export function parseIdentityInput(input: string): Parsed<Identity> {
   text = text.trim();
   const parsed = parseIdentity(text);
   if (parsed.ok) return { ok: true, value: parsed.value };
+  if (parsed.error.code === 'bad_key')
+    return { ok: false, message: 'That looks like an identity, but it is not a usable key. Check that it was copied whole.' };
   return {
     ok: false,
-    message: `That is not a valid identity. An identity is "@" followed by 43 letters, digits, "-" or "_" (${parsed.error.message}).`,
+    message: `That is not a valid identity: it is "@" followed by 43 letters, digits, "-" or "_" (this has ${text.length} characters).`,
   };
 }
 
-/** The link a QR code carries for an identity: opens its page in Effigy. */
-export const identityLink = (identity: string): string => `${location.origin}/#/id/${identity}`;
+/** The invite link for an identity: opens Effigy at that person, ready to follow. QR codes hold it too. */
+export const inviteLink = (identity: string): string => `${location.origin}/#/add/${identity}`;
+
+/** A first name for this device, from what the browser says it is ("Chrome on Android"). */
+export function guessDeviceName(ua: string = typeof navigator === 'undefined' ? '' : navigator.userAgent): string {
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPod/.test(ua)
+      ? 'iPhone'
+      : /iPad/.test(ua)
+        ? 'iPad'
+        : /Mac OS X|Macintosh/.test(ua)
+          ? 'Mac'
+          : /Windows/.test(ua)
+            ? 'Windows'
+            : /CrOS/.test(ua)
+              ? 'Chromebook'
+              : /Linux/.test(ua)
+                ? 'Linux'
+                : '';
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\/|Chromium\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'Browser';
+  return os ? `${browser} on ${os}` : browser;
+}
+
+/** A server address typed by a person, as an origin: refuses what is not a host name (spaces, "%"), instead of dialing it. */
+export function parseServerAddress(input: string): Parsed<URL> {
+  let text = input.trim();
+  if (!text) return { ok: false, message: 'Type a server address first.' };
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `https://${text}`;
+  const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? '';
+  const hostname = host.replace(/:\d+$/, '');
+  const valid =
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(hostname) ||
+    /^\[[0-9a-f:.]+\]$/i.test(hostname);
+  if (!valid) return { ok: false, message: `"${input.trim()}" is not a server address: a server is a name like effigy.example.org.` };
+  try {
+    return { ok: true, value: new URL(text) };
+  } catch {
+    return { ok: false, message: `"${input.trim()}" is not a web address.` };
+  }
+}

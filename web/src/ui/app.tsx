@@ -1,66 +1,97 @@
-/** The shell: header with network state, navigation, the current screen, notices. */
+/** The shell: header with network state, the five tabs, the current screen, notices. */
 import { useEffect } from 'preact/hooks';
-import { anyRoomOnline, bootError, membership, notices, online, rejoinStalled, tick, updateReady } from '../engine.ts';
+import { loadThreads } from '../conversations.ts';
+import { bootError, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
 import { route } from '../router.ts';
-import { Devices, Profile } from './account.tsx';
-import { Inbox, refreshUnread, unread } from './inbox.tsx';
-import { CallPanel } from './call.tsx';
+import { CallPanel, CallWaiting } from './call.tsx';
+import { Compose } from './compose.tsx';
 import { Alert } from './forms.tsx';
-import { Network } from './network.tsx';
-import { IdentityPage, People } from './people.tsx';
-import { EntryPage, Post, Timeline } from './posts.tsx';
-import { Private } from './private.tsx';
-import { Servers } from './servers.tsx';
-import { freshWords, Start } from './start.tsx';
+import { lazy } from './lazy.tsx';
+import { Me, EditProfile } from './me.tsx';
+import { Messages, ThreadPage } from './messages.tsx';
+import { People } from './people.tsx';
+import { IdentityPage } from './person.tsx';
+import { RecoveryNotice } from './recovery-notice.tsx';
+import { TabBar } from './tabs.tsx';
+import { EntryPage, Home, TagPage } from './timeline.tsx';
+import { freshWords } from './words.tsx';
 
-const NAV: [string, string][] = [
-  ['timeline', 'Timeline'],
-  ['post', 'Post'],
-  ['people', 'People'],
-  ['inbox', 'Inbox'],
-  ['private', 'Private'],
-  ['profile', 'Profile'],
-  ['devices', 'Devices'],
-  ['servers', 'Servers'],
-  ['network', 'Network'],
-];
+// Rarely opened, or opened once: loaded on first use.
+const Start = lazy(() => import('./start.tsx').then((m) => m.Start));
+const Devices = lazy(() => import('./devices.tsx').then((m) => m.Devices));
+const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
+const Network = lazy(() => import('./network.tsx').then((m) => m.Network));
+const RecoveryWords = lazy(() => import('./start.tsx').then((m) => m.RecoveryWords));
+const RecoveryFriends = lazy(() => import('./recovery.tsx').then((m) => m.RecoveryFriends));
+const Notifications = lazy(() => import('./notifications.tsx').then((m) => m.Notifications));
+
+/** Settings open from Me; on a phone the way back is at the top, where the screen starts. */
+const UNDER_ME = new Set(['profile', 'devices', 'pair', 'servers', 'network', 'words', 'recovery', 'notifications']);
 
 function Screen() {
+  const { name } = route.value;
+  if (!UNDER_ME.has(name)) return <Page />;
+  return (
+    <>
+      <p class="back">
+        <a href="#/me">← Me</a>
+      </p>
+      <Page />
+    </>
+  );
+}
+
+function Page() {
   const { name, arg } = route.value;
   switch (name) {
-    case 'post':
-      return <Post />;
+    case 'compose':
+      return <Compose />;
     case 'people':
       return <People />;
-    case 'inbox':
-      return <Inbox to={arg} />;
-    case 'private':
-      return <Private />;
+    case 'messages':
+      return <Messages />;
+    case 'thread':
+      return <ThreadPage threadKey={arg} />;
+    case 'me':
+      return <Me />;
     case 'profile':
-      return <Profile />;
+      return <EditProfile />;
     case 'devices':
-      return <Devices />;
+    case 'pair':
+      return <Devices code={name === 'pair' ? arg : ''} />;
     case 'servers':
       return <Servers />;
     case 'network':
       return <Network />;
+    case 'words':
+      return <RecoveryWords />;
+    case 'recovery':
+      return <RecoveryFriends />;
+    case 'notifications':
+      return <Notifications />;
+    case 'calls':
+      return <CallWaiting device={arg} />;
     case 'id':
       return <IdentityPage identity={arg} />;
+    case 'add':
+      return <IdentityPage identity={arg} invited />;
     case 'entry':
       return <EntryPage hash={arg} />;
+    case 'tag':
+      return <TagPage tag={arg} />;
     default:
-      return <Timeline />;
+      return <Home />;
   }
 }
 
+const NET_TEXT = { online: 'Online', offline: 'Offline', connecting: 'Connecting…' } as const;
+
 function NetPill() {
-  // navigator.onLine can say "offline" while a server on this network answers (and the reverse): trust the rooms first.
-  const state = anyRoomOnline.value ? 'online' : !online.value ? 'offline' : 'connecting';
-  const text = state === 'offline' ? 'Offline' : state === 'online' ? 'Online' : 'Connecting…';
+  const state = netState.value;
   return (
-    <a href="#/network" class={`pill ${state}`} data-state={state} aria-label={`Network: ${text}. Open the network screen.`}>
+    <a href="#/network" class={`pill ${state}`} data-state={state} aria-label={`Network: ${NET_TEXT[state]}. Open the network screen.`}>
       <span class="dot" aria-hidden="true" />
-      {text}
+      {NET_TEXT[state]}
     </a>
   );
 }
@@ -68,7 +99,7 @@ function NetPill() {
 function Notices() {
   return (
     <div class="notices" role="status" aria-live="polite">
-      {notices.value.map((n) => (
+      {notices.value.slice(-2).map((n) => (
         <p key={n.id} class={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : undefined}>
           {n.text}
         </p>
@@ -77,10 +108,25 @@ function Notices() {
   );
 }
 
+/** The tab bar's unread count: recounted after data changes, at most every two seconds (a sync brings many). */
+let lastCount = 0;
+let countTimer: ReturnType<typeof setTimeout> | null = null;
+function recountUnread(): void {
+  if (countTimer) return;
+  countTimer = setTimeout(
+    () => {
+      countTimer = null;
+      lastCount = Date.now();
+      void loadThreads().catch(() => undefined);
+    },
+    Math.max(0, lastCount + 2000 - Date.now()),
+  );
+}
+
 export function App() {
   void tick.value;
   useEffect(() => {
-    if (membership.value === 'member') void refreshUnread();
+    if (membership.value === 'member') recountUnread();
   }, [tick.value, membership.value]);
   if (bootError.value) {
     return (
@@ -98,9 +144,9 @@ export function App() {
       </>
     );
   }
-  const current = route.value.name;
+  const state = netState.value;
   return (
-    <>
+    <div class="shell">
       <header class="top">
         <a href="#/" class="brand">
           <img src="/icon.svg" alt="" width={28} height={28} />
@@ -108,44 +154,34 @@ export function App() {
         </a>
         <NetPill />
       </header>
-      <nav aria-label="Main" class="nav">
-        <ul>
-          {NAV.map(([name, label]) => (
-            <li key={name}>
-              <a href={`#/${name}`} aria-current={current === name ? 'page' : undefined}>
-                {label}
-                {name === 'inbox' && unread.value > 0 && (
-                  <span class="count" aria-label={`${unread.value} unread`}>
-                    {unread.value}
-                  </span>
-                )}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      {!anyRoomOnline.value ? (
-        <p class="banner offline" role="status">
-          {!online.value ? 'You are offline.' : 'Not connected to a server.'} You can keep posting: it is saved here and published when the
-          network returns.{' '}
-          <button type="button" class="small secondary" onClick={rejoinStalled}>
-            Retry now
-          </button>
-        </p>
-      ) : null}
-      <CallPanel />
-      {updateReady.value && (
-        <p class="banner" role="status">
-          A new version of Effigy is ready.{' '}
-          <button type="button" class="small" onClick={() => location.reload()}>
-            Reload
-          </button>
-        </p>
-      )}
-      <main id="main" key={`${current}/${route.value.arg}`}>
-        <Screen />
-      </main>
+      <TabBar />
+      <div class="column">
+        {state !== 'online' && (
+          <p class="banner offline" role="status">
+            {state === 'offline' ? 'Offline.' : 'Connecting…'} You can keep posting: it is saved here and published when the network
+            returns.{' '}
+            {state === 'offline' && (
+              <button type="button" class="small secondary" onClick={rejoinStalled}>
+                Retry now
+              </button>
+            )}
+          </p>
+        )}
+        <CallPanel />
+        {route.value.name !== 'recovery' && <RecoveryNotice />}
+        {updateReady.value && (
+          <p class="banner" role="status">
+            A new version of Effigy is ready.{' '}
+            <button type="button" class="small" onClick={() => location.reload()}>
+              Reload
+            </button>
+          </p>
+        )}
+        <main id="main" key={`${route.value.name}/${route.value.arg}`}>
+          <Screen />
+        </main>
+      </div>
       <Notices />
-    </>
+    </div>
   );
 }

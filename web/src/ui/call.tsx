@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
 import { calls, currentCall, explain, notify, permittedTick } from '../engine.ts';
-import { displayName, useAsync, useProfile } from './common.tsx';
+import { checkIdentity, displayName, ScreenTitle, useAsync, useProfile } from './common.tsx';
 
 function Video({ stream, label, muted }: { stream: MediaStream | null; label: string; muted: boolean }) {
   const ref = useRef<HTMLVideoElement>(null);
@@ -126,5 +126,26 @@ export function CallControls({ device }: { device: Identity }) {
         </>
       )}
     </span>
+  );
+}
+
+/** Opened from a call notification: the call rings here once the caller's app, told we are back, rings again. */
+export function CallWaiting({ device }: { device: string }) {
+  const check = checkIdentity(device);
+  const profile = useProfile((check.identity ?? '@') as Identity);
+  const call = currentCall.value;
+  const name = check.identity ? displayName(check.identity, profile) : 'someone';
+  return (
+    <>
+      <ScreenTitle>Call</ScreenTitle>
+      {call && call.device === check.identity ? (
+        <p class="hint">The call is above.</p>
+      ) : (
+        <p role="status" aria-live="polite" data-testid="call-waiting">
+          Connecting to {name}’s call… It rings here as soon as their app sees you are back. If nothing rings within a minute, the call has
+          ended.
+        </p>
+      )}
+    </>
   );
 }

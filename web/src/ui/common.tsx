@@ -3,7 +3,8 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, links, notify, peer, tick } from '../engine.ts';
-import { bytes, hueOf, identityLink, parseIdentityInput, shortId } from '../lib/format.ts';
+import { bytes, hueOf, inviteLink, parseIdentityInput, shortId } from '../lib/format.ts';
+import { cardProfiles } from '../conversations.ts';
 import { inspectImage, MAX_INCOMING_BYTES, sniff } from '../lib/image.ts';
 import { Alert } from './forms.tsx';
 import { QrCode, useScan } from './qr.tsx';
@@ -32,8 +33,18 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[], options: { 
 
 export type Profile = Awaited<ReturnType<ReturnType<typeof peer>['profileOf']>>;
 
+/** Someone's profile: their account's own, or what a card they sent proved (strangers' accounts are not replicated). */
 export function useProfile(identity: Identity): Profile | undefined {
-  return useAsync(() => peer().profileOf(identity), [identity]).value;
+  const own = useAsync(() => peer().profileOf(identity), [identity]).value;
+  const card = cardProfiles.value.get(own?.synod ?? identity);
+  if (own?.name || !card) return own;
+  return {
+    ...own,
+    synod: card.synod,
+    ...(card.name && { name: card.name }),
+    ...(card.avatar && { avatar: card.avatar }),
+    ...(card.about && { about: card.about }),
+  };
 }
 
 export function displayName(identity: Identity, profile: Profile | undefined): string {
@@ -158,19 +169,51 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
-/** An identity with its QR code (which opens its page) and copy button. */
-export function IdentityCard({ identity, title, note }: { identity: Identity; title: string; note?: ComponentChildren }) {
+/** Share a link through the system's share sheet, where there is one. */
+export function ShareButton({ url, title }: { url: string; title: string }) {
+  const nav = navigator as Navigator & { share?: (d: { url: string; title: string }) => Promise<void> };
+  if (!nav.share) return null;
+  return (
+    <button type="button" class="secondary" onClick={() => void nav.share?.({ url, title }).catch(() => undefined)}>
+      Share link
+    </button>
+  );
+}
+
+/** An identity's invite link, as a QR code and as text, with copy (and share where the system has it). */
+export function IdentityCard({
+  identity,
+  title,
+  note,
+  qrSize = 232,
+}: {
+  identity: Identity;
+  title: string;
+  note?: ComponentChildren;
+  qrSize?: number;
+}) {
+  const link = inviteLink(identity);
   return (
     <section class="card identity-card" aria-label={title}>
       <h3>{title}</h3>
       {note && <p class="hint">{note}</p>}
-      <QrCode text={identityLink(identity)} label={`QR code of ${title.toLowerCase()}`} />
+      <QrCode text={link} label={`QR code of ${title.toLowerCase()}`} size={qrSize} />
       <p>
+        <code class="identity link" data-invite={link}>
+          {link}
+        </code>
+      </p>
+      <div class="row center">
+        <CopyButton text={link} label="Copy link" />
+        <ShareButton url={link} title={title} />
+      </div>
+      <details class="plain">
+        <summary>Identity as text</summary>
         <code class="identity" data-identity={identity}>
           {identity}
         </code>
-      </p>
-      <CopyButton text={identity} label="Copy identity" />
+        <CopyButton text={identity} label="Copy identity" />
+      </details>
     </section>
   );
 }
@@ -227,10 +270,14 @@ export function Progress({ value, max, label }: { value: number; max: number | n
   );
 }
 
-/** A screen's heading; focused when the screen opens, so screen readers announce it. */
+/** A screen's heading; focused when the screen opens, so screen readers announce it; it names the page (the tab's title). */
 export function ScreenTitle({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => ref.current?.focus({ preventScroll: true }), []);
+  useEffect(() => {
+    const text = ref.current?.textContent?.trim();
+    document.title = text ? `${text} · Effigy` : 'Effigy';
+  });
   return (
     <h2 ref={ref} tabIndex={-1} class="screen-title">
       {children}

@@ -1,12 +1,34 @@
-/** One entry as people see it, with what they can do to it: comment, tag, delete. */
+/** One entry as people see it: its body, its tags, its comments under it with a count; comment, tag, delete (behind a confirm). */
 import { useState } from 'preact/hooks';
 import { parseDirectory, type BlobRef, type Entry, type Hash, type Identity } from '../../../src/protocol/index.ts';
-import { notify, peer } from '../engine.ts';
+import { notify, peer, published } from '../engine.ts';
 import { bytes, exactTime, when } from '../lib/format.ts';
 import { BlobImage, useAsync, Who } from './common.tsx';
 import { Alert, Confirm, Field, useAction } from './forms.tsx';
+import { RichText, tagHref } from './richtext.tsx';
 
 const DIRECTORY_LIMIT = 512 * 1024;
+
+/** What others said about each entry: comments (oldest first) and tags. */
+export interface Responses {
+  comments: Entry[];
+  tags: string[];
+}
+
+export function responsesOf(entries: readonly Entry[]): Map<Hash, Responses> {
+  const out = new Map<Hash, Responses>();
+  const of = (h: Hash) => out.get(h) ?? (out.set(h, { comments: [], tags: [] }).get(h) as Responses);
+  for (const e of [...entries].sort((a, b) => a.body.comparable - b.body.comparable)) {
+    const p = e.body.payload;
+    if (p.type === 'comment') of(p.target.entry).comments.push(e);
+    if (p.type === 'tag') {
+      const r = of(p.target.entry);
+      const tag = p.tag.toLowerCase();
+      if (!r.tags.includes(tag)) r.tags.push(tag);
+    }
+  }
+  return out;
+}
 
 function Collection({ root, name }: { root: BlobRef; name?: string }) {
   const dir = useAsync(async () => {
@@ -33,17 +55,17 @@ function Collection({ root, name }: { root: BlobRef; name?: string }) {
   );
 }
 
-/** What an entry says, by payload type. Null for entries not worth a card. */
+/** What an entry says, by payload type. */
 export function Body({ entry }: { entry: Entry }) {
   const p = entry.body.payload;
   switch (p.type) {
     case 'public_note':
-      return <p class="note">{p.text}</p>;
+      return <RichText text={p.text} />;
     case 'image':
       return (
         <figure class="photo">
           <BlobImage blob={p.blob} alt={p.alt ?? p.caption ?? 'Image'} />
-          {p.caption && <figcaption>{p.caption}</figcaption>}
+          {p.caption && <RichText text={p.caption} class="caption" />}
         </figure>
       );
     case 'collection':
@@ -54,13 +76,16 @@ export function Body({ entry }: { entry: Entry }) {
           <p class="meta-line">
             Comment on <a href={`#/entry/${p.target.entry}`}>a post</a> by <Who identity={p.target.identity} />
           </p>
-          <p class="note">{p.text}</p>
+          <RichText text={p.text} />
         </>
       );
     case 'tag':
       return (
         <p class="meta-line">
-          Tagged <a href={`#/entry/${p.target.entry}`}>a post</a> by <Who identity={p.target.identity} /> <span class="tag">#{p.tag}</span>
+          Tagged <a href={`#/entry/${p.target.entry}`}>a post</a> by <Who identity={p.target.identity} />{' '}
+          <a class="hashtag" href={tagHref(p.tag)}>
+            #{p.tag}
+          </a>
         </p>
       );
     case 'follow':
@@ -77,22 +102,19 @@ export function Body({ entry }: { entry: Entry }) {
         </p>
       );
     case 'private_note':
+      return <p class="meta-line">A private message (see Messages).</p>;
     case 'mute': {
       const text = peer().readPrivate(entry);
-      if (text === null) return <p class="meta-line">A private note for other people.</p>;
-      if (p.type === 'mute') {
-        try {
-          const inner = JSON.parse(text) as { identity?: Identity };
-          return inner.identity ? (
-            <p class="meta-line">
-              Muted <Who identity={inner.identity} /> (only you can see this)
-            </p>
-          ) : null;
-        } catch {
-          return null;
-        }
+      try {
+        const inner = text === null ? null : (JSON.parse(text) as { identity?: Identity });
+        return inner?.identity ? (
+          <p class="meta-line">
+            Muted <Who identity={inner.identity} /> (only you can see this)
+          </p>
+        ) : null;
+      } catch {
+        return null;
       }
-      return <p class="note private">{text}</p>;
     }
     case 'identification':
       return <p class="meta-line">Updated the profile{p.name ? `: ${p.name}` : ''}</p>;
@@ -100,13 +122,9 @@ export function Body({ entry }: { entry: Entry }) {
       return (
         <p class="meta-line">
           {p.op === 'add_device' ? (
-            <>
-              Added a device{p.name ? ` (${p.name})` : ''}: <Who identity={p.device} />
-            </>
+            <>Linked a device{p.name ? ` (${p.name})` : ''}</>
           ) : p.op === 'revoke_device' ? (
-            <>
-              Removed a device: <Who identity={p.device} />
-            </>
+            'Removed a device'
           ) : p.op === 'servers' ? (
             'Updated the servers'
           ) : (
@@ -117,15 +135,10 @@ export function Body({ entry }: { entry: Entry }) {
   }
 }
 
-const CONTENT = new Set(['public_note', 'image', 'collection', 'comment', 'private_note']);
+const CONTENT = new Set(['public_note', 'image', 'collection', 'comment']);
 
 /** Posts others can answer; the rest (follows, profile updates) are shown as a compact line. */
 export const isContent = (e: Entry): boolean => CONTENT.has(e.body.payload.type);
-
-const RESPONSES = [
-  ['comment', 'Comment'],
-  ['tag', 'Tag'],
-] as const;
 
 function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag'; onDone: () => void }) {
   const [text, setText] = useState('');
@@ -141,7 +154,8 @@ function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag
       if (mode === 'comment') await peer().comment(ref, value);
       else await peer().tag(ref, value.replace(/^#/, ''));
       notify(mode === 'comment' ? 'Comment posted.' : 'Tag added.');
-      onDone();
+      setText('');
+      if (mode === 'tag') onDone();
     });
   };
   return (
@@ -157,7 +171,7 @@ function Respond({ entry, mode, onDone }: { entry: Entry; mode: 'comment' | 'tag
           {mode === 'comment' ? 'Post comment' : 'Add tag'}
         </button>
         <button type="button" class="secondary" onClick={onDone}>
-          Cancel
+          {mode === 'comment' ? 'Close' : 'Cancel'}
         </button>
       </div>
     </form>
@@ -175,6 +189,7 @@ function DeleteEntry({ entry }: { entry: Entry }) {
   return (
     <Confirm
       label="Delete"
+      class="quiet"
       confirmLabel="Delete and rewrite"
       warning={
         <>
@@ -198,57 +213,115 @@ function DeleteEntry({ entry }: { entry: Entry }) {
   );
 }
 
-export function EntryCard({ entry, compact = false }: { entry: Entry; compact?: boolean }) {
-  const [mode, setMode] = useState<'comment' | 'tag' | null>(null);
+export function EntryCard({
+  entry,
+  responses,
+  compact = false,
+  open = false,
+}: {
+  entry: Entry;
+  responses?: Responses | undefined;
+  compact?: boolean;
+  open?: boolean;
+}) {
+  const [mode, setMode] = useState<'comment' | 'tag' | null>(open ? 'comment' : null);
   const p = peer();
   const mine = entry.body.identity === p.identity;
   const type = entry.body.payload.type;
   const content = isContent(entry);
+  const pending = mine && entry.body.comparable > published.value;
+  const comments = responses?.comments ?? [];
+  const tags = responses?.tags ?? [];
   return (
     <article
-      class={`entry ${content ? '' : 'minor'} ${type === 'private_note' ? 'is-private' : ''}`}
+      class={`entry ${content ? '' : 'minor'}`}
       data-type={type}
       data-hash={entry.hash}
+      data-pending={pending ? 'true' : undefined}
       aria-label={`${type.replace('_', ' ')} ${when(entry.body.comparable)}`}
     >
       <header>
         <Who identity={entry.body.identity} avatar={content} />
-        {type === 'private_note' && <span class="badge">Private</span>}
+        {pending && (
+          <span class="badge pending" title="Saved on this device; published as soon as a server is reachable.">
+            Waiting to publish
+          </span>
+        )}
         <a class="time" href={`#/entry/${entry.hash}`} title={exactTime(entry.body.comparable)}>
           <time dateTime={new Date(entry.body.comparable).toISOString()}>{when(entry.body.comparable)}</time>
         </a>
       </header>
       <Body entry={entry} />
+      {tags.length > 0 && (
+        <ul class="chips" aria-label="Tags">
+          {tags.map((t) => (
+            <li key={t}>
+              <a class="chip" href={tagHref(t)}>
+                #{t}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
       {content && !compact && (
         <div class="actions">
-          {type !== 'private_note' &&
-            RESPONSES.map(([m, label]) => (
-              <button
-                key={m}
-                type="button"
-                class="secondary small"
-                aria-expanded={mode === m}
-                onClick={() => setMode(mode === m ? null : m)}
-              >
-                {label}
-              </button>
-            ))}
-          {mine && <DeleteEntry entry={entry} />}
+          {type !== 'comment' && (
+            <button
+              type="button"
+              class="secondary small"
+              aria-expanded={mode === 'comment'}
+              onClick={() => setMode(mode === 'comment' ? null : 'comment')}
+            >
+              {comments.length ? `Comments (${comments.length})` : 'Comment'}
+            </button>
+          )}
+          {type !== 'comment' && (
+            <button
+              type="button"
+              class="secondary small"
+              aria-expanded={mode === 'tag'}
+              onClick={() => setMode(mode === 'tag' ? null : 'tag')}
+            >
+              Tag
+            </button>
+          )}
+          {mine && (
+            <span class="push">
+              <DeleteEntry entry={entry} />
+            </span>
+          )}
         </div>
+      )}
+      {mode === 'comment' && comments.length > 0 && (
+        <ol class="comments" aria-label="Comments">
+          {comments.map((c) => (
+            <li key={c.hash}>
+              <EntryCard entry={c} compact />
+            </li>
+          ))}
+        </ol>
       )}
       {mode && <Respond entry={entry} mode={mode} onDone={() => setMode(null)} />}
     </article>
   );
 }
 
-export function EntryList({ entries, empty }: { entries: Entry[] | undefined; empty: string }) {
+export function EntryList({
+  entries,
+  empty,
+  responses,
+}: {
+  entries: Entry[] | undefined;
+  empty: string;
+  responses?: Map<Hash, Responses>;
+}) {
   if (!entries) return <p aria-live="polite">Loading…</p>;
   if (entries.length === 0) return <p class="empty">{empty}</p>;
   return (
     <ol class="entries" aria-label="Entries, newest first">
       {entries.map((e) => (
         <li key={e.hash}>
-          <EntryCard entry={e} />
+          <EntryCard entry={e} responses={responses?.get(e.hash)} />
         </li>
       ))}
     </ol>

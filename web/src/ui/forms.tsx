@@ -50,6 +50,7 @@ interface FieldProps {
   id?: string;
   maxLength?: number;
   placeholder?: string;
+  inputMode?: 'text' | 'numeric' | 'url';
   autoComplete?: string;
   autoCapitalize?: 'none' | 'off';
   spellcheck?: boolean;

@@ -1,15 +1,40 @@
-/** The network as it is: rooms, peers and how each is reached, sync and blob transfers, offline state. */
+/** The network as it is: rooms, peers with how each is reached and why it is linked, sync and blob transfers, offline state, privacy. */
 import type { Identity } from '../../../src/protocol/index.ts';
-import { blobs, links, logs, online, persisted, rooms, syncs, turnStatus, type SyncRow as SyncRowData } from '../engine.ts';
+import {
+  blobs,
+  LINK_LIMITS,
+  links,
+  logs,
+  online,
+  persisted,
+  privacy,
+  rooms,
+  syncs,
+  turnStatus,
+  type LinkReason,
+  type SyncRow as SyncRowData,
+} from '../engine.ts';
 import { bytes, shortId, when } from '../lib/format.ts';
 import { CallControls } from './call.tsx';
 import { Progress, ScreenTitle, useProfile, displayName } from './common.tsx';
+import { PrivacySettings } from './privacy.tsx';
 
 const TRANSPORT_TEXT: Record<string, string> = {
   webrtc: 'WebRTC (direct)',
   relay: 'Relayed through the room',
   websocket: 'WebSocket',
   memory: 'in memory',
+};
+
+/** Why a link exists, in the person's words. */
+const WHY: Record<LinkReason, string> = {
+  device: 'your device',
+  mutual: 'you follow · follows you',
+  follow: 'you follow',
+  follower: 'follows you',
+  pub: 'pub',
+  served: 'stranger you serve as a pub',
+  claimed: 'says it is a device of someone you follow or yours (checking)',
 };
 
 function Name({ identity }: { identity: Identity }) {
@@ -66,8 +91,8 @@ export function Network() {
           {turnStatus.value === null
             ? 'Relay (TURN): not asked yet.'
             : turnStatus.value.turn
-              ? `Relay (TURN): available; peers behind strict NATs connect through it${turnStatus.value.policy === 'relay' ? ' (this browser relays everything)' : ''}.`
-              : `Relay (TURN): not available (${turnStatus.value.note ?? 'no TURN server'}); direct connections only (host/STUN), the room relays otherwise.`}
+              ? `Relay (TURN): available; peers behind strict NATs connect through it${privacy.value.hideAddress ? ' (this browser relays everything: your address is hidden)' : ''}.`
+              : `Relay (TURN): not available (${turnStatus.value.note ?? 'no TURN server'}); ${privacy.value.hideAddress ? 'your address is hidden, so every link goes through the server' : 'direct connections only (host/STUN), the room relays otherwise'}.`}
         </p>
         <p class="hint">
           {persisted.value === false
@@ -90,14 +115,26 @@ export function Network() {
       </section>
 
       <section aria-labelledby="peers-h">
-        <h3 id="peers-h">Connected peers</h3>
+        <h3 id="peers-h">
+          Connected peers{' '}
+          <span class="hint" data-testid="link-count">
+            ({peerList.length} of at most {LINK_LIMITS.maxLinks})
+          </span>
+        </h3>
+        <p class="hint">
+          This device links only with your other devices, people you follow, people who follow you, and pubs; never with strangers
+          {privacy.value.pub ? ', except those it serves as a pub' : ''}. When there are too many, the least useful link goes first.
+        </p>
         {peerList.length === 0 ? (
-          <p class="empty">No peers connected. Peers connect when they are in the same room at the same time.</p>
+          <p class="empty">No peers connected. Peers connect when they are online at the same time.</p>
         ) : (
           <ul class="rows peers" data-testid="peers">
             {peerList.map((l) => (
-              <li key={l.identity} data-identity={l.identity} data-transport={l.transport}>
+              <li key={l.identity} data-identity={l.identity} data-transport={l.transport} data-reason={l.reason ?? 'direct'}>
                 <Name identity={l.identity} /> <code>{shortId(l.identity)}</code>{' '}
+                <span class="badge why" data-testid="why">
+                  {l.reason ? WHY[l.reason] : 'linked directly'}
+                </span>{' '}
                 <span class={`badge transport ${l.transport}`}>{TRANSPORT_TEXT[l.transport] ?? l.transport}</span>{' '}
                 <CallControls device={l.identity} />
               </li>
@@ -105,6 +142,8 @@ export function Network() {
           </ul>
         )}
       </section>
+
+      <PrivacySettings />
 
       <section aria-labelledby="sync-h">
         <h3 id="sync-h">Sync</h3>

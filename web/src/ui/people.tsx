@@ -1,63 +1,20 @@
-/** People: follow, block and mute by identity; someone's page (private.tsx: private notes to chosen people). */
+/** People: find someone (invite link, identity, QR), whom you follow, whom you blocked; the Follow / Message / Block / Mute buttons. */
 import { useState } from 'preact/hooks';
-import type { Entry, Identity } from '../../../src/protocol/index.ts';
+import type { Identity } from '../../../src/protocol/index.ts';
 import { notify, peer, tick, transportOf } from '../engine.ts';
 import { shortId } from '../lib/format.ts';
-import { Avatar, checkIdentity, displayName, IdentityCard, IdentityField, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
-import { Alert, useAction } from './forms.tsx';
-import { EntryList } from './entry.tsx';
-
-/** Identities of this person's own account: never in "following". */
-function ownIdentities(): Set<Identity> {
-  const p = peer();
-  const own = new Set<Identity>([p.identity]);
-  const synod = p.synodIdentity;
-  if (synod) {
-    own.add(synod);
-    for (const d of p.synodState()?.devices.keys() ?? []) own.add(d);
-  }
-  return own;
-}
-
-/** The people followed: accounts, and devices whose account is not itself followed. */
-export async function following(): Promise<Identity[]> {
-  const p = peer();
-  const own = ownIdentities();
-  const followed = p
-    .watching()
-    .filter((w) => w.reasons.includes('follow') && !own.has(w.identity))
-    .map((w) => w.identity);
-  const set = new Set(followed);
-  // Devices of a followed account are shown as the account.
-  const devicesOfFollowed = new Set<Identity>();
-  for (const identity of followed) for (const d of p.synodState(identity)?.devices.keys() ?? []) devicesOfFollowed.add(d);
-  const out: Identity[] = [];
-  for (const identity of followed) {
-    if (p.synodState(identity)) out.push(identity);
-    else if (!devicesOfFollowed.has(identity)) {
-      const prof = await p.profileOf(identity);
-      if (!prof.synod || !set.has(prof.synod)) out.push(identity);
-    }
-  }
-  return out;
-}
-
-export const isFollowing = (identity: Identity): boolean =>
-  peer()
-    .watching()
-    .some((w) => w.identity === identity && w.reasons.includes('follow'));
-
-async function blockedList(): Promise<Identity[]> {
-  return (await peer().replica.store.getSetting<Identity[]>('blocked')) ?? [];
-}
+import { blockedList, following, isFollowing, ownIdentities } from '../relations.ts';
+import { Avatar, checkIdentity, displayName, IdentityField, ScreenTitle, useAsync, useProfile } from './common.tsx';
+import { useAction } from './forms.tsx';
 
 const BLOCKED = 'Blocked. You no longer share their data, and everyone can see you did.';
 const MUTED = 'Muted. Only you can see that you did.';
 
-/** Follow / Block / Mute buttons for one identity. */
-export function Relations({ identity }: { identity: Identity }) {
+/** Follow / Message / Block / Mute for one identity. */
+export function Relations({ identity, primary = false }: { identity: Identity; primary?: boolean }) {
   const p = peer();
   void tick.value;
+  const profile = useProfile(identity);
   const blocked = p.replica.isBlocked(identity);
   const followed = isFollowing(identity);
   const { busy, run } = useAction({ notifyErrors: true });
@@ -73,14 +30,15 @@ export function Relations({ identity }: { identity: Identity }) {
       {!followed && (
         <button
           type="button"
+          class={primary ? 'big-action' : undefined}
           disabled={busy}
-          onClick={act('Following. Their posts will sync when they or a friend of theirs is online.', () => p.follow(identity))}
+          onClick={act(profile?.name ? `Following ${profile.name}.` : 'Following.', () => p.follow(identity))}
         >
           {blocked ? 'Unblock and follow' : 'Follow'}
         </button>
       )}
       {followed && <span class="badge ok">Following</span>}
-      <a class="button secondary" href={`#/inbox/${identity}`}>
+      <a class="button secondary" href={`#/thread/${identity}`}>
         Message
       </a>
       {!blocked && (
@@ -105,7 +63,7 @@ export function Relations({ identity }: { identity: Identity }) {
   );
 }
 
-function PersonRow({ identity }: { identity: Identity }) {
+export function PersonRow({ identity }: { identity: Identity }) {
   const profile = useProfile(identity);
   const transport = transportOf(identity);
   return (
@@ -115,7 +73,7 @@ function PersonRow({ identity }: { identity: Identity }) {
         <a href={`#/id/${identity}`}>{displayName(identity, profile)}</a>
         <p class="hint">
           <code>{shortId(identity)}</code>
-          {transport && <span class={`badge transport ${transport}`}>{transport}</span>}
+          {transport && <span class={`badge transport ${transport}`}>online</span>}
         </p>
       </div>
     </li>
@@ -148,8 +106,8 @@ function FollowLikeOtherDevices() {
   return (
     <section class="card">
       <p>
-        Your other devices follow {n} {n === 1 ? 'identity' : 'identities'} this device does not. Follows belong to each device, so this one
-        replicates only what you choose here.
+        Your other devices follow {n} {n === 1 ? 'person' : 'people'} this device does not. Follows belong to each device, so this one
+        fetches only what you choose here.
       </p>
       <button
         type="button"
@@ -179,11 +137,16 @@ export function People() {
       <FollowLikeOtherDevices />
       <section class="card">
         <h3>Find someone</h3>
-        <p class="hint">Paste an identity someone gave you, or scan their QR code (on their Profile screen).</p>
-        <IdentityField label="Their identity" value={text} onValue={setText} error={check.error} />
+        <p class="hint">
+          Open an invite link someone sent you, scan their QR code, or paste their link or identity here. Your own invite link is under{' '}
+          <a href="#/me">Me</a>.
+        </p>
+        <IdentityField label="Their link or identity" value={text} onValue={setText} error={check.error} />
         {check.identity && (
           <div class="found">
-            <PersonRow identity={check.identity} />
+            <ul class="people">
+              <PersonRow identity={check.identity} />
+            </ul>
             <Relations identity={check.identity} />
           </div>
         )}
@@ -209,68 +172,6 @@ export function People() {
             ))}
           </ul>
         </section>
-      )}
-    </>
-  );
-}
-
-async function feedOf(identity: Identity): Promise<Entry[]> {
-  const p = peer();
-  const state = p.synodState(identity);
-  const ids = state ? [identity, ...[...state.devices.values()].map((d) => d.device)] : [identity];
-  const all = (await Promise.all(ids.map((i) => p.feed(i, 100)))).flat();
-  return all.sort((a, b) => b.body.comparable - a.body.comparable).slice(0, 200);
-}
-
-export function IdentityPage({ identity: raw }: { identity: string }) {
-  const check = checkIdentity(raw);
-  const identity = check.identity;
-  if (!identity) {
-    return (
-      <>
-        <ScreenTitle>Unknown identity</ScreenTitle>
-        <Alert>{check.error ?? 'No identity given.'}</Alert>
-      </>
-    );
-  }
-  return <IdentityView key={identity} identity={identity} />;
-}
-
-function IdentityView({ identity }: { identity: Identity }) {
-  const p = peer();
-  const profile = useProfile(identity);
-  const feed = useAsync(() => feedOf(identity), [identity]);
-  const state = p.synodState(identity);
-  const watched = p.replica.isWatched(identity);
-  return (
-    <>
-      <div class="profile-head">
-        <Avatar identity={identity} profile={profile} size={72} />
-        <div>
-          <ScreenTitle>{displayName(identity, profile)}</ScreenTitle>
-          {profile?.about && <p class="about">{profile.about}</p>}
-          {state ? (
-            <p class="hint">An account with {[...state.devices.values()].filter((d) => d.cut === null).length} device(s).</p>
-          ) : profile?.synod ? (
-            <p class="hint">
-              A device of <Who identity={profile.synod} />
-            </p>
-          ) : null}
-        </div>
-      </div>
-      <Relations identity={identity} />
-      <details class="card">
-        <summary>Identity and QR code</summary>
-        <IdentityCard identity={identity} title={`${displayName(identity, profile)}'s identity`} />
-      </details>
-      <h3>Posts</h3>
-      {!watched && !feed.value?.length ? (
-        <p class="empty">Follow to fetch their posts from the network.</p>
-      ) : (
-        <EntryList
-          entries={feed.value}
-          empty="No posts here yet: they arrive when this person, or someone who has their feed, is online."
-        />
       )}
     </>
   );

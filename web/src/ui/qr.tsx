@@ -33,10 +33,17 @@ interface Detector {
   detect(source: HTMLVideoElement): Promise<{ rawValue: string }[]>;
 }
 
-/** Reads QR codes from the camera until one is found; reports it once. */
-export function Scanner({ onResult, onClose }: { onResult: (text: string) => void; onClose: () => void }) {
+/** Reads QR codes from the camera until one is found; reports it once. Without a camera it says so and closes. */
+export function Scanner({
+  onResult,
+  onClose,
+  onError,
+}: {
+  onResult: (text: string) => void;
+  onClose: () => void;
+  onError: (why: string) => void;
+}) {
   const video = useRef<HTMLVideoElement>(null);
-  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let stream: MediaStream | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,7 +79,7 @@ export function Scanner({ onResult, onClose }: { onResult: (text: string) => voi
       };
       void scan();
     };
-    start().catch((err: Error) => setError(`No camera: ${err.message}. Paste the text instead.`));
+    start().catch((err: Error) => !stopped && onError(`No camera here (${err.message}). Paste or type it instead.`));
     return () => {
       stopped = true;
       clearTimeout(timer);
@@ -81,11 +88,7 @@ export function Scanner({ onResult, onClose }: { onResult: (text: string) => voi
   }, []);
   return (
     <div class="scanner">
-      {error ? (
-        <Alert>{error}</Alert>
-      ) : (
-        <video ref={video} muted playsInline aria-label="Camera view: hold the QR code in front of the camera" />
-      )}
+      <video ref={video} muted playsInline aria-label="Camera view: hold the QR code in front of the camera" />
       <button type="button" onClick={onClose}>
         Stop scanning
       </button>
@@ -100,19 +103,34 @@ export function Scanner({ onResult, onClose }: { onResult: (text: string) => voi
  */
 export function useScan(onResult: (text: string) => void, label = 'Scan') {
   const [scanning, setScanning] = useState(false);
+  const [error, setError] = useState<string | null>(null);
   const button = (
-    <button type="button" class="secondary" aria-expanded={scanning} onClick={() => setScanning(!scanning)}>
+    <button
+      type="button"
+      class="secondary"
+      aria-expanded={scanning}
+      onClick={() => {
+        setError(null);
+        setScanning(!scanning);
+      }}
+    >
       {label}
     </button>
   );
-  const scanner = scanning && (
+  const scanner = scanning ? (
     <Scanner
       onClose={() => setScanning(false)}
+      onError={(why) => {
+        setScanning(false);
+        setError(why);
+      }}
       onResult={(text) => {
         setScanning(false);
         onResult(text);
       }}
     />
+  ) : (
+    <Alert>{error}</Alert>
   );
   return { button, scanner };
 }

@@ -2,7 +2,8 @@
 import { useId, useState } from 'preact/hooks';
 import { endpointSchema } from '../../../src/protocol/index.ts';
 import { defaultServers, dropboxRoom, explain, notify, peer, rooms, tick, toRoomUrl } from '../engine.ts';
-import { KEY_NOTE } from './account.tsx';
+import { KEY_NOTE } from './me.tsx';
+import { parseServerAddress } from '../lib/format.ts';
 import { ScreenTitle } from './common.tsx';
 import { Alert, useAction } from './forms.tsx';
 
@@ -34,15 +35,9 @@ function probe(url: string, ms = 6000): Promise<void> {
 type Kind = 'signalling' | 'dropboxes';
 
 function normalize(kind: Kind, input: string): { url: string } | { error: string } {
-  let text = input.trim();
-  if (!text) return { error: 'Type a server address first.' };
-  if (!/^[a-z]+:\/\//i.test(text)) text = `https://${text}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return { error: `"${input}" is not a web address.` };
-  }
+  const parsed = parseServerAddress(input);
+  if (!parsed.ok) return { error: parsed.message };
+  const url = parsed.value;
   if (kind === 'signalling') {
     const room = toRoomUrl(url.toString());
     const checked = endpointSchema.safeParse(room);

@@ -1,47 +1,16 @@
-/** First visit: create an identity and account, restore from the 24 words, or join as a new device. */
-import { signal } from '@preact/signals';
+/** First visit: create an identity and account, link this browser to an account, or restore from the 24 words. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { mnemonicToSeed } from '../../../src/protocol/index.ts';
-import { anyRoomOnline, defaultServers, membership, notify, peer, tick } from '../engine.ts';
-import { checkIdentity, CopyButton, IdentityField, ScreenTitle } from './common.tsx';
+import { anyRoomOnline, defaultServers, membership, notify, peer, recoveryTick, tick } from '../engine.ts';
+import { guessDeviceName, shortId } from '../lib/format.ts';
+import { route } from '../router.ts';
+import { ScreenTitle, useAsync } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
-import { QrCode } from './qr.tsx';
-
-/** The words just made, shown once after creating (the app proper waits until they are written down). */
-export const freshWords = signal<string | null>(null);
-
-export function Words({ words, onDone }: { words: string; onDone?: () => void }) {
-  const [written, setWritten] = useState(false);
-  const list = words.split(' ');
-  return (
-    <section class="card words" aria-labelledby="words-title">
-      <h3 id="words-title">Your 24 recovery words</h3>
-      <p>
-        Write these words down, in order, on paper. They are the key to your account: with them you can restore it on a new browser if this
-        one is lost. Anyone who has them can be you, so keep them private.
-      </p>
-      <ol class="word-grid" data-testid="mnemonic">
-        {list.map((w, i) => (
-          <li key={i}>
-            <span class="n">{i + 1}</span> <span class="w">{w}</span>
-          </li>
-        ))}
-      </ol>
-      {onDone && (
-        <>
-          <label class="check">
-            <input type="checkbox" checked={written} onChange={(e) => setWritten((e.target as HTMLInputElement).checked)} /> I have written
-            these 24 words down
-          </label>
-          <button type="button" disabled={!written} onClick={onDone}>
-            Continue
-          </button>
-        </>
-      )}
-    </section>
-  );
-}
+import { ACCOUNT_TEXT } from './me.tsx';
+import { PairingPanel } from './pairing.tsx';
+import { RecoverThroughFriends } from './recover.tsx';
+import { freshWords, Words } from './words.tsx';
 
 /** A start form's buttons: its own, then Back to the choices. */
 function Buttons({ onBack, children }: { onBack: () => void; children: ComponentChildren }) {
@@ -57,6 +26,7 @@ function Buttons({ onBack, children }: { onBack: () => void; children: Component
 
 function Create({ onBack }: { onBack: () => void }) {
   const [name, setName] = useState('');
+  const [device, setDevice] = useState(guessDeviceName());
   const { busy, error, run } = useAction();
   return (
     <form
@@ -65,18 +35,21 @@ function Create({ onBack }: { onBack: () => void }) {
         e.preventDefault();
         await run(async () => {
           const trimmed = name.trim();
-          const { mnemonic } = await peer().createSynod(trimmed ? { name: trimmed } : {}, defaultServers());
+          const { mnemonic } = await peer().createSynod(trimmed ? { name: trimmed } : {}, defaultServers(), device.trim() || undefined);
           freshWords.value = mnemonic;
         });
       }}
     >
-      <h3>Create your identity</h3>
-      <p>This browser makes a key pair for itself and a new account (a synod) that can later include your other devices.</p>
-      <Field label="Display name (optional)" maxLength={64} autoComplete="nickname" value={name} onValue={setName} />
+      <h3>Create your account</h3>
+      <p class="hint">{ACCOUNT_TEXT}</p>
+      <Field label="Your name (optional)" maxLength={64} autoComplete="nickname" value={name} onValue={setName} />
+      <Field label="Name for this device" maxLength={64} value={device} onValue={setDevice}>
+        <p class="hint">So you can tell your devices apart later, e.g. “Phone” or “Work laptop”.</p>
+      </Field>
       <Alert>{error}</Alert>
       <Buttons onBack={onBack}>
         <button type="submit" disabled={busy}>
-          {busy ? 'Creating…' : 'Create my identity'}
+          {busy ? 'Creating…' : 'Create my account'}
         </button>
       </Buttons>
     </form>
@@ -86,6 +59,7 @@ function Create({ onBack }: { onBack: () => void }) {
 function Restore({ onBack }: { onBack: () => void }) {
   const id = useId();
   const [words, setWords] = useState('');
+  const [device, setDevice] = useState(guessDeviceName());
   const { busy, error, setError, run } = useAction();
   const count = words.trim() ? words.trim().split(/\s+/).length : 0;
   const pendingRestore = peer().holdsSynodKey && !peer().synodState();
@@ -94,11 +68,11 @@ function Restore({ onBack }: { onBack: () => void }) {
       class="card"
       onSubmit={async (e) => {
         e.preventDefault();
-        const check = mnemonicToSeed(words);
+        const check = await mnemonicToSeed(words);
         if (!check.ok) return setError(`These words cannot be right: ${check.error.message}. Nothing was changed.`);
         await run(
           async () => {
-            await peer().restoreSynod(words, 25_000);
+            await peer().restoreSynod(words, 25_000, device.trim() || undefined);
             tick.value++;
             notify('Account restored. Your feeds are syncing.');
           },
@@ -112,10 +86,7 @@ function Restore({ onBack }: { onBack: () => void }) {
           An earlier restore did not find your account on the network yet. Enter the words again while another of your devices is online.
         </p>
       )}
-      <p>
-        This browser joins your account as a new device. Your account's data comes from your other devices, so keep one of them open and
-        online.
-      </p>
+      <p>This browser joins your account as a new device. Your posts come from your other devices, so keep one of them open and online.</p>
       <Field
         label="Recovery words"
         id={id}
@@ -132,6 +103,7 @@ function Restore({ onBack }: { onBack: () => void }) {
           {count} of 24 words
         </p>
       </Field>
+      <Field label="Name for this device" maxLength={64} value={device} onValue={setDevice} />
       <Alert>{error}</Alert>
       {busy && (
         <p role="status" aria-live="polite">
@@ -147,117 +119,110 @@ function Restore({ onBack }: { onBack: () => void }) {
   );
 }
 
-function Pair({ onBack }: { onBack: () => void }) {
-  const p = peer();
-  const pending = p.synodIdentity && !p.holdsSynodKey ? p.synodIdentity : null;
-  const [account, setAccount] = useState('');
-  const [code, setCode] = useState<string | null>(null);
-  const { error, setError, run } = useAction();
-  const check = checkIdentity(account);
-  const makeCode = (synod: NonNullable<typeof pending>) => run(async () => setCode(await p.pairingCode(synod)));
-  useEffect(() => {
-    if (pending) void makeCode(pending);
-  }, []);
-  if (code) {
+function Link({ onBack, code }: { onBack: () => void; code: string }) {
+  const [device, setDevice] = useState(guessDeviceName());
+  const [ready, setReady] = useState(!!code);
+  if (!ready) {
     return (
-      <section class="card" aria-labelledby="pair-title">
-        <h3 id="pair-title">Show this to your other device</h3>
-        <p>
-          On the device that created your account (or was restored from its words), open <strong>Devices → Add a device</strong> and scan
-          this code, or paste the text below. This page continues by itself once it is accepted.
-        </p>
-        <QrCode text={code} label="Pairing code as a QR code" size={260} />
-        <Field
-          label="Pairing code"
-          id="pairing-code"
-          readOnly
-          rows={4}
-          value={code}
-          onFocus={(e) => (e.target as HTMLTextAreaElement).select()}
-        />
-        <div class="row">
-          <CopyButton text={code} label="Copy code" />
-          <button
-            type="button"
-            class="secondary"
-            onClick={() => {
-              setCode(null);
-              setAccount('');
-              onBack();
-            }}
-          >
-            Use another account
-          </button>
-        </div>
-        <p role="status" aria-live="polite" class="hint">
-          {anyRoomOnline.value
-            ? 'Waiting for your other device to accept…'
-            : 'Not connected to a server yet: the code works once both devices are online.'}
-        </p>
-      </section>
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setReady(true);
+        }}
+      >
+        <h3>Link this browser to your account</h3>
+        <p>Your other device scans a code this browser shows, like linking a computer to Signal. Nothing to type.</p>
+        <Field label="Name for this device" maxLength={64} value={device} onValue={setDevice} />
+        <Buttons onBack={onBack}>
+          <button type="submit">Next</button>
+        </Buttons>
+      </form>
     );
   }
+  return <PairingPanel role="joiner" initialCode={code} deviceName={device} onBack={onBack} />;
+}
+
+/** A pairing accepted earlier whose account has not arrived yet. */
+function Arriving() {
   return (
-    <form
-      class="card"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!check.identity) return setError(check.error ?? 'Paste or scan the account identity first.');
-        void makeCode(check.identity);
-      }}
-    >
-      <h3>Add this browser to your account</h3>
-      <p>
-        On your other device, open <strong>Profile</strong>: it shows your account identity as text and as a QR code.
+    <section class="card">
+      <h3>Almost there</h3>
+      <p role="status" aria-live="polite">
+        Your other device accepted this one. Waiting for your account to arrive from it
+        {anyRoomOnline.value ? '…' : ': not connected to a server yet.'} Keep it open and online.
       </p>
-      <IdentityField label="Account identity" value={account} onValue={setAccount} error={account ? check.error : error} />
-      <Buttons onBack={onBack}>
-        <button type="submit">Next</button>
-      </Buttons>
-    </form>
+      <StartOver />
+    </section>
   );
 }
 
 export function Start() {
   const p = peer();
-  const [mode, setMode] = useState<'choose' | 'create' | 'restore' | 'pair'>(
-    p.synodIdentity && !p.holdsSynodKey ? 'pair' : p.holdsSynodKey && !p.synodState() ? 'restore' : 'choose',
-  );
+  const { name: routeName, arg } = route.value;
+  const pairCode = routeName === 'pair' ? arg : '';
+  type Mode = 'choose' | 'create' | 'have' | 'link' | 'restore' | 'recover';
+  const [chosenMode, setMode] = useState<Mode>(pairCode ? 'link' : p.holdsSynodKey && !p.synodState() ? 'restore' : 'choose');
+  // A recovery through friends under way takes the screen until it ends.
+  const asking = useAsync(() => p.recovery.pending(), [recoveryTick.value], { onTick: false }).value;
+  const mode: Mode = asking ? 'recover' : chosenMode;
   const back = () => setMode('choose');
   if (freshWords.value) return <WordsGate />;
   if (membership.value === 'revoked') {
     return (
       <main id="main" class="start">
         <ScreenTitle>This device was removed</ScreenTitle>
-        <p>Another device of your account revoked this one. Its earlier posts stay; it cannot post for the account any more.</p>
+        <p>Another device of your account removed this one. Its earlier posts stay; it cannot post for the account any more.</p>
         <StartOver />
       </main>
     );
   }
+  const arriving = p.synodIdentity && !p.holdsSynodKey && mode === 'choose';
   return (
     <main id="main" class="start">
       <img src="/icon.svg" alt="" width={56} height={56} class="start-logo" />
       <ScreenTitle>Welcome to Effigy</ScreenTitle>
-      <p class="lede">
-        Your identity is a key pair that lives in this browser. Your posts are signed by it and travel directly between your friends'
-        devices.
-      </p>
-      {mode === 'choose' && (
+      <p class="lede">Your posts are signed by keys that live on your devices, and travel directly between your friends’ devices.</p>
+      {routeName === 'add' && (
+        <p class="banner" role="note">
+          You were invited to follow someone ({shortId(arg)}). Create your account first, or link this browser to one you have; their
+          profile opens next.
+        </p>
+      )}
+      {arriving && <Arriving />}
+      {mode === 'choose' && !arriving && (
         <div class="choices">
           <button type="button" class="big" onClick={() => setMode('create')}>
-            Create a new identity
+            Create a new account
           </button>
+          <button type="button" class="big secondary" onClick={() => setMode('have')}>
+            I have an account
+          </button>
+        </div>
+      )}
+      {mode === 'have' && (
+        <div class="choices">
+          <button type="button" class="big" onClick={() => setMode('link')}>
+            Link this device
+          </button>
+          <p class="hint">With your phone or another device where you use Effigy: it scans a code shown here.</p>
           <button type="button" class="big secondary" onClick={() => setMode('restore')}>
             Restore from 24 words
           </button>
-          <button type="button" class="big secondary" onClick={() => setMode('pair')}>
-            Add this browser to an account I have
+          <p class="hint">If you have no other device at hand, with the words you wrote down.</p>
+          <button type="button" class="big secondary" onClick={() => setMode('recover')}>
+            Recover through friends
+          </button>
+          <p class="hint">If every device is lost and the words too: the friends you chose give your account back together.</p>
+          <button type="button" class="secondary" onClick={back}>
+            Back
           </button>
         </div>
       )}
       {mode === 'create' && <Create onBack={back} />}
-      {mode === 'restore' && <Restore onBack={back} />}
-      {mode === 'pair' && <Pair onBack={back} />}
+      {mode === 'restore' && <Restore onBack={() => setMode('have')} />}
+      {mode === 'link' && <Link onBack={() => setMode('have')} code={pairCode} />}
+      {mode === 'recover' && <RecoverThroughFriends onBack={() => setMode('have')} />}
       <p class="hint net-hint">{anyRoomOnline.value ? 'Connected to the network.' : 'Not connected to a server yet.'}</p>
     </main>
   );
@@ -266,9 +231,30 @@ export function Start() {
 function WordsGate() {
   return (
     <main id="main" class="start">
-      <ScreenTitle>Your identity is ready</ScreenTitle>
+      <ScreenTitle>Your account is ready</ScreenTitle>
       <Words words={freshWords.value ?? ''} onDone={() => (freshWords.value = null)} />
     </main>
+  );
+}
+
+/** Me → Recovery words: the same words, hidden until revealed. */
+export function RecoveryWords() {
+  const p = peer();
+  // The word list loads lazily (it is not in the initial bundle), so the words arrive a moment later.
+  const words = useAsync(() => p.mnemonic(), [], { onTick: false });
+  return (
+    <>
+      <ScreenTitle>Recovery words</ScreenTitle>
+      {p.holdsSynodKey ? (
+        words.value ? (
+          <Words words={words.value} />
+        ) : (
+          <p aria-busy="true">Loading your words…</p>
+        )
+      ) : (
+        <p>This device was linked to your account and does not hold its words: they are on the device that created the account.</p>
+      )}
+    </>
   );
 }
 
@@ -277,7 +263,7 @@ export function StartOver() {
   return (
     <details class="start-over">
       <summary>Start over on this browser</summary>
-      <p>This deletes everything this browser holds: its keys, your copy of feeds, your inbox. Other devices keep their copies.</p>
+      <p>This deletes everything this browser holds: its keys, your copy of feeds, your messages. Other devices keep their copies.</p>
       <button
         type="button"
         class="danger"

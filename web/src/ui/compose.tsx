@@ -1,19 +1,18 @@
-/** Reading and writing: the timeline, the post composer, one entry with its responses. */
+/** Writing: a note, a photo or an album (metadata removed in this browser before anything is stored). */
 import { useId, useState } from 'preact/hooks';
-import type { BlobRef, DirectoryItem, Entry, Hash } from '../../../src/protocol/index.ts';
+import type { BlobRef, DirectoryItem } from '../../../src/protocol/index.ts';
 import { anyRoomOnline, explain, notify, peer } from '../engine.ts';
 import { bytes } from '../lib/format.ts';
 import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
-import { ScreenTitle, useAsync } from './common.tsx';
+import { go } from '../router.ts';
+import { ScreenTitle } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
-import { EntryCard, EntryList, isContent } from './entry.tsx';
-
-const readable = (e: Entry): boolean => e.body.payload.type !== 'private_note' || peer().readPrivate(e) !== null;
 
 function publishedNote(): string {
   return anyRoomOnline.value ? 'Posted.' : 'Saved. It will be published when the network returns.';
 }
 
+/** A public note; `compact` on Home. After posting from Compose, Home shows it at the top, clear of the notice. */
 export function NoteForm({ compact = false }: { compact?: boolean }) {
   const [text, setText] = useState('');
   const { busy, error, setError, run } = useAction();
@@ -28,13 +27,15 @@ export function NoteForm({ compact = false }: { compact?: boolean }) {
           await peer().postNote(value);
           setText('');
           notify(publishedNote());
+          if (!compact) go('home');
         });
       }}
     >
       <Field
         bare
         label={compact ? 'Write a public note' : 'Public note'}
-        rows={compact ? 2 : 4}
+        rows={compact ? 2 : 5}
+        placeholder={compact ? 'What’s happening? Use #tags and @identities.' : undefined}
         maxLength={10_000}
         value={text}
         onValue={setText}
@@ -118,6 +119,7 @@ function PhotoForm() {
         await p.publish({ type: 'collection', root, ...(caption.trim() && { name: caption.trim().slice(0, 64) }) });
       }
       notify(publishedNote());
+      go('home');
       picked.forEach((p) => p.url && URL.revokeObjectURL(p.url));
       setPicked([]);
       setCaption('');
@@ -173,73 +175,15 @@ function PhotoForm() {
   );
 }
 
-export function Post() {
+export function Compose() {
   return (
     <>
-      <ScreenTitle>Post</ScreenTitle>
+      <ScreenTitle>Compose</ScreenTitle>
       <NoteForm />
       <PhotoForm />
       <p class="hint">
-        For a note only some people can read, use <a href="#/private">Private notes</a>.
+        For words only some people can read, write them a <a href="#/messages">message</a>.
       </p>
-    </>
-  );
-}
-
-export function Timeline() {
-  const [all, setAll] = useState(false);
-  const list = useAsync(() => peer().timeline(300), []);
-  const entries = list.value?.filter((e) => readable(e) && (all || isContent(e)));
-  return (
-    <>
-      <ScreenTitle>Timeline</ScreenTitle>
-      <NoteForm compact />
-      <p class="row spread">
-        <a href="#/post">Post a photo or album</a>
-        <label class="check">
-          <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} /> Show all activity
-        </label>
-      </p>
-      <EntryList entries={entries} empty="Nothing here yet. Post something, or follow people on the People screen." />
-    </>
-  );
-}
-
-export function EntryPage({ hash }: { hash: string }) {
-  const data = useAsync(async () => {
-    const p = peer();
-    const entry = await p.replica.store.getEntry(hash as Hash);
-    const around = await p.timeline(1000);
-    const responses = around.filter((e) => {
-      const pl = e.body.payload;
-      return (pl.type === 'comment' || pl.type === 'tag') && pl.target.entry === hash;
-    });
-    return { entry, responses: responses.reverse() };
-  }, [hash]);
-  if (!data.value) return <p aria-live="polite">Loading…</p>;
-  const { entry, responses } = data.value;
-  return (
-    <>
-      <ScreenTitle>Post</ScreenTitle>
-      {entry ? (
-        <EntryCard entry={entry} />
-      ) : (
-        <p class="warning">
-          This entry is not here. Its author may have deleted it (which rewrites later entries), or it has not synced yet.
-        </p>
-      )}
-      <h3>Comments and tags</h3>
-      {responses.length === 0 ? (
-        <p class="empty">None yet.</p>
-      ) : (
-        <ol class="entries">
-          {responses.map((e) => (
-            <li key={e.hash}>
-              <EntryCard entry={e} compact />
-            </li>
-          ))}
-        </ol>
-      )}
     </>
   );
 }
