@@ -69,7 +69,11 @@ describe.each([
     await createIdentity(a.page, 'Ann');
     ann = { page: a.page, ...(await identities(a.page)) };
     await postNote(ann.page, 'Ann says hello #welcome');
+    // A notice belongs to its screen: "Posted." shows on Home, and is gone the moment she opens Me.
+    const posted = ann.page.locator('.notice', { hasText: 'Posted.' });
+    await visible(posted);
     await nav(ann.page, 'Me');
+    expect(await posted.count(), 'a notice from Home still covers Me').toBe(0);
     const invite = (await ann.page.locator('.identity-card code[data-invite]').getAttribute('data-invite')) ?? '';
     expect(invite).toBe(`${url}/#/add/${ann.account}`);
     await visible(ann.page.getByRole('img', { name: 'QR code of your invite link' }));

@@ -158,6 +158,19 @@ export async function identities(page: Page): Promise<{ account: string; device:
   return { account, device };
 }
 
+/** A new browser profile with a fresh account named `name`; its context is pushed onto `contexts` for closing. */
+export async function newAccount(
+  browser: Browser,
+  baseURL: string,
+  name: string,
+  contexts: BrowserContext[],
+): Promise<{ name: string; context: BrowserContext; page: Page; account: string; device: string }> {
+  const { context, page } = await profile(browser, baseURL);
+  contexts.push(context);
+  await createIdentity(page, name);
+  return { name, context, page, ...(await identities(page)) };
+}
+
 export async function follow(page: Page, identity: string): Promise<void> {
   await nav(page, 'People');
   await page.getByLabel('Their link or identity').fill(identity);

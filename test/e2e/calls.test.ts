@@ -10,20 +10,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  createIdentity,
-  follow,
-  identities,
-  launch,
-  linkTransport,
-  nav,
-  postNote,
-  profile,
-  screenshotsOnFailure,
-  settings,
-  shot,
-  visible,
-} from './browser.ts';
+import { follow, launch, linkTransport, nav, postNote, screenshotsOnFailure, settings, shot, visible, newAccount } from './browser.ts';
 
 const url = inject('workerUrl');
 let browser: Browser;
@@ -35,12 +22,7 @@ interface Person {
   device: string;
 }
 
-async function person(name: string): Promise<Person> {
-  const { context, page } = await profile(browser, url);
-  contexts.push(context);
-  await createIdentity(page, name);
-  return { page, ...(await identities(page)) };
-}
+const person = (name: string): Promise<Person> => newAccount(browser, url, name, contexts);
 
 /** The row of a linked peer on the Network screen. */
 async function peerRow(page: Page, device: string) {

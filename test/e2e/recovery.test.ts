@@ -13,10 +13,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   axeViolations,
-  createIdentity,
   DESKTOP,
   follow,
-  identities,
   launch,
   nav,
   PHONE,
@@ -26,6 +24,7 @@ import {
   settings,
   shot,
   visible,
+  newAccount,
 } from './browser.ts';
 
 const url = inject('workerUrl');
@@ -40,12 +39,7 @@ interface Person {
   device: string;
 }
 
-async function person(name: string): Promise<Person> {
-  const { context, page } = await profile(browser, url);
-  contexts.push(context);
-  await createIdentity(page, name);
-  return { name, context, page, ...(await identities(page)) };
-}
+const person = (name: string): Promise<Person> => newAccount(browser, url, name, contexts);
 
 /** A screenshot at phone and desktop width, and no serious axe violation. */
 async function look(page: Page, name: string): Promise<void> {

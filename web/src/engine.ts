@@ -121,13 +121,26 @@ export interface Notice {
   id: number;
   kind: 'ok' | 'error' | 'info';
   text: string;
+  /** The screen (location.hash) it was raised for: a change of screen drops it (clearNoticesOnLeave). */
+  screen: string;
 }
 export const notices = signal<Notice[]>([]);
 let noticeId = 0;
 export function notify(text: string, kind: Notice['kind'] = 'ok', ms = kind === 'error' ? 9000 : 3500): void {
-  const n = { id: ++noticeId, kind, text };
+  const n = { id: ++noticeId, kind, text, screen: typeof location === 'undefined' ? '' : location.hash };
   notices.value = [...notices.value, n].slice(-4);
   setTimeout(() => (notices.value = notices.value.filter((x) => x.id !== n.id)), ms);
+}
+
+/**
+ * Called on every change of screen. A notice about what was done on the screen
+ * left ("Following.") would only cover the next one. One raised after the
+ * screen changed ("Posted." as Compose opens Home: navigate first, then
+ * notify) is about what the person is about to see. Errors stay until they expire.
+ */
+export function clearNoticesOnLeave(): void {
+  const kept = notices.value.filter((n) => n.kind === 'error' || n.screen === location.hash);
+  if (kept.length !== notices.value.length) notices.value = kept;
 }
 
 /** A message a person can act on, from whatever went wrong ("synod" is the engine's word; people have an account). */

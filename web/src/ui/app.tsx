@@ -1,7 +1,7 @@
 /** The shell: header with network state, the five tabs, the current screen, notices. */
 import { useEffect } from 'preact/hooks';
 import { loadThreads } from '../conversations.ts';
-import { bootError, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
+import { bootError, clearNoticesOnLeave, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
 import { route } from '../router.ts';
 import { CallPanel, CallWaiting } from './call.tsx';
 import { Compose } from './compose.tsx';
@@ -95,6 +95,9 @@ function NetPill() {
     </a>
   );
 }
+
+// A notice belongs to the screen it was raised on (see clearNoticesOnLeave).
+if (typeof window !== 'undefined') window.addEventListener('hashchange', () => clearNoticesOnLeave());
 
 function Notices() {
   return (

@@ -26,8 +26,8 @@ export function NoteForm({ compact = false }: { compact?: boolean }) {
         await run(async () => {
           await peer().postNote(value);
           setText('');
-          notify(publishedNote());
           if (!compact) go('home');
+          notify(publishedNote());
         });
       }}
     >
@@ -118,8 +118,8 @@ function PhotoForm() {
         const root = await p.addCollection(items);
         await p.publish({ type: 'collection', root, ...(caption.trim() && { name: caption.trim().slice(0, 64) }) });
       }
-      notify(publishedNote());
       go('home');
+      notify(publishedNote());
       picked.forEach((p) => p.url && URL.revokeObjectURL(p.url));
       setPicked([]);
       setCaption('');

@@ -199,8 +199,8 @@ function RequestBar({ t }: { t: ThreadView }) {
           warning={<p>You will see nothing more from them: not their messages, not their posts. They are not told.</p>}
           onConfirm={async () => {
             await block(t);
-            notify('Blocked. They are not told.');
             go('messages');
+            notify('Blocked. They are not told.');
           }}
         />
       </div>
