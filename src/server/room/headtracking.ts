@@ -10,7 +10,7 @@
  * lets see it (watchers.ts): that a head moved just now says someone is here.
  */
 import { compareHeads, openEntry, rankOf, trustedEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
-import { ROOM_LIMITS } from './limits.ts';
+import { chargeWork, ROOM_LIMITS } from './limits.ts';
 import type { RoomService } from './service.ts';
 import type { Shards } from './shards.ts';
 import type { HeadEntry, PutResult, TrackedHead, TrackedHeads } from './storage.ts';
@@ -173,7 +173,9 @@ export const headtracking: RoomService = {
       const heads: [Identity, Hash][] = [];
       const asked = [...new Set(msg.identities)];
       // Heads of data leases count too; the higher-ranked one wins.
-      const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked)]);
+      const cost = { queries: 0, rows: 0 };
+      const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked, cost)]);
+      chargeWork(conn, cost);
       for (const identity of asked) {
         const stored = tracked.get(identity);
         const lease = leased.get(identity);

@@ -168,6 +168,16 @@ export class LagProbe {
   }
 }
 
+/**
+ * Charges a socket for the D1 work a request caused, as the hosted side
+ * reports it (HostedCost): every round trip after the first (which the
+ * request's weight prepaid) and a token per rowsPerToken rows D1 read.
+ */
+export function chargeWork(conn: { readonly bucket: TokenBucket }, cost: { queries: number; rows: number }): void {
+  const tokens = Math.max(0, cost.queries - 1) + Math.floor(cost.rows / ROOM_LIMITS.rowsPerToken);
+  if (tokens > 0) conn.bucket.charge(Date.now(), tokens);
+}
+
 /** Counts events in a fixed window; `hit` answers how many so far in the current one. */
 export class WindowCounter {
   #start = 0;
