@@ -35,7 +35,8 @@ export function extraWeight(msg: WireMessage): number {
     case 'drop_ack':
       return 1 + rows(msg.hashes.length);
     case 'get_feed':
-      return 1 + rows(msg.limit);
+      // A limit is what may be asked, not what is read: the rows D1 read are charged after (chargeWork).
+      return 1 + rows(Math.min(msg.limit, LIMITS.feedBatch));
     case 'announce':
     case 'drop':
     case 'call':
