@@ -141,7 +141,10 @@ function receive(c: Client, text: string): void {
     if (msg.type === 'ok') {
       stats.acked++;
       // It may have arrived before its ok.
-      if (!receivedEarly.delete(msg.re)) inFlight.set(msg.re, target!);
+      if (receivedEarly.delete(msg.re)) return;
+      // Acknowledged after the soak closed or dropped the target (the room delivered it to the closing socket).
+      if (target && target.generation !== generations.get(target.identity)) stats.toLeaving++;
+      else if (target) inFlight.set(msg.re, target.identity);
     } else if (msg.code === 'not_present') stats.refused++;
     else if (msg.code === 'rate_limited') stats.rateLimited++;
     else stats.otherErrors++;
@@ -149,8 +152,10 @@ function receive(c: Client, text: string): void {
 }
 /** message_from that came before the sender's ok. */
 const receivedEarly = new Set<string>();
-/** The target of each message not yet answered. */
-const targets = new Map<string, Identity>();
+/** The target of each message not yet answered, and which of its connections it was sent to. */
+const targets = new Map<string, { identity: Identity; generation: number }>();
+/** Connections made so far per client: a message acknowledged to an earlier one was sent to a socket since closed. */
+const generations = new Map<Identity, number>();
 
 /** Messages acknowledged to a socket the soak then closed or dropped before they arrived: the transport's loss, not the room's. */
 function forgetInFlightTo(identity: Identity): void {
@@ -167,7 +172,7 @@ function send(c: Client): void {
   const to = live[Math.floor(Math.random() * live.length)]!;
   const k = `${++seq}`;
   awaitingAnswer.set(k, Date.now());
-  targets.set(k, to.keys.identity);
+  targets.set(k, { identity: to.keys.identity, generation: generations.get(to.keys.identity) ?? 0 });
   stats.sent++;
   c.client.send({ type: 'message_to', id: k, to: to.keys.identity, payload: { k, text: 'soak '.repeat(8) } });
 }
@@ -251,6 +256,7 @@ events.forEach((kind, i) => {
       }
       c.client = null;
       forgetInFlightTo(c.keys.identity);
+      generations.set(c.keys.identity, (generations.get(c.keys.identity) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
       await connect(c).catch((err: unknown) => console.error(`soak: reconnect failed: ${String(err)}`));
     },
