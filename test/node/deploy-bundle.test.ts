@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Log, LogLevel, Miniflare } from 'miniflare';
+import { Log, LogLevel, Miniflare, Response as MiniflareResponse } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
 import { canonicalEndpoint, createEntry, generateKeyPair, seal, utf8, type KeyPair } from '../../src/protocol/index.ts';
@@ -34,23 +34,39 @@ beforeAll(async () => {
   if (built.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${built.stdout}\n${built.stderr}`);
   const config = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') });
   const vars = Object.fromEntries(Object.entries(config.vars).map(([k, v]) => [k, String(v)]));
-  const main = readdirSync(out).find((f) => /\.js$/.test(f) && !f.endsWith('.map'));
-  if (!main) throw new Error(`no bundle in ${out}: ${readdirSync(out).join(', ')}`);
-  const options = {
+  const files = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(js|mjs|wasm)$/.test(f));
+  const main = files.find((f) => f === 'index.js');
+  if (!main) throw new Error(`no index.js in ${out}: ${files.join(', ')}`);
+  // Every file of the bundle, as the deploy uploads them; the bindings wrangler.toml declares.
+  const modules = Object.fromEntries(
+    files.map((f) => [
+      f,
+      f.endsWith('.wasm')
+        ? { type: 'wasm' as const, contents: new Uint8Array(readFileSync(join(out, f))) }
+        : { type: 'esm' as const, contents: readFileSync(join(out, f), 'utf8') },
+    ]),
+  );
+  mf = new Miniflare({
     log: new Log(LogLevel.WARN),
-    modules: true,
-    scriptPath: join(out, main),
-    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
-    bindings: vars,
-    durableObjects: { ROOM: { className: 'Room', useSQLite: true } },
-    d1Databases: { DB: 'effigy-dry-run' },
-    r2Buckets: ['BLOBS'],
-    serviceBindings: { ASSETS: () => new Response('no assets in this test', { status: 404 }) },
-  };
-  // Miniflare's option types are a union its TypeScript picks badly for a literal; the options are its documented ones.
-  mf = new Miniflare(options as unknown as ConstructorParameters<typeof Miniflare>[0]);
+    workers: [
+      {
+        config: {
+          name: 'effigy',
+          compatibilityDate: config.compatibility_date!,
+          compatibilityFlags: config.compatibility_flags,
+          manifest: { mainModule: main, modules },
+          exports: { Room: { type: 'durable-object', storage: 'sqlite' } },
+          env: {
+            ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'text' as const, value: v }])),
+            ROOM: { type: 'durable-object', worker: 'effigy', exportName: 'Room' },
+            DB: { type: 'd1', id: 'effigy-dry-run' },
+            BLOBS: { type: 'r2', name: 'effigy-dry-run' },
+            ASSETS: { type: 'fetcher', handler: () => new MiniflareResponse('no assets in this test', { status: 404 }) },
+          },
+        },
+      },
+    ],
+  });
   base = await mf.ready;
   // The D1 schema, as `wrangler d1 migrations apply` would lay it down.
   const db = await mf.getD1Database('DB');
