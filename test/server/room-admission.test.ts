@@ -73,6 +73,26 @@ describe('admission', () => {
     await closeAll([...pending, other]);
   }, 30_000);
 
+  it(`refuses a shard's ${settings.socketsPerAddress + 1}th socket from one address, signed in or not (4029)`, async () => {
+    const room = roomName('address');
+    const sessions = [];
+    for (let i = 0; i < settings.socketsPerAddress; i += settings.pendingPerAddress) {
+      const batch = Math.min(settings.pendingPerAddress, settings.socketsPerAddress - i);
+      sessions.push(
+        ...(await Promise.all(Array.from({ length: batch }, async () => join(room, { keys: await keysAt(0), ip: '192.0.2.9' })))),
+      );
+    }
+    const over = await refusal(await openFor(room, identityAt(0), '192.0.2.9'));
+    expect(over).toEqual({
+      code: 'unavailable',
+      message: `this room holds at most ${settings.socketsPerAddress} connections from one address`,
+      close: 4029,
+    });
+    // Positive control: another address is let in.
+    expect(await admitted(room, '192.0.2.10')).toBe(true);
+    await leaveAll(sessions);
+  }, 60_000);
+
   it(`counts only authenticated sockets toward the shard's cap (${settings.maxSockets} here)`, async () => {
     const room = roomName('full');
     // Silent sockets from several addresses: before issue 14 these counted toward the cap.
