@@ -121,23 +121,21 @@ describe('watch lists and allow-lists', () => {
     const room = roomName('weight');
     const s = await join(room);
     const full = names(LIMITS.listItems, 1 % SHARDS);
-    // A full frame costs 1 + 512/64 = 9 tokens: the burst of 100 takes 11 of them, not 100.
-    let limited = 0;
-    let accepted = 0;
-    for (let i = 0; i < 14; i++) s.client.send({ type: 'watch', id: `w${i}`, add: i % 2 ? full : [], remove: i % 2 ? [] : full });
-    for (let i = 0; i < 14; i++) {
-      const answer = await s.client.answer(`w${i}`);
-      if (answer.type === 'ok') accepted++;
-      else if (answer.type === 'error' && answer.code === 'rate_limited') limited++;
-    }
-    expect(accepted + limited).toBe(14);
-    expect(limited).toBeGreaterThan(0);
+    // A full frame costs 1 + 512/64 = 9 tokens: the burst of 100 takes 11 of them, not 100. Thirty of them
+    // leave room for what a busy shard's backlog allowance adds (limits.ts, LagProbe).
+    for (let i = 0; i < 30; i++) s.client.send({ type: 'watch', id: `w${i}`, add: i % 2 ? full : [], remove: i % 2 ? [] : full });
+    // A frame refused before it is read is answered without re.
+    const accepted = () => s.client.inbox.filter((m) => m.type === 'ok').length;
+    const limited = () => s.client.inbox.filter((m) => m.type === 'error' && m.code === 'rate_limited').length;
+    await until(() => accepted() + limited() >= 30, 20_000, 'an answer to each watch');
+    expect(accepted() + limited()).toBe(30);
+    expect(limited()).toBeGreaterThan(0);
     // Positive control: small frames at the same pace are all taken.
     const t = await join(room);
     for (let i = 0; i < 14; i++) t.client.send({ type: 'watch', id: `x${i}`, add: [full[i]!] });
     for (let i = 0; i < 14; i++) expect((await t.client.answer(`x${i}`)).type).toBe('ok');
     await leaveAll([s, t]);
-  });
+  }, 30_000);
 });
 
 describe('isolation', () => {
