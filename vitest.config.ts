@@ -27,8 +27,20 @@ export default defineConfig(async () => {
               // Test-only binding: setup files cannot read the disk, so the
               // migrations travel in as data and are applied inside workerd.
               // Every test room is sharded 8 ways (wrangler.toml shards only "main"), so every test crosses shards.
+              // Socket budgets and the idle time small enough for a test to reach (docs/hosted.md has the defaults);
               // UPLOAD_IDLE_SECONDS: a stalled upload is cut off in 2 s here, not 20 (test/server/blobs-abuse.test.ts).
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations, ROOM_SHARDS: '*=8', UPLOAD_IDLE_SECONDS: '2' } },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ROOM_SHARDS: '*=8',
+                  ROOM_MAX_SOCKETS: '128',
+                  ROOM_SOCKETS_PER_ADDRESS: '48',
+                  ROOM_PENDING_PER_ADDRESS: '8',
+                  ROOM_IDLE_SECONDS: '6',
+                  UPLOAD_IDLE_SECONDS: '2',
+                  FUZZ_RUNS: process.env.FUZZ_RUNS ?? '2000',
+                },
+              },
             }),
           ],
           test: {

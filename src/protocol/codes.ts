@@ -82,6 +82,8 @@ export const CLOSE = {
   authTimeout: 4002,
   /** Too many frames dropped by the rate limit. */
   rateLimited: 4008,
+  /** The socket sent nothing and answered no ping for the room's idle time. */
+  idle: 4011,
   /** The room URL's `identity` parameter is missing, not an identity, or not the session identity. */
   wrongShard: 4010,
   /** The room holds as many sockets as it may. */

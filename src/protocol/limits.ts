@@ -22,6 +22,8 @@ export const LIMITS = {
   interestItems: 20_000,
   /** `message_to` payload as JSON text, bytes. */
   messageBytes: 48 * 1024,
+  /** Arrays and objects nested in one frame, the frame itself included: a receiver that walks a payload recursively never runs out of stack. */
+  jsonDepth: 32,
   /** A compressed relay payload (`z`, §13.6) once inflated, bytes. */
   relayInflatedBytes: 512 * 1024,
   /** A session description in a peer signal (§13.6); a video offer is a few KiB. */

@@ -172,12 +172,34 @@ export function parseWire(frame: unknown): Result<WireMessage> {
   } catch {
     return fail('bad_json', 'frame is not JSON');
   }
+  if (jsonDepth(frame) > LIMITS.jsonDepth) return fail('bad_schema', `a frame nests at most ${LIMITS.jsonDepth} arrays and objects`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('bad_schema', 'a frame is a JSON object');
   const type = (raw as { type?: unknown }).type;
   if (!isWireType(type)) return fail('unknown_type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
   const parsed = (wireSchemas[type] as z.ZodMiniType<WireMessage>).safeParse(raw);
   if (!parsed.success) return fail('bad_schema', `${type}: ${z.prettifyError(parsed.error)}`);
   return ok(parsed.data);
+}
+
+/**
+ * How deeply arrays and objects nest in JSON text (brackets outside strings),
+ * counted without parsing: a loop, so depth itself costs no stack.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 /** Serialize an outgoing message, refusing one that a peer would reject as too big. */

@@ -1,9 +1,10 @@
 import type { HostedVars } from './hosted/settings.ts';
 import type { PushEnv } from './push/config.ts';
+import type { RoomSettingsEnv } from './room/settings.ts';
 import type { TurnEnv } from './turn/config.ts';
 
-/** Bindings and vars declared in wrangler.toml (the operator's settings: hosted/settings.ts). */
-export interface Env extends TurnEnv, PushEnv, HostedVars {
+/** Bindings and vars declared in wrangler.toml (the operator's settings: hosted/settings.ts, room/settings.ts). */
+export interface Env extends TurnEnv, PushEnv, HostedVars, RoomSettingsEnv {
   /** The Room Durable Object (room.ts); typed loosely so this module does not depend on it. */
   ROOM: DurableObjectNamespace;
   DB: D1Database;

@@ -32,16 +32,18 @@ import { datalease } from './hosted/datalease.ts';
 import { dropbox, notifyPresent } from './hosted/dropbox.ts';
 import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
-import { addressTag, admit } from './room/admission.ts';
+import { addressTag, admit, heldAt, overCap } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
 import { Conn, readAttachment } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
 import { handleFrame } from './room/dispatch.ts';
 import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
+import { seen, sweepIdle } from './room/idle.ts';
 import { initInterestTables } from './room/interest.ts';
-import { ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
+import { LagProbe, ROOM_LIMITS, roomShards, STRIKES } from './room/limits.ts';
 import { Presence } from './room/presence.ts';
 import { relaying } from './room/relaying.ts';
+import { roomSettings, type RoomSettings } from './room/settings.ts';
 import { Requests } from './room/requests.ts';
 import type { Revocation } from './room/revocations.ts';
 import { buildRegistry, granted, type Registry, type RoomCore, type RoomService } from './room/service.ts';
@@ -67,10 +69,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly presence = new Presence();
   readonly registry: Registry = buildRegistry(roomServices());
   readonly requests = new Requests();
+  readonly lag = new LagProbe();
   readonly shards: Shards;
   readonly watchers: Watchers;
   readonly heads: TrackedHeads;
   readonly hosted: HostedStorage;
+  readonly settings: RoomSettings;
   /** A fresh value per instance: tests use it to see that an eviction really happened. */
   readonly bootId: string = crypto.randomUUID();
   /** Frames and RPC calls this instance handled, and what its D1 queries cost (ROOM_STATS, bench/room.bench.ts). */
@@ -90,6 +94,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
     const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
     this.shards = new Shards(where.room, where.shard, roomShards(env, where.room), stubOf);
+    this.settings = roomSettings(env);
     this.#table = new HeadTable(this.sql);
     const claimOf = (identity: Identity) => this.#table.get(identity)?.synod ?? null;
     this.watchers = new Watchers(
@@ -136,19 +141,23 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const held = (tag?: string) => this.ctx.getWebSockets(tag).length;
-    const routed = admit(request, (identity) => this.shards.isLocal(identity), held);
+    const routed = admit(
+      request,
+      (identity) => this.shards.isLocal(identity),
+      heldAt(this.#conns.values(), this.presence, (tag) => this.ctx.getWebSockets(tag).length),
+      this.settings,
+    );
     if (routed instanceof Response) return routed;
     const { 0: client, 1: server } = new WebSocketPair();
-    const tag = addressTag(request);
-    this.ctx.acceptWebSocket(server, tag ? [tag] : []);
+    const ip = clientAddress(request.headers);
+    this.ctx.acceptWebSocket(server, ip ? [addressTag(ip)] : []);
     await this.onConnect(server, request, routed);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
-    const ip = clientAddress(request.headers); // the hosted services' per-address budgets
+    const ip = clientAddress(request.headers); // budgets per address: the room's and the hosted services'
     const att = {
       v: 1,
       phase: 'hello',
@@ -170,6 +179,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     this.handled.frames++;
     const conn = this.#adopt(ws);
     if (!conn || conn.closed) return;
+    seen(conn, Date.now(), this.settings.idleMs);
     await handleFrame(this, conn, data);
   }
 
@@ -195,17 +205,28 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     this.#conns.delete(ws);
   }
 
-  /** Closes sockets that did not authenticate in time; forgets old challenges. */
+  /** Closes sockets that did not authenticate in time, and idle ones (room/idle.ts); forgets old challenges. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
+    const now = Date.now();
     const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
-    const next = closeLate(this, conns, Date.now());
+    const autoResponseAt = (conn: Conn) => this.ctx.getWebSocketAutoResponseTimestamp(conn.ws)?.getTime() ?? 0;
+    const next = Math.min(closeLate(this, conns, now), sweepIdle(this, conns, now, this.settings.idleMs, autoResponseAt));
+    const watched = (identity: Identity) =>
+      this.presence.has(identity) || !this.watchers.interest.subscribersOf(identity)[Symbol.iterator]().next().done;
+    this.#table.prune(now, this.settings.headTtlMs, watched);
     if (next < Infinity) await this.#scheduleAlarm(next);
   }
 
   // ---- RoomCore ----
 
   join(conn: Conn): void {
+    const refusal = overCap(this.presence, this.settings, conn.att.identity!);
+    if (refusal) {
+      this.fail(conn, 'unavailable', refusal, undefined, false);
+      this.close(conn, CLOSE.roomFull, refusal.slice(0, 120));
+      return;
+    }
     conn.update({
       phase: 'authed',
       authedAt: Date.now(),
@@ -216,6 +237,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
       routed: undefined,
     });
     const change = this.presence.add(conn);
+    void this.#scheduleAlarm(Date.now() + this.settings.idleMs / 2);
     this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
     for (const service of this.registry.services) {
       if (granted(conn, service)) service.onJoin?.(this, conn, change);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWire, LIMITS, parseWire, WIRE_ERROR_CODES, WIRE_TYPES, wireErrorOf, type ErrorCode } from '../../src/protocol/index.ts';
+import {
+  encodeWire,
+  jsonDepth,
+  LIMITS,
+  parseWire,
+  WIRE_ERROR_CODES,
+  WIRE_TYPES,
+  wireErrorOf,
+  type ErrorCode,
+} from '../../src/protocol/index.ts';
 import vectors from '../../docs/protocol-vectors.json' with { type: 'json' };
 
 const A = vectors.keys.a.identity;
@@ -20,6 +29,19 @@ describe('wire frames', () => {
   it('bounds size before parsing', () => {
     expect(code(' '.repeat(LIMITS.frameBytes + 1))).toBe('too_big');
     expect(code(JSON.stringify({ type: 'ping', x: '日'.repeat(LIMITS.frameBytes / 3) }))).toBe('too_big');
+  });
+
+  it(`bounds nesting at ${LIMITS.jsonDepth} arrays and objects, wherever they are (issue 14: 24,000 levels were relayed)`, () => {
+    const nest = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+    const inMessage = (levels: number): string => `{"type":"message_to","to":"${A}","payload":${nest(levels)}}`;
+    expect(code(inMessage(24_000))).toBe('bad_schema');
+    expect(code(inMessage(LIMITS.jsonDepth))).toBe('bad_schema');
+    // Positive control: the frame object plus payload nesting up to the bound is a message.
+    expect(code(inMessage(LIMITS.jsonDepth - 1))).toBe('ok');
+    // Brackets inside strings are text, escaped quotes included.
+    expect(code(JSON.stringify({ type: 'message_to', to: A, payload: '[{"\\'.repeat(2000) }))).toBe('ok');
+    expect(jsonDepth('{"a":"\\"}')).toBe(1);
+    expect(jsonDepth('[{"a":"]\\\\"}, [[]]]')).toBe(3);
   });
 
   it.each([

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** Cases of the frame fuzz (test/server/room-fuzz.test.ts): a few thousand in npm test, FUZZ_RUNS from npm run fuzz. */
+      FUZZ_RUNS: string;
     }
     interface GlobalProps {
       mainModule: typeof import('../../src/server/index.ts');

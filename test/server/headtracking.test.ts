@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, type Entry } from '../../src/protocol/index.ts';
 import { allow, until, watch } from '../support/room-client.ts';
@@ -189,5 +189,43 @@ describe('head tracking', () => {
     const second = await a.client.next('last_known_heads', (m) => m.re === 'all');
     expect(first.heads.length + second.heads.length).toBe(300);
     a.client.close();
+  });
+});
+
+describe('stateless tracker (issue 14 item 7)', () => {
+  it('forgets heads nobody present or watching has announced for the TTL; keeps the rest', async () => {
+    const room = roomName('prune');
+    const [present, watched, gone] = await Promise.all([keysAt(0), keysAt(0), keysAt(0)]);
+    const watcher = await join(room, { keys: await keysAt(1 % SHARDS) });
+    await watch(watcher.client, [watched.identity]);
+    const sessions = [];
+    for (const keys of [present, watched, gone]) {
+      const s = await join(room, { keys });
+      const e = await entry(keys, 1);
+      s.client.send({ type: 'announce', id: 'h', entry: e.text });
+      await s.client.next('ok', (m) => m.re === 'h');
+      sessions.push(s);
+    }
+    // The watched one and the gone one leave; the present one stays.
+    await leaveAll(sessions.slice(1));
+    const shard = stubOf(room, 0);
+    const rows = () =>
+      runInDurableObject(shard, (_, state) =>
+        state.storage.sql
+          .exec<{ identity: string }>('SELECT identity FROM heads')
+          .toArray()
+          .map((r) => r.identity),
+      );
+    expect(await rows()).toEqual(expect.arrayContaining([present.identity, watched.identity, gone.identity]));
+    // Time passes: every head is older than the TTL (ROOM_HEAD_TTL_DAYS, 30 by default).
+    await runInDurableObject(shard, (r, state) => {
+      state.storage.sql.exec('UPDATE heads SET updated_at = ?', Date.now() - r.settings.headTtlMs - 1000);
+    });
+    // The shard's alarm prunes (it runs while sockets are held: the idle rule's sweeps).
+    await runDurableObjectAlarm(shard);
+    const left = await rows();
+    expect(left).not.toContain(gone.identity);
+    expect(left).toEqual(expect.arrayContaining([present.identity, watched.identity]));
+    await leaveAll([watcher, sessions[0]!]);
   });
 });

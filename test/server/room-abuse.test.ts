@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOM_LIMITS } from '../../src/server/room/limits.ts';
 import { generateKeyPair, LIMITS, type Identity } from '../../src/protocol/index.ts';
-import { allow, RoomClient, until, visibility, watch } from '../support/room-client.ts';
-import { identityAt, join, keysAt, leaveAll, open, openFor, roomName, SHARDS, urlOf, settleRooms } from './room-helpers.ts';
-import { exports } from 'cloudflare:workers';
+import { allow, until, visibility, watch } from '../support/room-client.ts';
+import { identityAt, join, keysAt, leaveAll, open, roomName, SHARDS, settleRooms } from './room-helpers.ts';
 
 afterAll(settleRooms);
 
@@ -19,6 +18,8 @@ describe('bad frames', () => {
       [new TextEncoder().encode('{"type":"ping"}').buffer as ArrayBuffer, 'bad_frame'],
       ['{"type":"presence_list","peers":[]}', 'unavailable'],
       ['{"type":"drop","target":"@x","sender":"@y","entry":""}', 'bad_schema'],
+      // Issue 14 item 10: 24,000 levels inside a message_to were accepted and relayed.
+      [`{"type":"message_to","to":"${s.identity}","payload":${'['.repeat(24_000)}${']'.repeat(24_000)}}`, 'bad_schema'],
     ];
     for (const [frame, code] of cases) {
       s.client.ws.send(frame as string);
@@ -120,17 +121,15 @@ describe('watch lists and allow-lists', () => {
     const room = roomName('weight');
     const s = await join(room);
     const full = names(LIMITS.listItems, 1 % SHARDS);
-    // A full frame costs 1 + 512/64 = 9 tokens: the burst of 100 takes 11 of them, not 100.
-    let limited = 0;
-    let accepted = 0;
-    for (let i = 0; i < 14; i++) s.client.send({ type: 'watch', id: `w${i}`, add: i % 2 ? full : [], remove: i % 2 ? [] : full });
-    for (let i = 0; i < 14; i++) {
-      const answer = await s.client.answer(`w${i}`);
-      if (answer.type === 'ok') accepted++;
-      else if (answer.type === 'error' && answer.code === 'rate_limited') limited++;
-    }
-    expect(accepted + limited).toBe(14);
-    expect(limited).toBeGreaterThan(0);
+    // A full frame costs 1 + 512/64 = 9 tokens: the burst of 100 takes 11 of them, not 100. Thirty of them
+    // leave room for what a busy shard's backlog allowance adds (limits.ts, LagProbe).
+    for (let i = 0; i < 30; i++) s.client.send({ type: 'watch', id: `w${i}`, add: i % 2 ? full : [], remove: i % 2 ? [] : full });
+    // A frame refused before it is read is answered without re.
+    const accepted = () => s.client.inbox.filter((m) => m.type === 'ok').length;
+    const limited = () => s.client.inbox.filter((m) => m.type === 'error' && m.code === 'rate_limited').length;
+    await until(() => accepted() + limited() >= 30, 20_000, 'an answer to each watch');
+    expect(accepted() + limited()).toBe(30);
+    expect(limited()).toBeGreaterThan(0);
     // Positive control: small frames at the same pace are all taken.
     const t = await join(room);
     for (let i = 0; i < 14; i++) t.client.send({ type: 'watch', id: `x${i}`, add: [full[i]!] });
@@ -167,68 +166,4 @@ describe('isolation', () => {
     expect(a.client.isClosed || b.client.isClosed).toBe(false);
     await leaveAll([a, b]);
   }, 30_000);
-});
-
-describe('connection cap', () => {
-  it(`refuses the ${ROOM_LIMITS.maxConnectionsPerAddress + 1}th socket of a shard from one address with 4029`, async () => {
-    const room = roomName('address');
-    const identities = Array.from({ length: ROOM_LIMITS.maxConnectionsPerAddress + 1 }, () => identityAt(0));
-    const clients: RoomClient[] = [];
-    for (let i = 0; i < ROOM_LIMITS.maxConnectionsPerAddress; i += 64) {
-      const batch = identities.slice(i, Math.min(i + 64, ROOM_LIMITS.maxConnectionsPerAddress));
-      clients.push(...(await Promise.all(batch.map((identity) => openFor(room, identity, '203.0.113.7')))));
-    }
-    const refused = await openFor(room, identities.at(-1)!, '203.0.113.7');
-    const err = await refused.error();
-    expect(err.code).toBe('unavailable');
-    expect(err.message).toMatch(/from one address/);
-    expect((await refused.closed).code).toBe(4029);
-    // Positive control: the same identity from another address is let in.
-    const other = await openFor(room, identities.at(-1)!, '203.0.113.8');
-    expect((await other.next('session_request')).type).toBe('session_request');
-    for (const c of [...clients, other]) c.close();
-    await Promise.all([...clients, other].map((c) => c.closed));
-  }, 60_000);
-
-  it(`refuses the ${ROOM_LIMITS.maxConnections + 1}th socket of a room with 4029`, async () => {
-    const room = roomName('full');
-    const clients: RoomClient[] = [];
-    // The cap is per shard: every socket here is homed at shard 0.
-    const identities = Array.from({ length: ROOM_LIMITS.maxConnections + 1 }, () => identityAt(0));
-    for (let i = 0; i < ROOM_LIMITS.maxConnections; i += 64) {
-      const batch = identities.slice(i, Math.min(i + 64, ROOM_LIMITS.maxConnections));
-      clients.push(...(await Promise.all(batch.map((identity) => openFor(room, identity)))));
-    }
-    // Positive control: another shard of the same room still takes sockets.
-    const elsewhere = await open(room, await keysAt(1 % SHARDS));
-    await elsewhere.next('session_request');
-    elsewhere.close();
-    const res = await exports.default.fetch(urlOf(room, identities.at(-1)!), { headers: { Upgrade: 'websocket' } });
-    const ws = res.webSocket!;
-    const refused = new RoomClient(ws);
-    ws.accept();
-    const err = await refused.error();
-    expect(err.code).toBe('unavailable');
-    expect(err.message).toMatch(new RegExp(`at most ${ROOM_LIMITS.maxConnections}`));
-    expect((await refused.closed).code).toBe(4029);
-    // A socket leaving makes room again, once the room has run its close event: poll for that, with a deadline.
-    const leaving = clients.pop()!;
-    leaving.close();
-    await leaving.closed;
-    const admitted = async (): Promise<RoomClient | null> => {
-      const c = await openFor(room, identities.at(-1)!);
-      return c.next('session_request').then(
-        () => c,
-        () => null,
-      );
-    };
-    const deadline = Date.now() + 5000;
-    let again = await admitted();
-    while (!again) {
-      if (Date.now() > deadline) throw new Error('a socket left, but the room still refuses newcomers');
-      again = await admitted();
-    }
-    for (const c of [...clients, again]) c.close();
-    await Promise.all([...clients, again].map((c) => c.closed));
-  }, 60_000);
 });

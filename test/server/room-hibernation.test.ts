@@ -1,5 +1,8 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
+import { roomSettings } from '../../src/server/room/settings.ts';
+import type { Room } from '../../src/server/room.ts';
 import { readAttachment } from '../../src/server/room/conn.ts';
 import { allow, handshake, until, visibility, watch } from '../support/room-client.ts';
 import { endpointOf, entry, join, keysAt, leaveAll, open, roomName, SHARDS, stubFor, settleRooms } from './room-helpers.ts';
@@ -143,4 +146,73 @@ describe('hibernation', () => {
     await evictDurableObject(stubFor(room, client.keys!.identity));
     expect((await client.closed).code).toBe(4002);
   }, 15_000);
+});
+
+describe("PartyKit's known hibernation failures (issue 14)", () => {
+  const held = (room: string, identity: string) =>
+    runInDurableObject(stubFor(room, identity as never), (r: Room, state) => ({
+      runtime: state.getWebSockets().length,
+      present: r.presence.sockets,
+      ofIdentity: r.presence.socketsOf(identity as never).size,
+    }));
+
+  it('the connection list does not grow on every reconnect, evicted or not', async () => {
+    const room = roomName('reconnects');
+    const keys = await keysAt(0);
+    for (let i = 0; i < 12; i++) {
+      const s = await join(room, { keys });
+      if (i % 3 === 0) await evictDurableObject(stubFor(room, keys.identity));
+      s.client.close();
+      await s.client.closed;
+    }
+    const last = await join(room, { keys });
+    await expect.poll(() => held(room, keys.identity), { timeout: 5000 }).toEqual({ runtime: 1, present: 1, ofIdentity: 1 });
+    await leaveAll([last]);
+  });
+
+  it('a socket the room closed is not a connection: not counted, not present, not messaged', async () => {
+    const room = roomName('closing');
+    const [a, b] = [await keysAt(0), await keysAt(0)];
+    const alice = await join(room, { keys: a });
+    const bob = await join(room, { keys: b });
+    await visibility(bob.client, true, true);
+    bob.client.silent = true;
+    // The room closes Bob's socket; in the same turn the runtime still lists it (its close not yet answered).
+    const seen = await runInDurableObject(stubFor(room, b.identity), (r: Room, state) => {
+      const ws = state.getWebSockets().find((w) => readAttachment(w)?.identity === b.identity)!;
+      const conn = [...r.presence.socketsOf(b.identity)][0]!;
+      expect(conn.ws).toBe(ws);
+      r.close(conn, 4011, 'test');
+      return { runtime: state.getWebSockets().length, present: r.presence.sockets, bob: r.presence.has(b.identity) };
+    });
+    expect(seen).toEqual({ runtime: 2, present: 1, bob: false });
+    alice.client.send({ type: 'message_to', id: 'm', to: b.identity, payload: 'hello?' });
+    expect((await alice.client.error('m')).code).toBe('not_present');
+    expect((await bob.client.closed).code).toBe(4011);
+    await leaveAll([alice]);
+  });
+
+  it('a client idle past the idle time, across evictions, still hears and is heard', async () => {
+    const room = roomName('idle-then-talk');
+    const [a, b] = [await keysAt(0), await keysAt(1 % SHARDS)];
+    const alice = await join(room, { keys: a });
+    const bob = await join(room, { keys: b });
+    await allow(alice.client, [b.identity]);
+    await allow(bob.client, [a.identity]);
+    const shards = [stubFor(room, a.identity), stubFor(room, b.identity)];
+    // Both sit idle for longer than the idle time (6 s here; 120 s by default), the shards hibernating,
+    // answering only the room's pings, which the clients do as the app's link does.
+    const end = Date.now() + roomSettings(env).idleMs + 1500;
+    while (Date.now() < end) {
+      // Evict whichever shard is running (the room's pings wake them between evictions).
+      for (const s of shards) await evictDurableObject(s).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(alice.client.pingsReceived + bob.client.pingsReceived).toBeGreaterThan(0);
+    bob.client.send({ type: 'message_to', id: 'm1', to: a.identity, payload: 'still there?' });
+    expect((await alice.client.next('message_from')).payload).toBe('still there?');
+    alice.client.send({ type: 'message_to', id: 'm2', to: b.identity, payload: 'yes' });
+    expect((await bob.client.next('message_from')).payload).toBe('yes');
+    await leaveAll([alice, bob]);
+  }, 30_000);
 });

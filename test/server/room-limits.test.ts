@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { generateKeyPair, LIMITS, type Identity } from '../../src/protocol/index.ts';
 import { ROOM_LIMITS, roomShards, TokenBucket, WindowCounter } from '../../src/server/room/limits.ts';
+import { ROOM_DEFAULTS } from '../../src/server/room/settings.ts';
 import { parseShardName, shardName, shardOf } from '../../src/server/room/shards.ts';
 
 describe('token bucket', () => {
@@ -40,7 +41,7 @@ describe('window counter', () => {
 
 describe('limits', () => {
   it("hold the capacity model's hot room (10k members) over the default shards with half again to spare", () => {
-    expect(ROOM_LIMITS.maxConnections * roomShards({ ROOM_SHARDS: '*=1,main=8' }, 'main')).toBeGreaterThanOrEqual(15_000);
+    expect(ROOM_DEFAULTS.ROOM_MAX_SOCKETS * roomShards({ ROOM_SHARDS: '*=1,main=8' }, 'main')).toBeGreaterThanOrEqual(15_000);
     expect(roomShards(env, 'any')).toBeGreaterThanOrEqual(2);
   });
 

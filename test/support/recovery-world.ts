@@ -60,7 +60,8 @@ export async function circle(w: World, name: string, friendNames: readonly strin
     friends.map((f) => f.synodIdentity!),
     threshold,
   );
-  if (chosen.sent.length !== friends.length) throw new Error(`shares reached ${chosen.sent.length} of ${friends.length} friends`);
+  if (chosen.sent.length !== friends.length)
+    throw new Error(`shares reached ${chosen.sent.length} of ${friends.length} friends: ${JSON.stringify(chosen.failed)}`);
   for (const f of friends) await eventually(async () => (await f.recovery.held()).length === 1, 20_000, 'a friend to keep the share');
   const head = (await owner.replica.head(owner.identity))!.hash;
   for (const f of friends)

@@ -55,6 +55,10 @@ export class RoomClient {
   readonly invalid: string[] = [];
   readonly closed: Promise<Closed>;
   isClosed = false;
+  /** Pings the room sent (a silent socket is pinged, docs/room.md §8); answered with pong unless `silent`. */
+  pingsReceived = 0;
+  /** When set, the client answers no ping from the room (a half-open client, for the idle rule's tests). */
+  silent = false;
   /** When set, every frame goes here instead of the inbox (benches). */
   onFrame: ((text: string) => void) | undefined;
   #waiters: Waiter[] = [];
@@ -97,6 +101,11 @@ export class RoomClient {
       msg = JSON.parse(data) as WireMessage;
     }
     if (msg.type === 'presence_list') this.#apply(msg);
+    if (msg.type === 'ping' && msg.re === undefined) {
+      this.pingsReceived++;
+      if (!this.silent) this.send({ type: 'pong', ...(msg.id ? { re: msg.id } : {}) });
+      return;
+    }
     const i = this.#waiters.findIndex((w) => w.match(msg));
     if (i >= 0) {
       const [w] = this.#waiters.splice(i, 1);

@@ -41,9 +41,11 @@ const notice = (r: DropRow): Notice => ({ hash: r.hash, target: r.target, sender
 
 /** The targets whose drops the socket may collect: its identity, and the synod it is a proven device of. */
 async function collectable(room: RoomApi, conn: Conn, pull: boolean): Promise<Identity[] | Unproven> {
+  // Read before waiting: the socket may be closed by then (its identity is gone with the session).
+  const identity = conn.identity;
   const synod = await synodOfConn(room, conn, pull);
   if (synod === UNPROVEN) return UNPROVEN;
-  return synod ? [conn.identity, synod] : [conn.identity];
+  return synod ? [identity, synod] : [identity];
 }
 
 /**
@@ -57,10 +59,11 @@ async function withCollectable(
   msg: { id?: string | undefined },
   then: (targets: Identity[]) => Promise<void>,
 ): Promise<void> {
+  const identity = conn.identity;
   const quick = await collectable(room, conn, false);
   if (quick !== UNPROVEN) return then(quick);
   void collectable(room, conn, true)
-    .then((targets) => then(targets === UNPROVEN ? [conn.identity] : targets))
+    .then((targets) => then(targets === UNPROVEN ? [identity] : targets))
     .catch((err: unknown) => {
       console.error('dropbox: request failed', err);
       room.fail(conn, 'internal', 'internal error', msg.id);
@@ -77,7 +80,7 @@ function sendNotices(room: RoomApi, conn: Conn, rows: readonly DropRow[]): void 
 export async function announceDrops(room: RoomApi, conn: Conn): Promise<void> {
   const now = Date.now();
   const targets = await collectable(room, conn, true);
-  if (targets === UNPROVEN) return;
+  if (targets === UNPROVEN || conn.closed) return;
   const rows = await room.bindings.DB.prepare(
     `SELECT hash, target, sender, size, expires_at FROM drops
      WHERE target IN (SELECT value FROM json_each(?)) AND expires_at > ? ORDER BY created_at, hash LIMIT ?`,
@@ -116,11 +119,13 @@ export async function notifyPresent(room: RoomApi, drop: Notice): Promise<Identi
 
 /** May the socket drop an entry signed by `sender`? Itself; its synod; a device of its synod, or of the synod it is. */
 async function maySend(room: RoomApi, conn: Conn, sender: Identity): Promise<boolean> {
+  const identity = conn.identity;
   const synod = await synodOfConn(room, conn, true);
   if (synod === sender) return true;
   if (synod && synod !== UNPROVEN && (await isMember(room, synod, sender, { pull: false })) === true) return true;
   // The session is a synod, and the sender one of its devices (shown by the synod's own chain).
-  return (await isMember(room, conn.identity, sender, { prover: conn, pull: true })) === true;
+  if (conn.closed) return false;
+  return (await isMember(room, identity, sender, { prover: conn, pull: true })) === true;
 }
 
 /** Checks the dropped entry, then who may send it, then stores it. */
@@ -135,6 +140,8 @@ async function onDrop(room: RoomApi, conn: Conn, msg: WireOf<'drop'>): Promise<v
     );
     return;
   }
+  // Closed while the entry was checked (found by test/server/room-fuzz.test.ts): no one to answer.
+  if (conn.closed) return;
   if (msg.sender === conn.identity) return store(room, conn, msg, opened.value);
   // Whether the session may speak for the sender can need its synod's chain, which queues behind this handler.
   void maySend(room, conn, msg.sender)

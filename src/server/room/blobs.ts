@@ -12,6 +12,7 @@
 import { LIMITS, packFrame, toBase64url, utf8, type Hash, type WireOf } from '../../protocol/index.ts';
 import type { Conn } from './conn.ts';
 import type { RoomApi, RoomService } from './service.ts';
+import { chargeWork } from './limits.ts';
 import type { StoredBlob } from './storage.ts';
 
 /** A head entry of this room's, or what hosted storage holds under `hash`. */
@@ -64,7 +65,9 @@ export const blobs: RoomService = {
         else rest.push(hash);
       }
       if (rest.length > 0) {
-        const hosted = await room.hosted.sizes(rest);
+        const cost = { queries: 0, rows: 0 };
+        const hosted = await room.hosted.sizes(rest, cost);
+        chargeWork(conn, cost);
         for (const hash of rest) {
           const size = hosted.get(hash);
           if (size !== undefined) have.push([hash, size]);
@@ -92,7 +95,9 @@ export const blobs: RoomService = {
     },
 
     async get_feed(room, conn, msg) {
-      const run = await room.hosted.leasedFeed({ identity: msg.identity, from: msg.from, known: msg.known, limit: msg.limit });
+      const cost = { queries: 0, rows: 0 };
+      const run = await room.hosted.leasedFeed({ identity: msg.identity, from: msg.from, known: msg.known, limit: msg.limit }, cost);
+      chargeWork(conn, cost);
       if (run.status === 'no_lease') {
         room.fail(conn, 'not_found', `this room holds no live lease of ${msg.identity}`, msg.id);
       } else if (run.status === 'not_held') {

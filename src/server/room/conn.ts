@@ -21,7 +21,7 @@ export interface Attachment {
   v: 1;
   phase: Phase;
   connectedAt: number;
-  /** The client address's budget key (client-ip.ts), for the hosted services' per-address budgets; never sent to anyone. */
+  /** The client address's budget key (client-ip.ts), for the room's and the hosted services' per-address budgets; never sent to anyone. */
   ip?: string;
   /** canonicalEndpoint of the URL the socket was opened at; dropped after auth. */
   endpoint?: string;
@@ -43,6 +43,10 @@ export interface Attachment {
   member?: Identity;
   /** A random id keying the socket's watch list in SQLite (interest.ts). */
   sid?: string;
+  /** About when the socket last sent a frame (idle.ts; written at most every idleMs/8). */
+  seenAt?: number;
+  /** When the room last pinged the socket for being silent (idle.ts). */
+  pingedAt?: number;
 }
 
 export class Conn {

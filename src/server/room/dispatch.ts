@@ -16,10 +16,36 @@ import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import { granted, type RoomCore } from './service.ts';
 
-/** Tokens a frame costs beyond the one every frame pays: a long watch or allow list is more work. */
-function extraWeight(msg: WireMessage): number {
-  if (msg.type !== 'watch' && msg.type !== 'allow') return 0;
-  return Math.floor(((msg.add?.length ?? 0) + (msg.remove?.length ?? 0)) / ROOM_LIMITS.itemsPerToken);
+/**
+ * Tokens a frame costs beyond the one every frame pays, by the work it
+ * causes (docs/room.md §8): a list is a row per item; a request answered
+ * from the deployment's shared D1 (leased heads, blob sizes, drops, leases)
+ * or that verifies a signature costs a token more.
+ */
+export function extraWeight(msg: WireMessage): number {
+  const rows = (items: number) => Math.floor(items / ROOM_LIMITS.rowsPerToken);
+  switch (msg.type) {
+    case 'watch':
+    case 'allow':
+      return Math.floor(((msg.add?.length ?? 0) + (msg.remove?.length ?? 0)) / ROOM_LIMITS.itemsPerToken);
+    case 'get_heads':
+      return 1 + rows(msg.identities.length);
+    case 'iwant':
+      return 1 + rows(msg.hashes.length);
+    case 'fetch_drops':
+    case 'drop_ack':
+      return 1 + rows(msg.hashes.length);
+    case 'get_feed':
+      // A limit is what may be asked, not what is read: the rows D1 read are charged after (chargeWork).
+      return 1 + rows(Math.min(msg.limit, LIMITS.feedBatch));
+    // A drop has budgets of its own (per sender, target and address: hosted/dropbox.ts).
+    case 'announce':
+    case 'call':
+    case 'getblob':
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 function rateLimited(core: RoomCore, conn: Conn, now: number, re?: string): undefined {
@@ -31,7 +57,9 @@ function rateLimited(core: RoomCore, conn: Conn, now: number, re?: string): unde
 
 export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuffer): Promise<void> | undefined {
   const now = Date.now();
-  if (!conn.bucket.take(now)) return rateLimited(core, conn, now);
+  core.lag.sample(now);
+  const lag = core.lag.lag(now);
+  if (!conn.bucket.take(now, 1, lag)) return rateLimited(core, conn, now);
   if (typeof data !== 'string' && data.byteLength > LIMITS.frameBytes) {
     core.fail(conn, 'too_big', `frame exceeds ${LIMITS.frameBytes} bytes`);
     core.close(conn, CLOSE.tooBig, 'frame too big');
@@ -45,7 +73,7 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
   }
   const msg = parsed.value;
   const extra = extraWeight(msg);
-  if (extra > 0 && !conn.bucket.take(now, extra)) return rateLimited(core, conn, now, msg.id);
+  if (extra > 0 && !conn.bucket.take(now, extra, lag)) return rateLimited(core, conn, now, msg.id);
   conn.queue = conn.queue
     .then(() => dispatch(core, conn, msg))
     .catch((err: unknown) => {

@@ -11,7 +11,7 @@
  * lets see it (watchers.ts): that a head moved just now says someone is here.
  */
 import { compareHeads, openEntry, rankOf, trustedEntry, type Entry, type Hash, type Identity } from '../../protocol/index.ts';
-import { ROOM_LIMITS } from './limits.ts';
+import { chargeWork, ROOM_LIMITS } from './limits.ts';
 import { initRevocations, RevocationTable } from './revocations.ts';
 import type { RoomService } from './service.ts';
 import type { Shards } from './shards.ts';
@@ -29,6 +29,7 @@ function initHeads(sql: SqlStorage): void {
   )`);
   sql.exec('CREATE INDEX IF NOT EXISTS heads_hash ON heads (hash)');
   initRevocations(sql);
+  sql.exec('CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at)');
 }
 
 /** This shard's heads table: the identities homed here, and what the room knows of their revocation. */
@@ -54,6 +55,23 @@ export class HeadTable {
       if (row) out.push({ hash, size: row.size, text: row.text });
     }
     return out;
+  }
+
+  /**
+   * The stateless tracker (design: keep no data you needn't): forgets heads
+   * not announced for `ttlMs` whose identity is not `kept` (present here, or
+   * watched: someone subscribes to it). A leased feed's head is served from
+   * the lease (D1), so forgetting the room's copy loses nothing. At most
+   * `batch` rows a call; answers how many went.
+   */
+  prune(now: number, ttlMs: number, kept: (identity: Identity) => boolean, batch = 512): number {
+    const old = this.sql
+      .exec<{ identity: Identity }>('SELECT identity FROM heads WHERE updated_at < ? ORDER BY updated_at LIMIT ?', now - ttlMs, batch)
+      .toArray()
+      .map((row) => row.identity)
+      .filter((identity) => !kept(identity));
+    for (const identity of old) this.sql.exec('DELETE FROM heads WHERE identity = ?', identity);
+    return old.length;
   }
 
   /**
@@ -201,7 +219,9 @@ export const headtracking: RoomService = {
       const heads: [Identity, Hash][] = [];
       const asked = [...new Set(msg.identities)];
       // Heads of data leases count too; the higher-ranked one wins.
-      const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked)]);
+      const cost = { queries: 0, rows: 0 };
+      const [tracked, leased] = await Promise.all([room.heads.many(asked), room.hosted.leasedHeads(asked, cost)]);
+      chargeWork(conn, cost);
       // A leased head past a revocation the room knows is not served either.
       const cuts = new Map<Identity, number>();
       if (leased.size > 0) {

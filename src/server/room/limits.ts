@@ -5,10 +5,7 @@ import type { WireErrorCode } from '../../protocol/index.ts';
  * plus the two small counters that apply them per socket.
  */
 export const ROOM_LIMITS = {
-  /** Sockets per shard, authenticated or not: a 10k-member room over 8 shards averages 1,250 (docs/capacity.md). */
-  maxConnections: 2048,
-  /** Sockets per shard from one client address (CF-Connecting-IP): several users behind one NAT fit, one client cannot fill a shard. */
-  maxConnectionsPerAddress: 256,
+  // Socket budgets, the idle rule and the head TTL are operator settings (settings.ts).
   /** A socket that has not authenticated this long after opening is closed (4002). */
   authTimeoutMs: 5_000,
   /** Client challenges are remembered this long; a reused one is refused. */
@@ -34,6 +31,10 @@ export const ROOM_LIMITS = {
   maxMembers: 16,
   /** A watch or allow frame costs 1 + ⌊items / itemsPerToken⌋ tokens of the socket's bucket. */
   itemsPerToken: 64,
+  /** Other lists (get_heads, iwant, fetch_drops, drop_ack) cost a token per this many items: each item is a row read. */
+  rowsPerToken: 128,
+  /** A message_to reaching several sockets of its target costs a token per this many bytes of the copies after the first. */
+  bytesPerToken: 16 * 1024,
   /** Presence coalescing (coalescer.ts): the window while changes come one or two per socket... */
   presenceWindowMs: 100,
   /** ...a window that brought at least this many changes per waiting socket makes the next one... */
@@ -98,7 +99,14 @@ export const STRIKES: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
   'bad_entry',
 ]);
 
-/** Token bucket: `take` spends tokens (one a frame, more for heavy frames), refilled continuously at `rate` per second up to `burst`. */
+/**
+ * Token bucket: `take` spends tokens (one a frame, more for heavy frames),
+ * refilled continuously at `rate` per second up to `burst`. Frames are
+ * measured when the room handles them, not when they arrived: when the room
+ * runs `lagMs` behind, frames that arrived over that time are handled
+ * together, so the bucket may then hold `lagMs` worth of refill more than
+ * its burst (a backlog is not a burst).
+ */
 export class TokenBucket {
   #tokens: number;
   #at: number;
@@ -113,13 +121,61 @@ export class TokenBucket {
   }
 
   /** Spends `cost` tokens if there are that many. */
-  take(now: number, cost = 1): boolean {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
-    this.#at = now;
+  take(now: number, cost = 1, lagMs = 0): boolean {
+    this.#refill(now, lagMs);
     if (this.#tokens < cost) return false;
     this.#tokens -= cost;
     return true;
   }
+
+  /** Spends `cost` tokens for work already done (bytes sent): the bucket may go into debt, down to -burst. */
+  charge(now: number, cost: number): void {
+    this.#refill(now, 0);
+    this.#tokens = Math.max(-this.burst, this.#tokens - cost);
+  }
+
+  #refill(now: number, lagMs: number): void {
+    const cap = this.burst + (Math.max(0, lagMs) / 1000) * this.rate;
+    this.#tokens = Math.min(Math.max(cap, this.#tokens), this.#tokens + (Math.max(0, now - this.#at) / 1000) * this.rate);
+    this.#at = Math.max(this.#at, now);
+  }
+}
+
+/**
+ * How far behind the room is: a timer set when a frame is handled fires
+ * only after the events queued before it, so its delay is the backlog. The
+ * estimate is the largest recent delay, decaying by half a second a second.
+ */
+export class LagProbe {
+  #lagMs = 0;
+  #at = 0;
+  #pending = false;
+
+  lag(now: number): number {
+    return Math.max(0, this.#lagMs - (now - this.#at) / 2);
+  }
+
+  /** Starts a measurement unless one is under way. */
+  sample(now: number): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    setTimeout(() => {
+      this.#pending = false;
+      const at = Date.now();
+      this.#lagMs = Math.max(at - now, this.lag(at));
+      this.#at = at;
+    }, 0);
+  }
+}
+
+/**
+ * Charges a socket for the D1 work a request caused, as the hosted side
+ * reports it (HostedCost): every round trip after the first (which the
+ * request's weight prepaid) and a token per rowsPerToken rows D1 read.
+ */
+export function chargeWork(conn: { readonly bucket: TokenBucket }, cost: { queries: number; rows: number }): void {
+  const tokens = Math.max(0, cost.queries - 1) + Math.floor(cost.rows / ROOM_LIMITS.rowsPerToken);
+  if (tokens > 0) conn.bucket.charge(Date.now(), tokens);
 }
 
 /** Counts events in a fixed window; `hit` answers how many so far in the current one. */

@@ -15,6 +15,12 @@ interface Present {
 
 export class Presence {
   readonly #byIdentity = new Map<Identity, Present>();
+  #sockets = 0;
+
+  /** Authenticated sockets present: what fills a shard (admission.ts). */
+  get sockets(): number {
+    return this.#sockets;
+  }
 
   /** Adds an authed socket. Answers whether its identity was absent before. */
   add(conn: Conn): { first: boolean; headChanged: boolean } {
@@ -22,6 +28,7 @@ export class Presence {
     const head = conn.att.head ?? null;
     const since = conn.att.authedAt ?? 0;
     const present = this.#byIdentity.get(identity);
+    if (!present?.conns.has(conn)) this.#sockets++;
     if (!present) {
       this.#byIdentity.set(identity, { conns: new Set([conn]), head, since });
       return { first: true, headChanged: true };
@@ -41,6 +48,7 @@ export class Presence {
     if (!identity) return false;
     const present = this.#byIdentity.get(identity);
     if (!present || !present.conns.delete(conn)) return false;
+    this.#sockets--;
     if (present.conns.size > 0) return false;
     this.#byIdentity.delete(identity);
     return true;

@@ -10,6 +10,7 @@
 import type { Identity, KeyPair, Service, WireErrorCode, WireMessage, WireOf, WireType } from '../../protocol/index.ts';
 import type { Env } from '../env.ts';
 import type { Conn } from './conn.ts';
+import type { LagProbe } from './limits.ts';
 import type { Presence } from './presence.ts';
 import type { Requests } from './requests.ts';
 import type { HostedStorage, TrackedHeads } from './storage.ts';
@@ -49,6 +50,8 @@ export interface RoomApi {
 /** What the session and service discovery need beyond what services see. */
 export interface RoomCore extends RoomApi {
   readonly keys: KeyPair;
+  /** How far behind the room runs: the rate limit allows for it (limits.ts). */
+  readonly lag: LagProbe;
   readonly registry: Registry;
   /** The room's requests awaiting answers. */
   readonly requests: Requests;

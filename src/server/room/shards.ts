@@ -45,12 +45,12 @@ export type Op =
   | { op: 'relay'; from: Identity; to: Identity; payload: unknown };
 
 /**
- * What became of a `message_to`: delivered; refused because `to` is here but
+ * What became of a `message_to`: delivered to this many sockets (at least one); refused because `to` is here but
  * does not take messages from the sender; or `to` has no socket here. The
  * sender is told the last two in the same words (signalling.ts); only a
  * call push tells them apart (absent callees are woken, refusing ones not).
  */
-export type Delivery = 'delivered' | 'refused' | 'absent';
+export type Delivery = number | 'refused' | 'absent';
 
 export type OpResult = Change | boolean | Delivery | null;
 

@@ -22,6 +22,10 @@ import type { Conn } from './conn.ts';
 import { ROOM_LIMITS } from './limits.ts';
 import type { RoomApi, RoomService } from './service.ts';
 
+/** Tokens that `copies` extra copies of a payload cost the sender. */
+export const copiesCost = (payload: unknown, copies: number): number =>
+  Math.floor((JSON.stringify(payload).length * copies) / ROOM_LIMITS.bytesPerToken);
+
 /** The one answer for a target that is absent and for one that does not take messages from the sender. */
 export const notPresent = (to: Identity): string => `${to} is not in this room`;
 
@@ -77,8 +81,10 @@ export const signalling: RoomService = {
       // Not awaited: the socket's next frames need not wait for another shard's answer. Messages to
       // one target keep their order (one path: here, or the one channel to its home shard).
       void room.watchers.relay(conn, msg.to, msg.payload).then((delivery) => {
-        if (delivery === 'delivered') {
+        if (typeof delivery === 'number') {
           if (msg.id) room.reply(conn, msg, { type: 'ok' });
+          // Bytes out count against the sender: the copies after the first (several sockets of the target).
+          if (delivery > 1) conn.bucket.charge(Date.now(), copiesCost(msg.payload, delivery - 1));
           return;
         }
         room.fail(conn, 'not_present', notPresent(msg.to), msg.id);

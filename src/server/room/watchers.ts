@@ -193,11 +193,11 @@ export class Watchers {
 
   // ---- messages ----
 
-  /** message_to from a socket: answers what became of it (a failed call to another shard counts as refused). */
+  /** message_to from a socket: answers what became of it, or how many sockets it reached (a failed call to another shard counts as refused). */
   async relay(conn: Conn, to: Identity, payload: unknown): Promise<Delivery> {
     if (this.shards().isLocal(to)) return this.#deliverMessage(conn.identity, to, payload, conn);
     const result = await this.#op({ op: 'relay', from: conn.identity, to, payload });
-    return result === 'delivered' || result === 'absent' ? result : 'refused';
+    return typeof result === 'number' || result === 'absent' ? result : 'refused';
   }
 
   #deliverMessage(from: Identity, to: Identity, payload: unknown, except?: Conn): Delivery {
@@ -210,7 +210,7 @@ export class Watchers {
       delivered++;
     }
     // Only the sender's own socket is here: as if absent (its other devices are other identities).
-    return delivered > 0 ? 'delivered' : 'absent';
+    return delivered > 0 ? delivered : 'absent';
   }
 
   // ---- between shards ----
