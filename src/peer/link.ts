@@ -34,6 +34,8 @@ import { Requests } from './requests.ts';
 import type { Session } from './session.ts';
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** How often a request answered `rate_limited` is sent again (after 1, 2 and 4 s). */
+const RATE_LIMITED_RETRIES = 3;
 const MAX_STRIKES = 5;
 /** Frames per second a peer may send us unasked, sustained and in a burst; replication needs far fewer. */
 const FRAME_RATE = 200;
@@ -157,13 +159,22 @@ export class Link {
     this.#closed(reason);
   }
 
-  /** Send a request and wait for the message that answers it (`re`). */
-  request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
-    return this.#requests.ask(
-      (id) => this.send({ ...message, id }),
-      timeoutMs,
-      () => new Error(`${message.type} to ${this.peer} timed out`),
-    );
+  /**
+   * Send a request and wait for the message that answers it (`re`). One
+   * answered `rate_limited` is sent again after a pause (1, 2, 4 s): the
+   * answerer dropped it unread, and an honest client slows down rather than
+   * failing (a burst of posts can spend a room's per-socket budget).
+   */
+  async request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
+    for (let attempt = 0; ; attempt++) {
+      const reply = await this.#requests.ask(
+        (id) => this.send({ ...message, id }),
+        timeoutMs,
+        () => new Error(`${message.type} to ${this.peer} timed out`),
+      );
+      if (reply.type !== 'error' || reply.code !== 'rate_limited' || attempt >= RATE_LIMITED_RETRIES || this.closed) return reply;
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+    }
   }
 
   /**

@@ -10,13 +10,15 @@
  * different splits, or a corrupted share, combine to some other 32 bytes:
  * the seed is only taken once it derives the account's own identity.
  */
-import { combine, split } from 'shamir-secret-sharing';
 import { publicKeyFromSeed } from './ed25519.ts';
 import { fromBase64url, identityText, toBase64url, type Identity } from './encoding.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { RECOVERY } from './recovery.ts';
 
 const SEED_BYTES = 32;
+
+/** The library loads on first use: only recovery needs it, and the app's first screen should not wait for it. */
+const shamir = () => import('shamir-secret-sharing');
 
 /** n shares of a 32-byte seed, any k of which give it back; base64url, in the order made. */
 export async function splitSeed(seed: Uint8Array, friends: number, threshold: number): Promise<string[]> {
@@ -25,7 +27,7 @@ export async function splitSeed(seed: Uint8Array, friends: number, threshold: nu
     throw new RangeError(`between ${RECOVERY.minFriends} and ${RECOVERY.maxFriends} friends`);
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > friends)
     throw new RangeError('the threshold is at least 2 and at most the number of friends');
-  return (await split(seed.slice(), friends, threshold)).map(toBase64url);
+  return (await (await shamir()).split(seed.slice(), friends, threshold)).map(toBase64url);
 }
 
 /** The bytes of a share text, or an error: 33 bytes, x not zero. */
@@ -49,7 +51,7 @@ export async function combineShares(shares: readonly string[], account: Identity
   }
   if (new Set(bytes.map((b) => b[SEED_BYTES])).size !== bytes.length) return fail('bad_encoding', 'two shares have the same x');
   if (bytes.length < 2) return fail('bad_schema', 'at least two shares are needed');
-  const seed = await combine(bytes);
+  const seed = await (await shamir()).combine(bytes);
   return identityOfSeed(seed) === account
     ? ok(seed)
     : fail('wrong_identity', 'these shares do not give this account back (too few, of different sets, or one is wrong)');

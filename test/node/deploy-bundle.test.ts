@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Log, LogLevel, Miniflare, Response as MiniflareResponse } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
-import { canonicalEndpoint, createEntry, generateKeyPair, seal, utf8, type KeyPair } from '../../src/protocol/index.ts';
+import { canonicalEndpoint, createEntry, generateKeyPair, seal, utf8, type KeyPair, type Service } from '../../src/protocol/index.ts';
 import { allow, handshake, RoomClient, type Session } from '../support/room-client.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,7 +87,7 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 }, 30_000);
 
-async function dial(room: string, keys?: KeyPair): Promise<Session> {
+async function dial(room: string, keys?: KeyPair, request: readonly Service[] = []): Promise<Session> {
   const k = keys ?? (await generateKeyPair());
   const url = `${base.href.replace(/^http/, 'ws').replace(/\/$/, '')}/room/${room}?identity=${k.identity}`;
   const ws = new WebSocket(url);
@@ -96,15 +96,18 @@ async function dial(room: string, keys?: KeyPair): Promise<Session> {
     ws.addEventListener('open', () => ok(), { once: true });
     ws.addEventListener('error', () => fail(new Error(`cannot dial ${url}`)), { once: true });
   });
-  const s = await handshake(client, canonicalEndpoint(url), { keys: k });
+  const s = await handshake(client, canonicalEndpoint(url), { keys: k, request });
   sessions.push(s);
   return s;
 }
 
 describe('the deploy bundle (wrangler deploy --dry-run) in Miniflare', () => {
-  it('holds a handshake', async () => {
+  it('holds a handshake, and grants a service on request (the dropbox is not offered until asked)', async () => {
     const s = await dial('bundle');
-    expect(s.services).toEqual(expect.arrayContaining(['signalling', 'headtracking', 'dropbox']));
+    expect(s.services).toEqual(expect.arrayContaining(['signalling', 'headtracking']));
+    expect(s.services).not.toContain('dropbox');
+    const asked = await dial('bundle', undefined, ['dropbox']);
+    expect(asked.services).toContain('dropbox');
   });
 
   it('relays a message between two sockets (room main: eight shards)', async () => {
@@ -128,7 +131,7 @@ describe('the deploy bundle (wrangler deploy --dry-run) in Miniflare', () => {
     });
     sender.client.send({ type: 'drop', id: 'd', target: target.identity, sender: sender.identity, entry: entry.text });
     expect(await sender.client.answer('d')).toEqual({ type: 'ok', re: 'd' });
-    const t = await dial('bundle-elsewhere', target);
+    const t = await dial('bundle-elsewhere', target, ['dropbox']);
     const notice = await t.client.next('drops');
     expect(notice.drops.map((d) => d.hash)).toEqual([entry.hash]);
   });

@@ -51,12 +51,14 @@ describe('a lying, flooding peer', () => {
     const adopted = bob.mesh.adopt(good, { endpoint: 'memory:test', room: 'memory' });
     const mallory = await generateKeyPair();
     const other = await generateKeyPair();
-    // Claims mallory's identity, signs with another key.
-    await expect(
-      authenticate(evil, { keys: { ...other, identity: mallory.identity }, endpoint: 'memory:test', head: null }),
-    ).rejects.toThrow();
+    // Claims mallory's identity, signs with another key. The liar's own side may finish (Bob's signature is
+    // good) or be cut off first, depending on which frame lands first: what matters is Bob's side.
+    await authenticate(evil, { keys: { ...other, identity: mallory.identity }, endpoint: 'memory:test', head: null }).catch(
+      () => undefined,
+    );
     expect(await adopted).toBeNull();
     expect(bob.links()).toHaveLength(0);
+    await eventually(() => evil.closed, 5000, 'Bob to close the channel of the liar');
   });
 });
 

@@ -83,6 +83,10 @@ describe('rate limit', () => {
     const limited = s.client.inbox.filter((m) => m.type === 'error' && m.code === 'rate_limited').length;
     expect(pongs + limited).toBe(n);
     expect(pongs).toBeGreaterThanOrEqual(ROOM_LIMITS.rateBurst);
+    // Every answer names its request, refusals too (read from the frame's first bytes, unparsed): a client
+    // knows which request to send again, and does not wait for a timeout.
+    const answered = new Set(s.client.inbox.map((m) => ('re' in m ? m.re : undefined)));
+    expect(Array.from({ length: n }, (_, i) => `p${i}`).filter((id) => !answered.has(id))).toEqual([]);
     // Time for tokens to refill is what this tests (a socket is not punished for good): the wait is
     // the behaviour under test, ten tokens' worth, and the assertions after it are positive.
     await new Promise((r) => setTimeout(r, (10 * 1000) / ROOM_LIMITS.ratePerSecond));

@@ -2,8 +2,7 @@
 import { render } from 'preact';
 import { boot, bootError, startNetwork, updateReady } from './engine.ts';
 import './style.css';
-import { startPush } from './push.ts';
-import { App } from './ui/app.tsx';
+import { App, preloadTabs } from './ui/app.tsx';
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   const hadController = !!navigator.serviceWorker.controller;
@@ -23,7 +22,9 @@ boot().then(
   () => {
     mount();
     void startNetwork();
-    startPush();
+    preloadTabs();
+    // Notifications are settings most people never open: their module loads after the first paint.
+    void import('./push.ts').then((m) => m.startPush());
   },
   (err: Error) => {
     bootError.value = `${err.message}. If this is a private window, storage may be disabled: Effigy keeps your keys and feeds in this browser's IndexedDB.`;

@@ -59,7 +59,7 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
   const now = Date.now();
   core.lag.sample(now);
   const lag = core.lag.lag(now);
-  if (!conn.bucket.take(now, 1, lag)) return rateLimited(core, conn, now);
+  if (!conn.bucket.take(now, 1, lag)) return rateLimited(core, conn, now, cheapId(data));
   if (typeof data !== 'string' && data.byteLength > LIMITS.frameBytes) {
     core.fail(conn, 'too_big', `frame exceeds ${LIMITS.frameBytes} bytes`);
     core.close(conn, CLOSE.tooBig, 'frame too big');
@@ -81,6 +81,17 @@ export function handleFrame(core: RoomCore, conn: Conn, data: string | ArrayBuff
       core.fail(conn, 'internal', 'internal error', msg.id);
     });
   return conn.queue;
+}
+
+/**
+ * The `id` of a frame dropped before parsing (docs/room.md §8: the rate limit
+ * comes first, so a flood costs no parse): read from the frame's first bytes,
+ * where a request puts it, so an honest client learns at once which request to
+ * send again rather than waiting for its timeout. Not found: no `re`.
+ */
+function cheapId(frame: string | ArrayBuffer): string | undefined {
+  if (typeof frame !== 'string') return undefined;
+  return /"id":"([A-Za-z0-9_-]{1,64})"/.exec(frame.slice(0, 256))?.[1];
 }
 
 /** The `id` of a frame that parsed as JSON but failed its schema, so the error can answer it with `re`. */

@@ -1,22 +1,36 @@
 /** The shell: header with network state, the five tabs, the current screen, notices. */
 import { useEffect } from 'preact/hooks';
 import { loadThreads } from '../conversations.ts';
-import { bootError, clearNoticesOnLeave, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
+import { bootError, clearNoticesOnLeave, currentCall, membership, netState, notices, rejoinStalled, tick, updateReady } from '../engine.ts';
 import { route } from '../router.ts';
-import { CallPanel, CallWaiting } from './call.tsx';
 import { Compose } from './compose.tsx';
 import { Alert } from './forms.tsx';
 import { lazy } from './lazy.tsx';
-import { Me, EditProfile } from './me.tsx';
-import { Messages, ThreadPage } from './messages.tsx';
-import { People } from './people.tsx';
-import { IdentityPage } from './person.tsx';
 import { RecoveryNotice } from './recovery-notice.tsx';
 import { TabBar } from './tabs.tsx';
 import { EntryPage, Home, TagPage } from './timeline.tsx';
 import { freshWords } from './words.tsx';
 
+// The tabs besides Home load right after the first paint (preloadTabs), so the
+// first screen does not wait for them and opening one does not either.
+const People = lazy(() => import('./people.tsx').then((m) => m.People));
+const IdentityPage = lazy(() => import('./person.tsx').then((m) => m.IdentityPage));
+const Messages = lazy(() => import('./messages.tsx').then((m) => m.Messages));
+const ThreadPage = lazy(() => import('./messages.tsx').then((m) => m.ThreadPage));
+const Me = lazy(() => import('./me.tsx').then((m) => m.Me));
+const EditProfile = lazy(() => import('./me.tsx').then((m) => m.EditProfile));
+
+/** Fetch the other tabs' screens once the browser is idle after the first paint. */
+export function preloadTabs(): void {
+  const go = () => void Promise.all([People, IdentityPage, Messages, Me].map((s) => s.preload())).catch(() => undefined);
+  if ('requestIdleCallback' in globalThis) requestIdleCallback(go, { timeout: 2000 });
+  else setTimeout(go, 500);
+}
+
 // Rarely opened, or opened once: loaded on first use.
+// The call screen loads when a call rings or is placed (the engine sets currentCall).
+const CallPanel = lazy(() => import('./call.tsx').then((m) => m.CallPanel));
+const CallWaiting = lazy(() => import('./call.tsx').then((m) => m.CallWaiting));
 const Start = lazy(() => import('./start.tsx').then((m) => m.Start));
 const Devices = lazy(() => import('./devices.tsx').then((m) => m.Devices));
 const Servers = lazy(() => import('./servers.tsx').then((m) => m.Servers));
@@ -173,7 +187,7 @@ export function App() {
             )}
           </p>
         )}
-        <CallPanel />
+        {currentCall.value && <CallPanel />}
         {route.value.name !== 'recovery' && <RecoveryNotice />}
         {updateReady.value && (
           <p class="banner" role="status">

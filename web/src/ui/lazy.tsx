@@ -2,12 +2,16 @@
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
-export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+/** A screen loaded on first use; `preload()` fetches it ahead (after the first paint) so opening it does not wait. */
+export type LazyScreen<P extends object> = ComponentType<P> & { preload(): Promise<void> };
+
+export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): LazyScreen<P> {
   let loaded: ComponentType<P> | null = null;
   let pending: Promise<void> | null = null;
-  return function Lazy(props: P) {
+  const preload = (): Promise<void> => (pending ??= load().then((c) => void (loaded = c)));
+  function Lazy(props: P) {
     const [, setReady] = useState(0);
-    pending ??= load().then((c) => void (loaded = c));
+    void preload();
     useEffect(() => {
       let live = true;
       void pending?.then(() => live && setReady((n) => n + 1));
@@ -23,5 +27,6 @@ export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): C
         </p>
       );
     return <Component {...props} />;
-  };
+  }
+  return Object.assign(Lazy, { preload });
 }
