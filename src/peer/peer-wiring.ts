@@ -20,7 +20,7 @@ import type { StoredHead } from './store.ts';
 import { blobsOf, type Wants } from './wants.ts';
 import { watchAlong } from './watching.ts';
 
-/** What the peer shows (its public parts)… */
+/** The peer's public parts: two arguments, so Peer passes itself here… */
 export interface PeerShown {
   readonly events: Emitter<PeerEvents>;
   readonly replica: Replica;
@@ -29,7 +29,7 @@ export interface PeerShown {
   readonly recovery: Recovery;
 }
 
-/** …and what it keeps to itself. */
+/** …and its private fields here. */
 export interface PeerKept {
   readonly keys: Keys;
   readonly dropbox: Dropbox;
