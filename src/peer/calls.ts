@@ -10,13 +10,14 @@
  * included) as data links.
  */
 import { parseSignal, type CallSignal, type Identity } from '../protocol/index.ts';
+import * as permission from './call-permission.ts';
 import { Emitter } from './events.ts';
 import type { Peer } from './peer.ts';
 import { rtcUnder } from './privacy.ts';
 import type { RoomClient } from './room-client.ts';
 import type { RtcOptions } from './rtc-channel.ts';
 
-export const PERMITTED_SETTING = 'calls-permitted';
+export { PERMITTED_SETTING } from './call-permission.ts';
 
 export type { CallSignal };
 
@@ -104,39 +105,22 @@ export class Calls {
 
   // --- who may call -------------------------------------------------------
 
-  async permitted(): Promise<Identity[]> {
-    return (await this.peer.replica.store.getSetting<Identity[]>(PERMITTED_SETTING)) ?? [];
+  permitted(): Promise<Identity[]> {
+    return permission.permitted(this.peer);
   }
 
-  async setPermitted(person: Identity, allowed: boolean): Promise<void> {
-    const list = new Set(await this.permitted());
-    if (allowed) list.add(person);
-    else list.delete(person);
-    await this.peer.replica.store.putSetting(PERMITTED_SETTING, [...list]);
+  setPermitted(person: Identity, allowed: boolean): Promise<void> {
+    return permission.setPermitted(this.peer, person, allowed);
   }
 
   /** The person (synod) a device belongs to, as our replica knows it. */
-  async personOf(device: Identity): Promise<Identity | null> {
-    return (await this.peer.profileOf(device)).synod;
+  personOf(device: Identity): Promise<Identity | null> {
+    return permission.personOf(this.peer, device);
   }
 
-  /** Whether a device may call us: its person and we follow each other, and it is on our list. Null when it may. */
-  async refusal(device: Identity): Promise<string | null> {
-    if (this.peer.replica.isBlocked(device)) return 'blocked';
-    const person = await this.personOf(device);
-    if (!person) return 'unknown identity';
-    if (!(await this.permitted()).includes(person)) return 'not on the list of who may call';
-    if (!this.peer.replica.reasons(person).includes('follow')) return 'we do not follow them';
-    const me = [this.peer.synodIdentity, this.peer.identity].filter((x): x is Identity => x !== null);
-    const state = this.peer.replica.synod(person);
-    const theirs = [person, ...(state ? [...state.devices.keys()] : [])];
-    for (const feedOf of theirs) {
-      for (const entry of await this.peer.feed(feedOf, 1000)) {
-        const p = entry.body.payload as { type: string; identity?: Identity };
-        if (p.type === 'follow' && p.identity !== undefined && me.includes(p.identity)) return null;
-      }
-    }
-    return 'they do not follow us';
+  /** Whether a device may call us (call-permission.ts). Null when it may. */
+  refusal(device: Identity): Promise<string | null> {
+    return permission.refusal(this.peer, device);
   }
 
   // --- actions --------------------------------------------------------------

@@ -3,7 +3,8 @@
  * and validation), the mesh (rooms and links), and the person's keys, and
  * offers what people do: make or restore an account, pair devices, post,
  * follow, block, mute, write privately, read the timeline, share blobs.
- * Each of those lives in its own module; this facade wires them together.
+ * Each of those lives in its own module; this facade builds them, and
+ * peer-wiring.ts connects their events.
  */
 import {
   type BlobRef,
@@ -18,6 +19,7 @@ import {
 import { FollowAdoption } from './adopt-follows.ts';
 import { addBlob, addCollection } from './blobs.ts';
 import { FeedLease } from './feed-lease.ts';
+import { startFollowing, stopSharing } from './follow-block.ts';
 import { FOLLOW_POLL_MS, FollowPoll } from './follow-poll.ts';
 import { Consent } from './consent.ts';
 import { Conversations, type ChatMessage, type SendOptions, type SendResult } from './conversations.ts';
@@ -27,7 +29,6 @@ import { Emitter } from './events.ts';
 import { Keeping } from './keeping.ts';
 import { loadKeys, type Keys } from './keys.ts';
 import { requestLease, type LeaseGrant } from './lease.ts';
-import type { Link } from './link.ts';
 import { Mesh, type PeerLinkInfo } from './mesh.ts';
 import { holdPairing, joinPairing, type PairingRun } from './pairing.ts';
 import { History } from './history.ts';
@@ -39,13 +40,11 @@ import { AccountReadKeys } from './read-keys.ts';
 import { Reciprocity } from './reciprocity.ts';
 import { Recovery } from './recovery.ts';
 import { Replica } from './replica.ts';
-import { memberCard, requestService } from './services.ts';
 import type { RoomClient } from './room-client.ts';
-import type { StoredHead } from './store.ts';
 import { SynodAccount, type SynodProfile, type SynodServers } from './synod.ts';
-import { blobsOf, Wants } from './wants.ts';
-import { watchAlong } from './watching.ts';
+import { Wants } from './wants.ts';
 import type { PeerEvents, PeerOptions } from './peer-types.ts';
+import { leaseRooms, wirePeer } from './peer-wiring.ts';
 
 export { dropboxRoom, type InboxMessage } from './dropbox.ts';
 export { PeerError } from './errors.ts';
@@ -125,7 +124,7 @@ export class Peer {
     });
     this.#dropbox = new Dropbox(keys, replica, this.mesh, this.#notes);
     const log = (line: string) => this.events.emit('log', line);
-    this.#feedLease = new FeedLease(keys, replica, () => this.#leaseRooms(), log);
+    this.#feedLease = new FeedLease(keys, replica, () => leaseRooms(this.mesh), log);
     this.#followPoll = new FollowPoll(
       replica,
       this.mesh,
@@ -153,7 +152,7 @@ export class Peer {
     });
     this.keeping = new Keeping(keys, replica, this.mesh);
     this.#WebSocket = options.WebSocket;
-    this.#wire();
+    wirePeer(this, { keys, dropbox: this.#dropbox, feedLease: this.#feedLease, publisher: this.#publisher });
   }
 
   static async open(options: PeerOptions): Promise<Peer> {
@@ -225,25 +224,18 @@ export class Peer {
   tag = (target: EntryRef, tag: string): Promise<Entry> => this.publish({ type: 'tag', target, tag });
   deleteEntries = (hashes: readonly Hash[]): Promise<Entry[]> => this.#publisher.rewrite(hashes);
 
-  async follow(identity: Identity): Promise<Entry> {
-    await this.replica.watch(identity, 'follow');
-    await this.replica.setBlocked(identity, false);
-    // Already held (looked up before following): widen to its devices now, not at its next head.
-    const head = await this.replica.head(identity);
-    if (head) await watchAlong(this.replica, this.identity, head);
-    const entry = await this.publish({ type: 'follow', identity });
-    await this.consent.settle();
-    return entry;
+  follow(identity: Identity): Promise<Entry> {
+    return startFollowing(this, identity);
   }
 
   async block(identity: Identity, reason?: string): Promise<Entry> {
-    await this.#stopSharing(identity);
+    await stopSharing(this, identity);
     return this.publish({ type: 'block', identity, ...(reason !== undefined && { reason }) });
   }
 
   /** A block nobody else can read. */
   async mute(identity: Identity): Promise<Entry> {
-    await this.#stopSharing(identity);
+    await stopSharing(this, identity);
     return this.#notes.mute(identity);
   }
 
@@ -338,62 +330,5 @@ export class Peer {
       ...(this.#WebSocket !== undefined && { WebSocket: this.#WebSocket }),
       log: (line: string) => this.events.emit('log', line),
     };
-  }
-
-  async #stopSharing(identity: Identity): Promise<void> {
-    await this.replica.setBlocked(identity, true);
-    await this.replica.unwatch(identity, 'follow');
-    this.mesh.linkTo(identity)?.close('blocked');
-    await this.consent.settle();
-  }
-
-  #wire(): void {
-    const { replica, mesh } = this;
-    replica.events.on('entry', (e) => {
-      this.events.emit('entry', e);
-      for (const ref of blobsOf(e)) this.wants.want(ref);
-    });
-    replica.events.on('rejected', (r) => this.events.emit('rejected', r));
-    replica.events.on('head', (h) => void this.#headMoved(h));
-    replica.events.on('watch', (identity) => {
-      for (const link of mesh.allLinks()) void link.syncWatched([identity]).catch(() => undefined);
-    });
-    mesh.events.on('peer', (p) => this.events.emit('peer', p));
-    mesh.events.on('room', (r) => this.events.emit('room', r));
-    mesh.events.on('blob', (b) => this.events.emit('blob', b));
-    mesh.events.on('sync', (p) => this.events.emit('sync', p));
-    mesh.events.on('log', (l) => this.events.emit('log', l));
-    this.recovery.events.on('log', (l) => this.events.emit('log', l));
-    mesh.events.on('roomOther', ({ url, link, message }) => {
-      if (message.type !== 'drops') return;
-      void this.#dropbox.receive(url, link, message).then(
-        (messages) =>
-          messages.forEach((m) => {
-            this.events.emit('drop', m);
-            void this.recovery.received(m);
-          }),
-        (err: Error) => this.events.emit('log', `drops from ${url}: ${err.message}`),
-      );
-    });
-    mesh.events.on('roomLink', ({ url, link }) => {
-      // Collecting drops is on request: ask every room we are in (a refusal only means no dropbox for us there).
-      void memberCard(this.#keys, replica)
-        .then((card) => requestService(link, 'dropbox', card))
-        .catch((err: Error) => this.events.emit('log', `dropbox at ${url}: ${err.message}`));
-      if (mesh.presenceIn(url)) void this.#feedLease.renew(link, url);
-      void this.#publisher.announceHeads();
-      void link.syncWatched().catch((err: Error) => this.events.emit('log', `room sync: ${err.message}`));
-    });
-  }
-
-  *#leaseRooms(): Iterable<{ link: Link; url: string }> {
-    for (const [url, room] of this.mesh.rooms) if (room.link && this.mesh.presenceIn(url)) yield { link: room.link, url };
-  }
-
-  async #headMoved(head: StoredHead): Promise<void> {
-    this.events.emit('head', head);
-    if (head.identity === this.#keys.synodIdentity || head.identity === this.identity) this.#feedLease.moved(head.identity);
-    await this.#publisher.headMoved(head);
-    await watchAlong(this.replica, this.identity, head);
   }
 }

@@ -10,7 +10,6 @@
  */
 import {
   checkDeviceEntry,
-  checkLink,
   compareHeads,
   rankOf,
   synodState,
@@ -21,6 +20,7 @@ import {
   type SynodState,
 } from '../protocol/index.ts';
 import { Emitter } from './events.ts';
+import { descends, linkError, reachesComplete, type WalkState } from './head-walks.ts';
 import type { LoggedHead, Store, StoredHead, WatchReason } from './store.ts';
 
 export interface ReplicaEvents {
@@ -53,7 +53,8 @@ export class Replica {
   /** The heads as this replica last wrote or read them. */
   #heads = new Map<Identity, StoredHead>();
   /** Entries known to sit on a complete, valid chain (the heads): walks stop at them. */
-  #complete = new Set<Hash>();
+  readonly #complete = new Set<Hash>();
+  readonly #walkState: WalkState = { complete: this.#complete, refused: (entry) => this.#refused(entry) };
 
   private constructor(readonly store: Store) {}
 
@@ -171,11 +172,6 @@ export class Replica {
     return r.ok ? null : r.error;
   }
 
-  #linkError(child: Entry, parent: Entry): ProtocolError | null {
-    const r = checkLink(child, parent);
-    return r.ok ? null : r.error;
-  }
-
   /**
    * Store a run of validated entries of one identity, head first, each the
    * parent of the one before; `above` is the entry the run continues (the
@@ -201,7 +197,7 @@ export class Replica {
       const child = i === 0 ? above : run[i - 1];
       const bad =
         (entry.body.identity !== identity ? { code: 'wrong_identity' as const, message: `${entry.hash} is not by ${identity}` } : null) ??
-        (child ? this.#linkError(child, entry) : null) ??
+        (child ? linkError(child, entry) : null) ??
         this.#admissible(entry);
       if (bad) {
         this.events.emit('rejected', { identity, hash: entry.hash, error: bad, from });
@@ -232,11 +228,11 @@ export class Replica {
       return current;
     }
     if (checkedTo && checkedTo.body.identity !== identity) return current;
-    const complete = await this.#reachesComplete(checkedTo ?? candidate, checkedTo !== undefined);
+    const complete = await reachesComplete(this.store, this.#walkState, checkedTo ?? candidate, checkedTo !== undefined);
     if (complete === null) return current;
     const head: LoggedHead = await this.#setHead({ identity, hash, comparable: candidate.body.comparable });
     // Not a step forward from the head we had: the old head is superseded (evidence.ts keeps it).
-    if (current && complete.reached !== current.hash && !(await this.#descends(candidate, current)))
+    if (current && complete.reached !== current.hash && !(await descends(this.store, candidate, current)))
       this.events.emit('fork', { identity, winner: hash, loser: current.hash });
     // A feed holding synod operations is a synod: keep its state, whoever watches it and why.
     if (complete.synodOps) await this.#markSynod(identity);
@@ -245,51 +241,11 @@ export class Replica {
     return head;
   }
 
-  /**
-   * Walk down from `start` (already checked itself when `checked`) to a
-   * known-complete entry or a root, checking every link and synod claim, in
-   * one read of the store. Null when the chain is broken or incomplete.
-   * `reached` is the complete entry the walk stopped at (null: a root).
-   */
-  async #reachesComplete(start: Entry, checked: boolean): Promise<{ synodOps: boolean; reached: Hash | null } | null> {
-    let synodOps = start.body.payload.type === 'synod';
-    if (!checked && this.#refused(start)) return null;
-    if (this.#complete.has(start.hash)) return { synodOps, reached: start.hash };
-    if (start.body.parent === null) return { synodOps, reached: null };
-    let reached = false;
-    const below = await this.store.chain(start.body.parent, {
-      limit: Infinity,
-      identity: start.body.identity,
-      // Read up to and including the first complete entry.
-      fits: (e) => !reached && ((reached = this.#complete.has(e.hash)), true),
-    });
-    let at = start;
-    for (const parent of below) {
-      if (this.#linkError(at, parent)) return null;
-      if (this.#complete.has(parent.hash)) return { synodOps, reached: parent.hash };
-      if (this.#refused(parent)) return null;
-      synodOps ||= parent.body.payload.type === 'synod';
-      at = parent;
-    }
-    return at.body.parent === null ? { synodOps, reached: null } : null;
-  }
-
   /** A held entry a synod rule now refuses (a revocation learnt since it was stored): refused as a head, and said so. */
   #refused(entry: Entry): boolean {
     const inadmissible = this.#admissible(entry);
     if (inadmissible) this.events.emit('rejected', { identity: entry.body.identity, hash: entry.hash, error: inadmissible, from: 'head' });
     return inadmissible !== null;
-  }
-
-  /** Whether `head` is on the chain below `entry` (read down to its comparable only). */
-  async #descends(entry: Entry, head: StoredHead): Promise<boolean> {
-    if (entry.body.parent === null) return false;
-    const below = await this.store.chain(entry.body.parent, {
-      limit: Infinity,
-      identity: entry.body.identity,
-      fits: (e) => e.body.comparable >= head.comparable,
-    });
-    return below.some((e) => e.hash === head.hash);
   }
 
   async #setHead(head: StoredHead): Promise<LoggedHead> {

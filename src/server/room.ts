@@ -9,14 +9,14 @@
  * attachments, the watch indexes from SQLite), onConnect per upgrade (greet
  * with a challenge, arm the auth timeout), onMessage per frame
  * (room/dispatch.ts), onClose per socket. The RPC methods at the end are
- * what the other shards call (room/shards.ts).
+ * what the other shards call (room/shards.ts). The sockets it holds (each
+ * Conn rebuilt from its attachment after a wake-up) and its one alarm are
+ * kept in room/sockets.ts.
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
-  canonicalEndpoint,
   CLOSE,
   encodeWire,
-  newChallenge,
   trustedEntry,
   type Entry,
   type Hash,
@@ -34,7 +34,7 @@ import { meteredD1 } from './hosted/metered-d1.ts';
 import { hostedStorage } from './hosted/serve.ts';
 import { addressTag, admit, heldAt, overCap } from './room/admission.ts';
 import { blobs } from './room/blobs.ts';
-import { Conn, readAttachment } from './room/conn.ts';
+import type { Conn } from './room/conn.ts';
 import { discovery } from './room/discovery.ts';
 import { handleFrame } from './room/dispatch.ts';
 import { HeadTable, headtracking, shardedHeads } from './room/headtracking.ts';
@@ -50,6 +50,7 @@ import { buildRegistry, granted, type Registry, type RoomCore, type RoomService 
 import { closeLate, greet, loadServerKeys, roomSeed, session } from './room/session.ts';
 import { parseShardName, shardName, Shards, type Op, type OpResult, type ShardRpc } from './room/shards.ts';
 import { signalling } from './room/signalling.ts';
+import { Sockets } from './room/sockets.ts';
 import type { HeadEntry, HostedStorage, PutResult, TrackedHead, TrackedHeads } from './room/storage.ts';
 import { Watchers } from './room/watchers.ts';
 
@@ -83,13 +84,12 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   readonly #bindings: Env;
   #keys: KeyPair | undefined;
   readonly #table: HeadTable;
-  readonly #conns = new Map<WebSocket, Conn>();
-  /** The scheduled alarm as far as this instance knows; undefined until read from storage. */
-  #alarmAt: number | null | undefined;
+  readonly #sockets: Sockets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.#sockets = new Sockets(ctx, this);
     const where = parseShardName(ctx.id.name ?? '');
     if (!where) throw new Error(`a room shard is named "<room>/<shard>", not ${JSON.stringify(ctx.id.name)}`);
     const stubOf = (shard: number) => env.ROOM.get(env.ROOM.idFromName(shardName(where.room, shard))) as unknown as ShardRpc;
@@ -136,15 +136,14 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     initInterestTables(this.sql);
     // The room has one identity: shard 0 makes its key, the others copy it once.
     this.#keys = await loadServerKeys(this.sql, this.shards.self === 0 ? undefined : () => this.shards.stub(0).roomSeed());
-    for (const ws of this.ctx.getWebSockets()) this.#adopt(ws);
-    this.watchers.rebuild([...this.#conns.values()].filter((c) => c.authed));
+    this.watchers.rebuild(this.#sockets.all().filter((c) => c.authed));
   }
 
   override async fetch(request: Request): Promise<Response> {
     const routed = admit(
       request,
       (identity) => this.shards.isLocal(identity),
-      heldAt(this.#conns.values(), this.presence, (tag) => this.ctx.getWebSockets(tag).length),
+      heldAt(this.#sockets.held(), this.presence, (tag) => this.ctx.getWebSockets(tag).length),
       this.settings,
     );
     if (routed instanceof Response) return routed;
@@ -157,27 +156,13 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   async onConnect(ws: WebSocket, request: Request, routed: Identity): Promise<void> {
     const now = Date.now();
-    const ip = clientAddress(request.headers); // budgets per address: the room's and the hosted services'
-    const att = {
-      v: 1,
-      phase: 'hello',
-      connectedAt: now,
-      endpoint: canonicalEndpoint(request.url),
-      serverChallenge: newChallenge(),
-      routed,
-      sid: crypto.randomUUID(),
-      ...(ip && { ip }),
-    } as const;
-    const conn = new Conn(ws, att, now);
-    ws.serializeAttachment(conn.att);
-    this.#conns.set(ws, conn);
-    greet(this, conn);
-    await this.#scheduleAlarm(now + ROOM_LIMITS.authTimeoutMs);
+    greet(this, this.#sockets.open(ws, request, routed, now));
+    await this.#sockets.wakeBy(now + ROOM_LIMITS.authTimeoutMs);
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     this.handled.frames++;
-    const conn = this.#adopt(ws);
+    const conn = this.#sockets.adopt(ws);
     if (!conn || conn.closed) return;
     seen(conn, Date.now(), this.settings.idleMs);
     await handleFrame(this, conn, data);
@@ -200,22 +185,20 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
   }
 
   onClose(ws: WebSocket): void {
-    const conn = this.#conns.get(ws) ?? this.#adopt(ws);
-    if (conn && !conn.closed) this.#depart(conn);
-    this.#conns.delete(ws);
+    this.#sockets.closed(ws);
   }
 
   /** Closes sockets that did not authenticate in time, and idle ones (room/idle.ts); forgets old challenges. */
   override async alarm(): Promise<void> {
-    this.#alarmAt = null;
+    this.#sockets.woke();
     const now = Date.now();
-    const conns = this.ctx.getWebSockets().flatMap((ws) => this.#adopt(ws) ?? []);
+    const conns = this.#sockets.all();
     const autoResponseAt = (conn: Conn) => this.ctx.getWebSocketAutoResponseTimestamp(conn.ws)?.getTime() ?? 0;
     const next = Math.min(closeLate(this, conns, now), sweepIdle(this, conns, now, this.settings.idleMs, autoResponseAt));
     const watched = (identity: Identity) =>
       this.presence.has(identity) || !this.watchers.interest.subscribersOf(identity)[Symbol.iterator]().next().done;
     this.#table.prune(now, this.settings.headTtlMs, watched);
-    if (next < Infinity) await this.#scheduleAlarm(next);
+    if (next < Infinity) await this.#sockets.wakeBy(next);
   }
 
   // ---- RoomCore ----
@@ -237,7 +220,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
       routed: undefined,
     });
     const change = this.presence.add(conn);
-    void this.#scheduleAlarm(Date.now() + this.settings.idleMs / 2);
+    void this.#sockets.wakeBy(Date.now() + this.settings.idleMs / 2);
     this.send(conn, { type: 'provides', services: conn.att.granted ?? [] });
     for (const service of this.registry.services) {
       if (granted(conn, service)) service.onJoin?.(this, conn, change);
@@ -277,7 +260,7 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
 
   close(conn: Conn, code: number, reason: string): void {
     if (conn.closed) return;
-    this.#depart(conn);
+    this.#sockets.depart(conn);
     conn.update({ phase: 'closed' });
     try {
       conn.ws.close(code, reason);
@@ -355,35 +338,5 @@ export class Room extends DurableObject<Env> implements RoomCore, ShardRpc {
     const synod = entry.body.synod?.[0];
     if (synod && this.presence.has(identity)) this.watchers.claims(identity, synod);
     return [...this.watchers.interest.subscribersOf(identity)];
-  }
-
-  /** The Conn for a socket, rebuilt from its attachment after a wake-up. */
-  #adopt(ws: WebSocket): Conn | undefined {
-    const known = this.#conns.get(ws);
-    if (known) return known;
-    const att = readAttachment(ws);
-    if (!att) return undefined;
-    const conn = new Conn(ws, att, Date.now());
-    this.#conns.set(ws, conn);
-    if (conn.authed) this.presence.add(conn);
-    return conn;
-  }
-
-  /** Takes a socket out of the room: its pending requests, presence, then the services' leave hooks (offline). */
-  #depart(conn: Conn): void {
-    this.#conns.delete(conn.ws);
-    this.requests.drop(conn);
-    if (!conn.authed) return;
-    const last = this.presence.remove(conn);
-    for (const service of this.registry.services) {
-      if (granted(conn, service)) service.onLeave?.(this, conn, last);
-    }
-  }
-
-  async #scheduleAlarm(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
   }
 }
