@@ -9,6 +9,9 @@ import { Peer } from '../../src/peer/peer.ts';
 import type { Identity } from '../../src/protocol/index.ts';
 import { eventually, headOf } from '../peer/helpers.ts';
 
+/** Six peers on one room: under the full suite's load on two cores, a step can take tens of seconds. */
+const DEADLINE_MS = 60_000;
+
 export interface World {
   readonly origin: string;
   readonly url: string;
@@ -55,23 +58,23 @@ export async function circle(w: World, name: string, friendNames: readonly strin
     await owner.follow(f.synodIdentity!);
   }
   for (const f of friends)
-    await eventually(() => owner.synodState(f.synodIdentity) !== undefined, 20_000, "the owner to hold a friend's account");
+    await eventually(() => owner.synodState(f.synodIdentity) !== undefined, DEADLINE_MS, "the owner to hold a friend's account");
   const chosen = await owner.recovery.chooseFriends(
     friends.map((f) => f.synodIdentity!),
     threshold,
   );
   if (chosen.sent.length !== friends.length)
     throw new Error(`shares reached ${chosen.sent.length} of ${friends.length} friends: ${JSON.stringify(chosen.failed)}`);
-  for (const f of friends) await eventually(async () => (await f.recovery.held()).length === 1, 20_000, 'a friend to keep the share');
+  for (const f of friends) await eventually(async () => (await f.recovery.held()).length === 1, DEADLINE_MS, 'a friend to keep the share');
   const head = (await owner.replica.head(owner.identity))!.hash;
   for (const f of friends)
-    await eventually(async () => (await headOf(f, owner.identity)) === head, 20_000, "a friend to hold the owner's feed");
+    await eventually(async () => (await headOf(f, owner.identity)) === head, DEADLINE_MS, "a friend to hold the owner's feed");
   return { owner, friends, words: (await owner.mnemonic()) ?? '', head };
 }
 
 /** A friend answers the request from `device` with `code`, as the person read it out. */
 export async function answer(friend: Peer, device: Identity, account: Identity, code: string): Promise<void> {
-  await eventually(async () => (await friend.recovery.requests()).some((r) => r.device === device), 20_000, 'the request to arrive');
+  await eventually(async () => (await friend.recovery.requests()).some((r) => r.device === device), DEADLINE_MS, 'the request to arrive');
   const request = (await friend.recovery.requests()).find((r) => r.device === device)!;
   await friend.recovery.release(request.hash, account, code);
 }
