@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { locate } from '../../scripts/prereqs.mjs';
 
 /** Wait for a locator to be visible (playwright-core has no test-runner `expect`). */
@@ -297,3 +297,29 @@ export const selectedPairs = (page: Page): Promise<{ local: { type: string; port
     }
     return out;
   });
+
+/**
+ * One Chromium for a test file: launched before its tests, closed after them
+ * with every context pushed onto `contexts`; a failed test leaves screenshots.
+ */
+export function useBrowser(): { readonly browser: Browser; readonly contexts: BrowserContext[] } {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launch();
+  }, 60_000);
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+  });
+  return {
+    get browser(): Browser {
+      if (!browser) throw new Error('Chromium is not launched yet: use it inside a test or hook');
+      return browser;
+    },
+    contexts,
+  };
+}

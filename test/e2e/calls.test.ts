@@ -8,13 +8,13 @@
  * even online for Carol (links by consent), so Carol cannot call her.
  * Prints the time from "call" to the first decoded frame.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { follow, launch, linkTransport, nav, postNote, screenshotsOnFailure, settings, shot, visible, newAccount } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
+import { follow, linkTransport, nav, postNote, settings, shot, visible, newAccount, useBrowser } from './browser.ts';
 
 const url = inject('workerUrl');
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const chromium = useBrowser();
+const contexts = chromium.contexts;
 
 interface Person {
   page: Page;
@@ -22,7 +22,7 @@ interface Person {
   device: string;
 }
 
-const person = (name: string): Promise<Person> => newAccount(browser, url, name, contexts);
+const person = (name: string): Promise<Person> => newAccount(chromium.browser, url, name, contexts);
 
 /** The row of a linked peer on the Network screen. */
 async function peerRow(page: Page, device: string) {
@@ -59,19 +59,6 @@ const inbound = (page: Page) =>
   });
 
 describe('voice and video calls', () => {
-  beforeAll(async () => {
-    browser = await launch();
-  }, 60_000);
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-  });
-
   it('a call between mutual followers rings, connects both ways, and hangs up; a caller not on the list is refused without ringing', async () => {
     const alice = await person('Alice');
     const bob = await person('Bob');

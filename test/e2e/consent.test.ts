@@ -11,28 +11,27 @@
  * Screenshots of the Network screen and its privacy settings at 390
  * and 1280 px.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import {
   createIdentity,
   follow,
   identities,
-  launch,
   nav,
   pcCount,
   peerRow,
   profile,
   RECORD_PCS,
-  screenshotsOnFailure,
   setPrivacy,
   settings,
   shot,
   visible,
+  useBrowser,
 } from './browser.ts';
 
 const url = inject('workerUrl');
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const chromium = useBrowser();
+const contexts = chromium.contexts;
 
 interface Person {
   page: Page;
@@ -41,7 +40,7 @@ interface Person {
 }
 
 async function person(name: string): Promise<Person> {
-  const { context, page } = await profile(browser, url);
+  const { context, page } = await profile(chromium.browser, url);
   contexts.push(context);
   await context.addInitScript(RECORD_PCS);
   await createIdentity(page, name);
@@ -64,19 +63,6 @@ async function why(page: Page, identity: string, reason: string): Promise<string
   await expect.poll(() => row.getAttribute('data-reason'), { timeout: 30_000 }).toBe(reason);
   return (await row.getByTestId('why').textContent()) ?? '';
 }
-
-beforeAll(async () => {
-  browser = await launch();
-}, 60_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
-});
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-});
 
 describe('links by consent, three browser profiles', () => {
   it('a stranger who messages you never gets a direct link to you; the Network screen says why each link exists', async () => {

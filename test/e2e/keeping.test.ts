@@ -5,9 +5,9 @@
  * gets Alice's post from Bob's device. Links are by consent (§13.9): Alice
  * and Bob follow each other, and so do Bob and Carol.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createIdentity, follow, identities, launch, nav, postNote, profile, screenshotsOnFailure, settings, visible } from './browser.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
+import { createIdentity, follow, identities, nav, postNote, profile, settings, visible, useBrowser } from './browser.ts';
 
 const url = inject('workerUrl');
 
@@ -19,28 +19,15 @@ interface Person {
   device: string;
 }
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const chromium = useBrowser();
+const contexts = chromium.contexts;
 
 async function person(name: string): Promise<Person> {
-  const { context, page, errors } = await profile(browser, url);
+  const { context, page, errors } = await profile(chromium.browser, url);
   contexts.push(context);
   await createIdentity(page, name);
   return { context, page, errors, ...(await identities(page)) };
 }
-
-beforeAll(async () => {
-  browser = await launch();
-}, 60_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
-});
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-});
 
 describe('copies kept by friends', () => {
   it("a friend keeps Alice's feed and passes it on while Alice is offline", { timeout: 240_000 }, async () => {

@@ -9,27 +9,26 @@
  * follows, and each release is in that friend's log. Screenshots of every
  * new screen at 390 and 1280 px, axe on each.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import {
   axeViolations,
   DESKTOP,
   follow,
-  launch,
   nav,
   PHONE,
   postNote,
   profile,
-  screenshotsOnFailure,
   settings,
   shot,
   visible,
   newAccount,
+  useBrowser,
 } from './browser.ts';
 
 const url = inject('workerUrl');
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const chromium = useBrowser();
+const contexts = chromium.contexts;
 
 interface Person {
   name: string;
@@ -39,7 +38,7 @@ interface Person {
   device: string;
 }
 
-const person = (name: string): Promise<Person> => newAccount(browser, url, name, contexts);
+const person = (name: string): Promise<Person> => newAccount(chromium.browser, url, name, contexts);
 
 /** A screenshot at phone and desktop width, and no serious axe violation. */
 async function look(page: Page, name: string): Promise<void> {
@@ -66,19 +65,6 @@ async function answer(friend: Person, code: string, screenshot?: string): Promis
 }
 
 describe('recovery through friends', () => {
-  beforeAll(async () => {
-    browser = await launch();
-  }, 60_000);
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await screenshotsOnFailure(ctx.task.name);
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-  });
-
   it('five friends, three confirm: the account comes back on a fresh profile with its feed and follows; two do not', async () => {
     const ada = await person('Ada');
     const friends: Person[] = [];
@@ -116,7 +102,7 @@ describe('recovery through friends', () => {
     await ada.context.close();
 
     // A fresh profile asks all five.
-    const { context, page } = await profile(browser, url);
+    const { context, page } = await profile(chromium.browser, url);
     contexts.push(context);
     await page.goto('/');
     await page.getByRole('button', { name: 'I have an account' }).click();

@@ -5,7 +5,7 @@ import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, links, notify, peer, tick } from '../engine.ts';
 import { bytes, hueOf, inviteLink, parseIdentityInput, shortId } from '../lib/format.ts';
 import { cardProfiles } from '../conversations.ts';
-import { inspectImage, MAX_INCOMING_BYTES, sniff } from '../lib/image.ts';
+import { MAX_INCOMING_BYTES, sniff } from '../lib/image-kinds.ts';
 import { Alert } from './forms.tsx';
 import { QrCode, useScan } from './qr.tsx';
 
@@ -100,7 +100,7 @@ function loadImage(ref: BlobRef): Promise<Loaded> {
     const data = await p.getBlob(ref);
     const kind = sniff(data);
     if (!kind) return { refused: 'Not shown: this blob is not an image in a format Effigy shows.' };
-    const found = await inspectImage(data);
+    const found = await (await import('../lib/image.ts')).inspectImage(data);
     if (found.blocks.length > 0 || found.gps) {
       const what = found.gps ? 'its location (GPS) and other metadata' : `metadata (${found.blocks.join(', ')})`;
       return { refused: `Hidden: this image still carries ${what}. Images must be stripped before they are shared.` };

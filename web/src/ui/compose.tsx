@@ -3,7 +3,7 @@ import { useId, useState } from 'preact/hooks';
 import type { BlobRef, DirectoryItem } from '../../../src/protocol/index.ts';
 import { anyRoomOnline, explain, notify, peer } from '../engine.ts';
 import { bytes } from '../lib/format.ts';
-import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
+import { ImageError, removedText, type PreparedImage } from '../lib/image-kinds.ts';
 import { go } from '../router.ts';
 import { ScreenTitle } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
@@ -74,7 +74,7 @@ function PhotoForm() {
     const out: Picked[] = [];
     for (const file of Array.from(files)) {
       try {
-        const image = await prepareImage(file);
+        const image = await (await import('../lib/image.ts')).prepareImage(file);
         out.push({
           name: file.name,
           image,

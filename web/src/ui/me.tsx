@@ -2,7 +2,7 @@
 import { useId, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, netState, notify, peer, tick } from '../engine.ts';
-import { ImageError, prepareImage, removedText, type PreparedImage } from '../lib/image.ts';
+import { ImageError, removedText, type PreparedImage } from '../lib/image-kinds.ts';
 import { Avatar, BlobImage, displayName, IdentityCard, ScreenTitle, useProfile } from './common.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
 
@@ -126,7 +126,7 @@ export function EditProfile() {
                 const file = (e.target as HTMLInputElement).files?.[0];
                 if (!file) return;
                 try {
-                  setAvatar(await prepareImage(file, 512));
+                  setAvatar(await (await import('../lib/image.ts')).prepareImage(file, 512));
                   setError(null);
                 } catch (err) {
                   setError(err instanceof ImageError ? err.message : explain(err));
