@@ -26,7 +26,7 @@ export class Requests<T> {
    */
   ask(send: (id: string) => void, timeoutMs: number, timedOut: (id: string) => Error): Promise<T> {
     const id = `${this.prefix}${++this.#next}`;
-    return new Promise<T>((resolve, reject) => {
+    const answer = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
         reject(timedOut(id));
@@ -34,6 +34,11 @@ export class Requests<T> {
       this.#waiting.set(id, { resolve, reject, timer });
       send(id);
     });
+    // A caller that awaits still gets the failure. One that sent and moved on (a notice, a
+    // renewal whose link is being left) must not turn "the connection ended" into an
+    // unhandled rejection, which ends a Node process.
+    answer.catch(() => undefined);
+    return answer;
   }
 
   /** Whether a request with this id still waits. */

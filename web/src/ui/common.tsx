@@ -1,13 +1,11 @@
-/** Pieces every screen uses: async data, names and avatars, images from blobs, identity input, progress, titles. */
+/** Pieces every screen uses: async data, names and avatars, images from blobs, identity checks, progress, titles. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, links, notify, peer, tick } from '../engine.ts';
-import { bytes, hueOf, inviteLink, parseIdentityInput, shortId } from '../lib/format.ts';
+import { bytes, hueOf, parseIdentityInput, shortId } from '../lib/format.ts';
 import { cardProfiles } from '../conversations.ts';
 import { MAX_INCOMING_BYTES, sniff } from '../lib/image-kinds.ts';
-import { Alert } from './forms.tsx';
-import { QrCode, useScan } from './qr.tsx';
 
 export interface Async<T> {
   value: T | undefined;
@@ -177,82 +175,6 @@ export function ShareButton({ url, title }: { url: string; title: string }) {
     <button type="button" class="secondary" onClick={() => void nav.share?.({ url, title }).catch(() => undefined)}>
       Share link
     </button>
-  );
-}
-
-/** An identity's invite link, as a QR code and as text, with copy (and share where the system has it). */
-export function IdentityCard({
-  identity,
-  title,
-  note,
-  qrSize = 232,
-}: {
-  identity: Identity;
-  title: string;
-  note?: ComponentChildren;
-  qrSize?: number;
-}) {
-  const link = inviteLink(identity);
-  return (
-    <section class="card identity-card" aria-label={title}>
-      <h3>{title}</h3>
-      {note && <p class="hint">{note}</p>}
-      <QrCode text={link} label={`QR code of ${title.toLowerCase()}`} size={qrSize} />
-      <p>
-        <code class="identity link" data-invite={link}>
-          {link}
-        </code>
-      </p>
-      <div class="row center">
-        <CopyButton text={link} label="Copy link" />
-        <ShareButton url={link} title={title} />
-      </div>
-      <details class="plain">
-        <summary>Identity as text</summary>
-        <code class="identity" data-identity={identity}>
-          {identity}
-        </code>
-        <CopyButton text={identity} label="Copy identity" />
-      </details>
-    </section>
-  );
-}
-
-/** A labelled text field for an identity: paste or scan; validated as typed. */
-export function IdentityField({
-  label,
-  value,
-  onValue,
-  error,
-}: {
-  label: string;
-  value: string;
-  onValue: (v: string) => void;
-  error?: string | null;
-}) {
-  const id = useId();
-  const scan = useScan(onValue);
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <div class="row">
-        <input
-          id={id}
-          type="text"
-          inputMode="text"
-          autoComplete="off"
-          spellcheck={false}
-          placeholder="@…"
-          value={value}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-err` : undefined}
-          onInput={(e) => onValue((e.target as HTMLInputElement).value)}
-        />
-        {scan.button}
-      </div>
-      <Alert id={`${id}-err`}>{error}</Alert>
-      {scan.scanner}
-    </div>
   );
 }
 

@@ -3,7 +3,8 @@ import { useId, useState } from 'preact/hooks';
 import type { BlobRef, Identity } from '../../../src/protocol/index.ts';
 import { explain, netState, notify, peer, tick } from '../engine.ts';
 import { ImageError, removedText, type PreparedImage } from '../lib/image-kinds.ts';
-import { Avatar, BlobImage, displayName, IdentityCard, ScreenTitle, useProfile } from './common.tsx';
+import { Avatar, BlobImage, displayName, ScreenTitle, useProfile } from './common.tsx';
+import { IdentityCard } from './identity-card.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
 
 /** What an account is, in plain words: said at creation and under Me. */

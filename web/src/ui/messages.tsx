@@ -10,7 +10,8 @@ import { notify, type ChatMessage } from '../engine.ts';
 import { exactTime, when } from '../lib/format.ts';
 import { following, ownIdentities } from '../relations.ts';
 import { go } from '../router.ts';
-import { Avatar, checkIdentity, displayName, IdentityField, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
+import { Avatar, checkIdentity, displayName, ScreenTitle, useAsync, useProfile, Who } from './common.tsx';
+import { IdentityField } from './identity-card.tsx';
 import { Alert, Confirm, Field, useAction } from './forms.tsx';
 
 function Name({ identity }: { identity: Identity }) {

@@ -4,7 +4,8 @@ import type { Identity } from '../../../src/protocol/index.ts';
 import { notify, peer, tick, transportOf } from '../engine.ts';
 import { shortId } from '../lib/format.ts';
 import { blockedList, following, isFollowing, ownIdentities } from '../relations.ts';
-import { Avatar, checkIdentity, displayName, IdentityField, ScreenTitle, useAsync, useProfile } from './common.tsx';
+import { Avatar, checkIdentity, displayName, ScreenTitle, useAsync, useProfile } from './common.tsx';
+import { IdentityField } from './identity-card.tsx';
 import { useAction } from './forms.tsx';
 
 const BLOCKED = 'Blocked. You no longer share their data, and everyone can see you did.';

@@ -10,7 +10,8 @@
 import { useState } from 'preact/hooks';
 import type { Entry, Identity } from '../../../src/protocol/index.ts';
 import { notify, peer, tick } from '../engine.ts';
-import { checkIdentity, IdentityField, ScreenTitle, Who } from './common.tsx';
+import { checkIdentity, ScreenTitle, Who } from './common.tsx';
+import { IdentityField } from './identity-card.tsx';
 import { Alert, useAction } from './forms.tsx';
 
 /** An entry as the engine's feed() gives it: a sealed one it could not open is marked closed. */

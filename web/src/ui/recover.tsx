@@ -9,7 +9,8 @@ import { useState } from 'preact/hooks';
 import type { Identity } from '../../../src/protocol/index.ts';
 import { defaultServers, explain, peer, recoveryTick, type PendingRecovery } from '../engine.ts';
 import { guessDeviceName } from '../lib/format.ts';
-import { checkIdentity, displayName, IdentityField, useAsync, useProfile } from './common.tsx';
+import { checkIdentity, displayName, useAsync, useProfile } from './common.tsx';
+import { IdentityField } from './identity-card.tsx';
 import { Alert, Field, useAction } from './forms.tsx';
 
 function FriendName({ identity }: { identity: Identity }) {
