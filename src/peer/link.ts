@@ -168,7 +168,8 @@ export class Link {
   async request(message: WireMessage & { id?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WireMessage> {
     for (let attempt = 0; ; attempt++) {
       const reply = await this.#requests.ask(
-        (id) => this.send({ ...message, id }),
+        // `type` and `id` first: a room that drops the frame unread finds the id in its first bytes (§13.4).
+        (id) => this.send(Object.assign({ type: message.type, id }, message, { id })),
         timeoutMs,
         () => new Error(`${message.type} to ${this.peer} timed out`),
       );
